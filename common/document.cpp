@@ -1,0 +1,241 @@
+#include "common/document.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace sy {
+namespace {
+
+constexpr int kMaxDepth = 64;  // deeper nesting is never a job spec; refuse before recursion hurts
+
+bool is_null_scalar(const std::string& s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+std::optional<bool> bool_scalar(const std::string& s) {
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+// Core-schema integers: decimal, 0o octal, 0x hex. Returns false if `s` is not an integer;
+// sets `overflow` if it is one but does not fit in 64 bits.
+bool int_scalar(const std::string& s, std::int64_t& out, bool& overflow) {
+  static const std::regex dec("[-+]?[0-9]+"), oct("0o[0-7]+"), hex("0x[0-9a-fA-F]+");
+  int base = 10;
+  std::size_t skip = 0;
+  if (std::regex_match(s, dec)) {
+    skip = (s[0] == '+') ? 1 : 0;
+  } else if (std::regex_match(s, oct)) {
+    base = 8, skip = 2;
+  } else if (std::regex_match(s, hex)) {
+    base = 16, skip = 2;
+  } else {
+    return false;
+  }
+  const char* first = s.data() + skip;
+  const char* last = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(first, last, out, base);
+  overflow = ec == std::errc::result_out_of_range;
+  return overflow || (ec == std::errc() && ptr == last);
+}
+
+bool float_scalar(const std::string& s, double& out) {
+  static const std::regex num(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (!std::regex_match(s, num)) return false;
+  std::istringstream in(s);
+  in.imbue(std::locale::classic());
+  in >> out;
+  return !in.fail();
+}
+
+class YamlConverter {
+ public:
+  YamlConverter(std::string file, std::map<std::string, Document::Mark>& marks)
+      : file_(std::move(file)), marks_(marks) {}
+
+  Result<nlohmann::json, SpecError> convert(const YAML::Node& node, const std::string& path,
+                                            int depth) {
+    if (depth > kMaxDepth) return fail(error(node.Mark(), path, "nested too deeply"));
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined: return nlohmann::json(nullptr);
+      case YAML::NodeType::Scalar: return scalar(node, path);
+      case YAML::NodeType::Sequence: return sequence(node, path, depth);
+      case YAML::NodeType::Map: return mapping(node, path, depth);
+    }
+    return nlohmann::json(nullptr);
+  }
+
+  SpecError error(const YAML::Mark& m, const std::string& field, std::string message) const {
+    return SpecError{file_, m.line + 1, m.column + 1, field, std::move(message)};
+  }
+
+ private:
+  Result<nlohmann::json, SpecError> scalar(const YAML::Node& node, const std::string& path) {
+    const std::string& text = node.Scalar();
+    const std::string& tag = node.Tag();
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") return nlohmann::json(text);
+    if (tag != "?" && tag != "tag:yaml.org,2002:int" && tag != "tag:yaml.org,2002:float" &&
+        tag != "tag:yaml.org,2002:bool" && tag != "tag:yaml.org,2002:null") {
+      return fail(error(node.Mark(), path, "unsupported YAML tag '" + tag + "'"));
+    }
+    if (is_null_scalar(text)) return nlohmann::json(nullptr);
+    if (auto b = bool_scalar(text)) return nlohmann::json(*b);
+    std::int64_t i = 0;
+    bool overflow = false;
+    if (int_scalar(text, i, overflow)) {
+      if (overflow) return fail(error(node.Mark(), path, "integer out of range: " + text));
+      return nlohmann::json(i);
+    }
+    double d = 0;
+    if (float_scalar(text, d)) return nlohmann::json(d);
+    if (tag != "?") return fail(error(node.Mark(), path, "'" + text + "' does not match its tag"));
+    return nlohmann::json(text);
+  }
+
+  Result<nlohmann::json, SpecError> sequence(const YAML::Node& node, const std::string& path,
+                                             int depth) {
+    nlohmann::json out = nlohmann::json::array();
+    std::size_t index = 0;
+    for (const auto& item : node) {
+      const std::string item_path = Document::item_path(path, index++);
+      marks_[item_path] = {item.Mark().line + 1, item.Mark().column + 1};
+      auto value = convert(item, item_path, depth + 1);
+      if (!value) return value;
+      out.push_back(std::move(value).value());
+    }
+    return out;
+  }
+
+  Result<nlohmann::json, SpecError> mapping(const YAML::Node& node, const std::string& path,
+                                            int depth) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) {
+        return fail(error(kv.first.Mark(), path, "mapping keys must be plain strings"));
+      }
+      const std::string& key = kv.first.Scalar();
+      const std::string key_path = Document::child_path(path, key);
+      if (out.contains(key)) return fail(error(kv.first.Mark(), key_path, "duplicate key"));
+      marks_[key_path] = {kv.first.Mark().line + 1, kv.first.Mark().column + 1};
+      auto value = convert(kv.second, key_path, depth + 1);
+      if (!value) return value;
+      out[key] = std::move(value).value();
+    }
+    return out;
+  }
+
+  std::string file_;
+  std::map<std::string, Document::Mark>& marks_;
+};
+
+}  // namespace
+
+Document Document::from_value(nlohmann::json value, std::string file) {
+  Document doc;
+  doc.root_ = std::move(value);
+  doc.file_ = std::move(file);
+  return doc;
+}
+
+std::string Document::child_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+std::string Document::item_path(const std::string& parent, std::size_t index) {
+  return parent + "[" + std::to_string(index) + "]";
+}
+
+SpecError Document::error_at(const std::string& field, std::string message) const {
+  SpecError e{file_, 0, 0, field, std::move(message)};
+  // Walk up "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a" until a located ancestor is found.
+  std::string path = field;
+  while (true) {
+    if (auto it = marks_.find(path); it != marks_.end()) {
+      e.line = it->second.line;
+      e.column = it->second.column;
+      return e;
+    }
+    const auto cut = path.find_last_of(".[");
+    if (cut == std::string::npos || path.empty()) break;
+    path.resize(cut);
+  }
+  if (!file_.empty() && !marks_.empty()) e.line = 1, e.column = 1;  // whole-document errors
+  return e;
+}
+
+Result<Document, SpecError> parse_yaml_document(std::string_view text, std::string file) {
+  Document doc;
+  doc.file_ = file;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return fail(SpecError{file, e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg});
+  }
+  if (docs.empty() || docs.front().IsNull()) {
+    return fail(SpecError{file, 1, 1, "", "document is empty"});
+  }
+  if (docs.size() > 1) {
+    return fail(SpecError{file, 1, 1, "", "expected one YAML document, found " +
+                                              std::to_string(docs.size())});
+  }
+  doc.marks_[""] = {1, 1};
+  YamlConverter converter(file, doc.marks_);
+  try {
+    auto root = converter.convert(docs.front(), "", 0);
+    if (!root) return fail(std::move(root).error());
+    doc.root_ = std::move(root).value();
+  } catch (const YAML::Exception& e) {
+    return fail(SpecError{file, e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg});
+  }
+  return doc;
+}
+
+Result<Document, SpecError> parse_json_document(std::string_view text, std::string file) {
+  Document doc;
+  doc.file_ = file;
+  // nlohmann keeps the last of duplicate keys silently; a callback notices them instead.
+  std::vector<std::set<std::string>> keys_stack;
+  std::string duplicate;
+  auto on_event = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) keys_stack.emplace_back();
+    if (ev == E::object_end && !keys_stack.empty()) keys_stack.pop_back();
+    if (ev == E::key && !keys_stack.empty() && duplicate.empty()) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!keys_stack.back().insert(key).second) duplicate = key;
+    }
+    return true;
+  };
+  try {
+    doc.root_ = nlohmann::json::parse(text.begin(), text.end(), on_event);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> keep the tail
+    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    return fail(SpecError{file, 0, 0, "", "invalid JSON: " + what});
+  }
+  if (!duplicate.empty()) return fail(SpecError{file, 0, 0, duplicate, "duplicate key"});
+  return doc;
+}
+
+Result<Document, SpecError> load_yaml_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(SpecError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)});
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return fail(SpecError{path, 0, 0, "", "read error"});
+  return parse_yaml_document(buf.str(), path);
+}
+
+}  // namespace sy

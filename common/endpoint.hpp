@@ -1,0 +1,24 @@
+#pragma once
+// Where a server listens or a client connects: "127.0.0.1:6820", "http://host:6820", "[::1]:6820".
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace sy {
+
+inline constexpr std::uint16_t kDefaultControllerPort = 6820;
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "host:port", IPv6 hosts in brackets
+};
+
+// Port 0 is allowed (a listener asks the kernel for a free port). A missing port is
+// `default_port`. Errors read "... is not an address (want HOST:PORT)".
+Result<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_t default_port);
+
+}  // namespace sy

@@ -1,0 +1,47 @@
+#pragma once
+// JobRecord: a job as the controller keeps it and the API shows it (spec + who + where it is
+// in its life). The JSON form is the API's; the CLI reads it back with job_record_from_json.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/job_spec.hpp"
+#include "common/job_state.hpp"
+#include "common/result.hpp"
+
+namespace sy {
+
+using JobId = std::int64_t;
+
+struct JobEventRecord {
+  std::int64_t at_ms = 0;
+  std::string event;  // "submit", "cancel", ...
+  std::optional<JobState> from;
+  JobState to = JobState::pending;
+  std::string reason;
+  bool operator==(const JobEventRecord&) const = default;
+};
+
+struct JobRecord {
+  JobId id = 0;
+  JobSpec spec;
+  std::string user;
+  JobState state = JobState::pending;
+  std::string reason;  // why it waits or how it ended; empty when there is nothing to say
+  std::int64_t submit_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::optional<std::int64_t> start_ms;
+  std::optional<std::int64_t> end_ms;
+  std::optional<int> exit_code;
+  std::vector<JobEventRecord> events;  // filled by single-job reads only
+  bool operator==(const JobRecord&) const = default;
+};
+
+nlohmann::json job_record_to_json(const JobRecord& job);
+Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j);
+
+}  // namespace sy

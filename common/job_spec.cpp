@@ -1,0 +1,170 @@
+#include "common/job_spec.hpp"
+
+#include <regex>
+
+#include "common/schema_validator.hpp"
+#include "common/units.hpp"
+
+namespace sy {
+namespace {
+
+const SchemaValidator& job_schema() {
+  static const std::shared_ptr<SchemaValidator> v = SchemaValidator::builtin("job.schema.json");
+  return *v;
+}
+
+Launcher parse_launcher(const std::string& s) {
+  if (s == "mpi") return Launcher::mpi;
+  if (s == "env") return Launcher::env;
+  return Launcher::none;  // the schema admits only mpi, env, none
+}
+
+std::string default_name(const JobSpec& spec) {
+  if (spec.command.empty()) return "script";
+  std::string base = spec.command.front();
+  if (auto slash = base.find_last_of('/'); slash != std::string::npos) base = base.substr(slash + 1);
+  static const std::regex bad("[^A-Za-z0-9._-]");
+  base = std::regex_replace(base, bad, "_");
+  if (base.empty() || base.front() == '.' || base.front() == '_' || base.front() == '-') {
+    base = "job" + base;
+  }
+  return base.substr(0, 64);
+}
+
+// Fields that are either a string in some syntax or a bare integer in a default unit.
+template <class Parse>
+Result<std::int64_t, SpecError> unit_field(const Document& doc, const nlohmann::json& v,
+                                           const std::string& field, const char* bare_suffix,
+                                           Parse parse) {
+  const std::string text =
+      v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()) + bare_suffix;
+  auto parsed = parse(text);
+  if (!parsed) return fail(doc.error_at(field, parsed.error()));
+  return parsed.value();
+}
+
+Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json& r,
+                                       Resources& out) {
+  if (r.contains("nodes")) out.nodes = r["nodes"].get<int>();
+  if (r.contains("gpus_per_node")) out.gpus_per_node = r["gpus_per_node"].get<int>();
+  if (r.contains("cpus_per_gpu")) out.cpus_per_gpu = r["cpus_per_gpu"].get<int>();
+  if (r.contains("memory_per_gpu")) {
+    auto mib = unit_field(doc, r["memory_per_gpu"], "resources.memory_per_gpu", "M",
+                          [](const std::string& t) { return parse_size_mib(t); });
+    if (!mib) return fail(std::move(mib).error());
+    out.memory_per_gpu_mib = mib.value();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view launcher_name(Launcher launcher) {
+  switch (launcher) {
+    case Launcher::mpi: return "mpi";
+    case Launcher::env: return "env";
+    case Launcher::none: return "none";
+  }
+  return "none";
+}
+
+namespace {
+
+// Maps a document that already matches the job schema.
+Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
+  const nlohmann::json& j = doc.root();
+  JobSpec spec;
+  const bool has_command = j.contains("command"), has_script = j.contains("script");
+  if (has_command && has_script) {
+    return fail(doc.error_at("script", "give either 'command' or 'script', not both"));
+  }
+  if (!has_command && !has_script) {
+    return fail(doc.error_at("command", "is required (or give 'script')"));
+  }
+  if (has_command) spec.command = j["command"].get<std::vector<std::string>>();
+  if (has_script) spec.script = j["script"].get<std::string>();
+  if (j.contains("resources")) {
+    if (auto r = read_resources(doc, j["resources"], spec.resources); !r) return fail(std::move(r).error());
+  }
+  if (j.contains("launcher")) spec.launcher = parse_launcher(j["launcher"].get<std::string>());
+  if (j.contains("datasets")) spec.datasets = j["datasets"].get<std::vector<std::string>>();
+  if (j.contains("time_limit")) {
+    auto s = unit_field(doc, j["time_limit"], "time_limit", "",
+                        [](const std::string& t) { return parse_duration_seconds(t); });
+    if (!s) return fail(std::move(s).error());
+    spec.time_limit_s = s.value();
+  }
+  if (j.contains("priority")) spec.priority = j["priority"].get<int>();
+  if (j.contains("account")) spec.account = j["account"].get<std::string>();
+  if (j.contains("env")) {
+    static const std::regex var_name("[A-Za-z_][A-Za-z0-9_]*");
+    for (const auto& [key, value] : j["env"].items()) {
+      if (!std::regex_match(key, var_name)) {
+        return fail(doc.error_at(Document::child_path("env", key),
+                                 "must be a variable name: letters, digits and '_', "
+                                 "not starting with a digit"));
+      }
+      spec.env[key] = value.get<std::string>();
+    }
+  }
+  if (j.contains("workdir")) spec.workdir = j["workdir"].get<std::string>();
+  if (j.contains("requeue")) spec.requeue = j["requeue"].get<bool>();
+  spec.name = j.contains("name") ? j["name"].get<std::string>() : default_name(spec);
+  return spec;
+}
+
+}  // namespace
+
+Result<JobSpec, SpecError> job_spec_from_document(const Document& doc) {
+  if (auto valid = job_schema().validate(doc); !valid) return fail(std::move(valid).error());
+  return map_valid_document(doc);
+}
+
+Result<JobSpec, SpecError> job_spec_from_stored_json(const nlohmann::json& canonical) {
+  try {
+    return map_valid_document(Document::from_value(canonical));
+  } catch (const nlohmann::json::exception& e) {
+    return fail(SpecError{"", 0, 0, "", std::string("stored spec is malformed: ") + e.what()});
+  }
+}
+
+Result<JobSpec, SpecError> job_spec_from_yaml(std::string_view text, const std::string& file) {
+  auto doc = parse_yaml_document(text, file);
+  if (!doc) return fail(std::move(doc).error());
+  return job_spec_from_document(doc.value());
+}
+
+Result<JobSpec, SpecError> job_spec_from_json_text(std::string_view text) {
+  auto doc = parse_json_document(text);
+  if (!doc) return fail(std::move(doc).error());
+  return job_spec_from_document(doc.value());
+}
+
+nlohmann::json job_spec_to_json(const JobSpec& spec) {
+  nlohmann::json j;
+  j["name"] = spec.name;
+  if (spec.script) {
+    j["script"] = *spec.script;
+  } else {
+    j["command"] = spec.command;
+  }
+  nlohmann::json r;
+  r["nodes"] = spec.resources.nodes;
+  r["gpus_per_node"] = spec.resources.gpus_per_node;
+  r["cpus_per_gpu"] = spec.resources.cpus_per_gpu;
+  if (spec.resources.memory_per_gpu_mib) {
+    r["memory_per_gpu"] = format_size_mib(*spec.resources.memory_per_gpu_mib);
+  }
+  j["resources"] = r;
+  j["launcher"] = launcher_name(spec.launcher);
+  j["datasets"] = spec.datasets;
+  if (spec.time_limit_s) j["time_limit"] = format_duration(*spec.time_limit_s);
+  j["priority"] = spec.priority;
+  if (spec.account) j["account"] = *spec.account;
+  j["env"] = spec.env;
+  if (spec.workdir) j["workdir"] = *spec.workdir;
+  j["requeue"] = spec.requeue;
+  return j;
+}
+
+}  // namespace sy

@@ -1,0 +1,218 @@
+#include "controller/api/http_server.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/log.hpp"
+
+namespace sy::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
+        hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+ApiRequest to_api_request(http::request<http::string_body>&& req) {
+  ApiRequest out;
+  out.method = std::string(req.method_string());
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  out.path = percent_decode(target.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const auto eq = pair.find('=');
+      if (!pair.empty()) {
+        out.query[percent_decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = std::move(req.body());
+  return out;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options)
+      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    stream_.expires_after(options_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return close();
+    }
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      return write(error_response(413, "too_large",
+                                  "request body is larger than " +
+                                      std::to_string(options_.max_body_bytes) + " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      return write(error_response(431, "headers_too_large", "request headers are too large"));
+    }
+    if (ec) {
+      keep_alive_ = false;
+      return write(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    auto req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    // Hold the connection while the handler works; answers may come from another thread.
+    handler_.handle(to_api_request(std::move(req)),
+                    [self = shared_from_this()](ApiResponse response) {
+                      asio::post(self->stream_.get_executor(),
+                                 [self, r = std::move(response)]() mutable {
+                                   self->write(std::move(r));
+                                 });
+                    });
+  }
+
+  void write(ApiResponse response) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), version_);
+    res->set(http::field::server, "switchyard/" SY_VERSION);
+    res->set(http::field::content_type, "application/json");
+    res->keep_alive(keep_alive_);
+    res->body() = response.body.dump();
+    res->body() += '\n';
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !self->keep_alive_) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  RequestHandler& handler_;
+  const HttpServerOptions options_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, RequestHandler& h, HttpServerOptions o)
+      : ioc(io), handler(h), options(std::move(o)), acceptor(asio::make_strand(io)) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc),
+                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
+                              return;
+                            }
+                            if (!ec) {
+                              std::make_shared<Session>(std::move(socket), self->handler,
+                                                        self->options)
+                                  ->start();
+                            } else {
+                              SY_LOG(warn, "http") << "accept failed: " << ec.message();
+                            }
+                            self->accept();
+                          });
+  }
+
+  asio::io_context& ioc;
+  RequestHandler& handler;
+  HttpServerOptions options;
+  tcp::acceptor acceptor;
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(ioc, handler, std::move(options))) {}
+
+HttpServer::~HttpServer() { stop_accepting(); }
+
+Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(where.host, ec);
+  if (ec) return fail("cannot listen on '" + where.host + "': not an IP address");
+  const tcp::endpoint ep(address, where.port);
+  auto& a = impl_->acceptor;
+  if (a.open(ep.protocol(), ec); ec) return fail("cannot open socket: " + ec.message());
+  a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (a.bind(ep, ec); ec) return fail("cannot listen on " + where.to_string() + ": " + ec.message());
+  if (a.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return fail("cannot listen on " + where.to_string() + ": " + ec.message());
+  }
+  impl_->accept();
+  const auto bound = a.local_endpoint();
+  return Endpoint{bound.address().to_string(), bound.port()};
+}
+
+void HttpServer::stop_accepting() {
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+}
+
+}  // namespace sy::api

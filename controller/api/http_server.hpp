@@ -1,0 +1,40 @@
+#pragma once
+// HttpServer: HTTP/1.1 over TCP (Boost.Beast) in front of a RequestHandler. It owns the wire
+// concerns only: keep-alive, size limits, idle timeouts, malformed requests. One strand per
+// connection, so handlers may answer from any thread.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "common/endpoint.hpp"
+#include "common/result.hpp"
+#include "controller/api/api_types.hpp"
+
+namespace sy::api {
+
+struct HttpServerOptions {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::seconds idle_timeout{60};
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options);
+  ~HttpServer();
+
+  // Binds and starts accepting. Returns the bound endpoint (its port is real even if 0 was asked).
+  Result<Endpoint, std::string> listen(const Endpoint& where);
+  // Stops accepting new connections; connections in progress finish their current request.
+  void stop_accepting();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sy::api

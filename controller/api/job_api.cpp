@@ -1,0 +1,203 @@
+#include "controller/api/job_api.hpp"
+
+#include <charconv>
+#include <memory>
+#include <regex>
+
+#include "common/job_spec.hpp"
+#include "common/log.hpp"
+#include "controller/store/migrations.hpp"
+
+namespace sy::api {
+namespace {
+
+constexpr int kMaxListLimit = 10000;
+
+ApiResponse store_failure(const store::StoreError& e) {
+  switch (e.code) {
+    case store::StoreError::Code::not_found: return error_response(404, "not_found", e.message);
+    case store::StoreError::Code::conflict: return error_response(409, "conflict", e.message);
+    case store::StoreError::Code::internal: break;
+  }
+  SY_LOG(error, "api") << e.message;
+  return error_response(500, "internal", "the controller could not complete the request: " + e.message);
+}
+
+bool parse_id(const std::string& text, std::int64_t& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size() && out > 0;
+}
+
+// Who is asking. Until requests are authenticated (MUNGE / peer uid), the client says.
+Result<std::string, ApiResponse> requesting_user(const ApiRequest& request) {
+  static const std::regex name("[A-Za-z_][A-Za-z0-9._-]{0,63}");
+  const std::string user = request.header("x-sy-user");
+  if (user.empty()) {
+    return fail(error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
+  }
+  if (!std::regex_match(user, name)) {
+    return fail(error_response(400, "bad_user", "X-Sy-User is not a user name", "X-Sy-User"));
+  }
+  return user;
+}
+
+}  // namespace
+
+ApiResponse error_response(int status, std::string code, std::string message, std::string field) {
+  nlohmann::json e{{"code", std::move(code)}, {"message", std::move(message)}};
+  if (!field.empty()) e["field"] = std::move(field);
+  return {status, nlohmann::json{{"error", std::move(e)}}};
+}
+
+JobApi::JobApi(store::CommitQueue& writes, store::JobStore& reads, Clock now_ms)
+    : writes_(writes), reads_(reads), now_ms_(std::move(now_ms)) {}
+
+void JobApi::handle(ApiRequest request, Responder respond) {
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  if (path == "/v1/health") {
+    if (method != "GET") return respond(error_response(405, "method_not_allowed", "use GET"));
+    return respond({200,
+                    {{"status", "ok"},
+                     {"version", SY_VERSION},
+                     {"schema_version", store::latest_schema_version()}}});
+  }
+  if (path == "/v1/jobs") {
+    if (method == "POST") return submit(request, std::move(respond));
+    if (method == "GET") return respond(list(request));
+    return respond(error_response(405, "method_not_allowed", "use GET or POST on /v1/jobs"));
+  }
+  if (path.rfind("/v1/jobs/", 0) == 0) {
+    std::int64_t id = 0;
+    if (!parse_id(path.substr(9), id)) {
+      return respond(error_response(400, "bad_job_id",
+                                    "'" + path.substr(9) + "' is not a job id", "id"));
+    }
+    if (method == "GET") return respond(get(id));
+    if (method == "DELETE") return cancel(request, id, std::move(respond));
+    return respond(error_response(405, "method_not_allowed", "use GET or DELETE on a job"));
+  }
+  respond(error_response(404, "no_such_endpoint", "no endpoint " + method + " " + path));
+}
+
+void JobApi::submit(const ApiRequest& request, Responder respond) {
+  auto user = requesting_user(request);
+  if (!user) return respond(std::move(user).error());
+  const std::string type = request.header("content-type");
+  if (type.rfind("application/json", 0) != 0) {
+    return respond(error_response(415, "unsupported_media_type",
+                                  "send the job as Content-Type: application/json"));
+  }
+  std::optional<std::string> token;
+  if (auto key = request.header("idempotency-key"); !key.empty()) {
+    static const std::regex token_syntax("[A-Za-z0-9_.:-]{8,128}");
+    if (!std::regex_match(key, token_syntax)) {
+      return respond(error_response(400, "bad_idempotency_key",
+                                    "Idempotency-Key must be 8-128 letters, digits or _.:-",
+                                    "Idempotency-Key"));
+    }
+    token = std::move(key);
+  }
+  auto spec = job_spec_from_json_text(request.body);
+  if (!spec) {
+    const SpecError& e = spec.error();
+    return respond(error_response(400, "invalid_spec", e.to_string(), e.field));
+  }
+  auto job = std::make_shared<store::NewJob>(
+      store::NewJob{std::move(spec).value(), std::move(user).value(), std::move(token), now_ms_()});
+  auto outcome = std::make_shared<store::SubmitOutcome>();
+  writes_.submit(
+      [job, outcome](store::JobStore& s) -> Result<void, store::StoreError> {
+        auto r = s.insert(*job);
+        if (!r) return fail(std::move(r).error());
+        *outcome = r.value();
+        return {};
+      },
+      [outcome, respond = std::move(respond)](Result<void, store::StoreError> committed) {
+        if (!committed) return respond(store_failure(committed.error()));
+        respond({outcome->created ? 201 : 200,
+                 {{"id", outcome->id}, {"state", "PENDING"}, {"created", outcome->created}}});
+      });
+}
+
+ApiResponse JobApi::list(const ApiRequest& request) {
+  store::JobFilter filter;
+  const auto state_it = request.query.find("state");
+  const std::string states = state_it == request.query.end() ? "active" : state_it->second;
+  if (states == "active") {
+    for (JobState s : kAllJobStates) {
+      if (!is_terminal(s)) filter.states.insert(s);
+    }
+  } else if (states != "all") {
+    std::size_t start = 0;
+    while (start <= states.size()) {
+      const auto comma = states.find(',', start);
+      const std::string one = states.substr(start, comma - start);
+      auto s = parse_state(one);
+      if (!s) {
+        return error_response(400, "bad_state",
+                              "unknown state '" + one + "' (want PENDING, HELD, STAGING, RUNNING, "
+                              "COMPLETED, FAILED, CANCELLED, REQUEUED, active or all)",
+                              "state");
+      }
+      filter.states.insert(*s);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (auto it = request.query.find("user"); it != request.query.end() && !it->second.empty()) {
+    filter.user = it->second;
+  }
+  if (auto it = request.query.find("after"); it != request.query.end()) {
+    std::int64_t after = 0;
+    if (it->second != "0" && !parse_id(it->second, after)) {
+      return error_response(400, "bad_after", "after must be a job id", "after");
+    }
+    filter.after_id = after;
+  }
+  if (auto it = request.query.find("limit"); it != request.query.end()) {
+    std::int64_t limit = 0;
+    if (!parse_id(it->second, limit) || limit > kMaxListLimit) {
+      return error_response(400, "bad_limit",
+                            "limit must be 1.." + std::to_string(kMaxListLimit), "limit");
+    }
+    filter.limit = static_cast<int>(limit);
+  }
+  std::lock_guard<std::mutex> lock(reads_mutex_);
+  auto jobs = reads_.list(filter);
+  if (!jobs) return store_failure(jobs.error());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& j : jobs.value()) out.push_back(job_record_to_json(j));
+  const bool more = static_cast<int>(jobs->size()) == filter.limit;
+  return {200, {{"jobs", std::move(out)},
+                {"next_after", more ? nlohmann::json(jobs->back().id) : nlohmann::json(nullptr)}}};
+}
+
+ApiResponse JobApi::get(std::int64_t id) {
+  std::lock_guard<std::mutex> lock(reads_mutex_);
+  auto job = reads_.get(id);
+  if (!job) return store_failure(job.error());
+  if (!job.value()) return error_response(404, "not_found", "job " + std::to_string(id) + " not found");
+  return {200, job_record_to_json(*job.value())};
+}
+
+void JobApi::cancel(const ApiRequest& request, std::int64_t id, Responder respond) {
+  auto user = requesting_user(request);
+  if (!user) return respond(std::move(user).error());
+  auto result = std::make_shared<JobRecord>();
+  const std::int64_t now = now_ms_();
+  const std::string reason = "cancelled by " + user.value();
+  writes_.submit(
+      [id, now, reason, result](store::JobStore& s) -> Result<void, store::StoreError> {
+        auto r = s.apply_event(id, JobEvent::cancel, reason, now);
+        if (!r) return fail(std::move(r).error());
+        *result = std::move(r).value();
+        return {};
+      },
+      [result, respond = std::move(respond)](Result<void, store::StoreError> committed) {
+        if (!committed) return respond(store_failure(committed.error()));
+        respond({200, job_record_to_json(*result)});
+      });
+}
+
+}  // namespace sy::api

@@ -1,0 +1,40 @@
+#pragma once
+// JobApi: the /v1 job endpoints.
+//   GET    /v1/health        liveness and versions
+//   POST   /v1/jobs          submit (body: job spec as JSON; headers X-Sy-User, Idempotency-Key)
+//   GET    /v1/jobs          list (?state=PENDING,RUNNING|active|all &user= &after= &limit=)
+//   GET    /v1/jobs/{id}     one job, with its events
+//   DELETE /v1/jobs/{id}     cancel
+// Writes go through the CommitQueue and are answered after their commit; reads use their own
+// connection, which sees only committed data.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+#include "controller/api/api_types.hpp"
+#include "controller/store/commit_queue.hpp"
+#include "controller/store/job_store.hpp"
+
+namespace sy::api {
+
+class JobApi : public RequestHandler {
+ public:
+  using Clock = std::function<std::int64_t()>;  // milliseconds since the Unix epoch
+
+  JobApi(store::CommitQueue& writes, store::JobStore& reads, Clock now_ms);
+  void handle(ApiRequest request, Responder respond) override;
+
+ private:
+  void submit(const ApiRequest& request, Responder respond);
+  ApiResponse list(const ApiRequest& request);
+  ApiResponse get(std::int64_t id);
+  void cancel(const ApiRequest& request, std::int64_t id, Responder respond);
+
+  store::CommitQueue& writes_;
+  store::JobStore& reads_;
+  std::mutex reads_mutex_;  // one read connection, shared by the server's threads
+  Clock now_ms_;
+};
+
+}  // namespace sy::api

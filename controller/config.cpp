@@ -1,0 +1,30 @@
+#include "controller/config.hpp"
+
+#include "common/document.hpp"
+#include "common/schema_validator.hpp"
+
+namespace sy::controller {
+
+Result<ControllerConfig, SpecError> load_controller_config(const std::string& path) {
+  auto doc = load_yaml_file(path);
+  if (!doc) return fail(std::move(doc).error());
+  static const auto schema = SchemaValidator::builtin("controller-config.schema.json");
+  if (auto valid = schema->validate(doc.value()); !valid) return fail(std::move(valid).error());
+  const nlohmann::json& j = doc->root();
+  ControllerConfig c;
+  if (j.contains("listen")) {
+    auto ep = parse_endpoint(j["listen"].get<std::string>(), kDefaultControllerPort);
+    if (!ep) return fail(doc->error_at("listen", ep.error()));
+    c.listen = ep.value();
+  }
+  if (j.contains("state_dir")) c.state_dir = j["state_dir"].get<std::string>();
+  if (j.contains("log_level")) log::parse_level(j["log_level"].get<std::string>(), c.log_level);
+  if (j.contains("http")) {
+    c.max_body_bytes = j["http"].value("max_body_bytes", c.max_body_bytes);
+    c.idle_timeout_s = j["http"].value("idle_timeout_s", c.idle_timeout_s);
+  }
+  if (j.contains("store")) c.max_batch = j["store"].value("max_batch", c.max_batch);
+  return c;
+}
+
+}  // namespace sy::controller

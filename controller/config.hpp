@@ -1,0 +1,27 @@
+#pragma once
+// ControllerConfig: sy-controller's settings, read from YAML (schemas/controller-config.schema.json)
+// and overridden by flags. docs/configuration.md is the reference.
+
+#include <cstddef>
+#include <string>
+
+#include "common/endpoint.hpp"
+#include "common/log.hpp"
+#include "common/result.hpp"
+#include "common/spec_error.hpp"
+
+namespace sy::controller {
+
+struct ControllerConfig {
+  Endpoint listen{"127.0.0.1", kDefaultControllerPort};
+  std::string state_dir = "/var/lib/switchyard";
+  log::Level log_level = log::Level::info;
+  std::size_t max_body_bytes = 1 << 20;
+  int idle_timeout_s = 60;
+  std::size_t max_batch = 1024;
+};
+
+// Reads and validates `path`; unset fields keep their defaults.
+Result<ControllerConfig, SpecError> load_controller_config(const std::string& path);
+
+}  // namespace sy::controller

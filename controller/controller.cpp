@@ -1,0 +1,140 @@
+#include "controller/controller.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/log.hpp"
+#include "controller/api/http_server.hpp"
+#include "controller/api/job_api.hpp"
+#include "controller/store/commit_queue.hpp"
+#include "controller/store/migrations.hpp"
+
+namespace sy::controller {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One controller per state directory: a second one would fight over the database.
+Result<int, std::string> lock_state_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail("cannot create state directory " + dir + ": " + ec.message());
+  const std::string path = dir + "/controller.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fail("another sy-controller is using " + dir + " (" + path + " is locked)");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::write(fd, pid.data(), pid.size()) < 0) {
+    SY_LOG(warn, "controller") << "cannot record pid in " << path;
+  }
+  return fd;
+}
+
+Result<void, std::string> write_port_file(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) return fail("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // readers never see a half-written file
+  if (ec) return fail("cannot write " + path + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+int run_controller(const ControllerConfig& config, const RunOptions& options) {
+  log::set_level(config.log_level);
+  auto lock = lock_state_dir(config.state_dir);
+  if (!lock) {
+    SY_LOG(error, "controller") << lock.error();
+    return 1;
+  }
+  const std::string db_path = config.state_dir + "/switchyard.db";
+  auto writer_db = store::Db::open(db_path, store::Db::Mode::read_write);
+  if (!writer_db) {
+    SY_LOG(error, "store") << writer_db.error().message;
+    return 1;
+  }
+  auto version = store::migrate(writer_db.value());
+  if (!version) {
+    SY_LOG(error, "store") << version.error().message;
+    return 1;
+  }
+  auto reader_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  if (!reader_db) {
+    SY_LOG(error, "store") << reader_db.error().message;
+    return 1;
+  }
+  auto reads = store::JobStore::open(reader_db.value());
+  if (!reads) {
+    SY_LOG(error, "store") << reads.error().message;
+    return 1;
+  }
+  auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch);
+  if (!writes) {
+    SY_LOG(error, "store") << writes.error().message;
+    return 1;
+  }
+  SY_LOG(info, "store") << "database " << db_path << " at schema version " << version.value();
+
+  boost::asio::io_context ioc(1);
+  api::JobApi job_api(*writes.value(), reads.value(), wall_clock_ms);
+  api::HttpServer server(ioc, job_api,
+                         {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
+  auto bound = server.listen(config.listen);
+  if (!bound) {
+    SY_LOG(error, "http") << bound.error();
+    return 1;
+  }
+  if (!options.port_file.empty()) {
+    if (auto w = write_port_file(options.port_file, bound->port); !w) {
+      SY_LOG(error, "controller") << w.error();
+      return 1;
+    }
+  }
+  SY_LOG(info, "http") << "listening on " << bound->to_string();
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  boost::asio::steady_timer grace(ioc);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    SY_LOG(info, "controller") << "signal " << signo << ": shutting down";
+    server.stop_accepting();
+    writes.value()->stop();  // commits and answers everything already queued
+    // Give the answers to those last writes a moment to leave, then stop serving.
+    grace.expires_after(std::chrono::milliseconds(300));
+    grace.async_wait([&](const boost::system::error_code&) { ioc.stop(); });
+  });
+  ioc.run();
+  const auto stats = writes.value()->stats();
+  SY_LOG(info, "store") << "committed " << stats.operations << " writes in " << stats.batches
+                        << " transactions (largest " << stats.largest_batch << ")";
+  ::close(lock.value());
+  SY_LOG(info, "controller") << "stopped";
+  return 0;
+}
+
+}  // namespace sy::controller

@@ -1,0 +1,92 @@
+// sy-controller: the Switchyard controller daemon.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "common/log.hpp"
+#include "controller/config.hpp"
+#include "controller/controller.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: sy-controller [options]
+
+Keeps the Switchyard job queue (SQLite, in --state-dir) and serves the REST API.
+
+options:
+  --config FILE       YAML configuration (see docs/configuration.md)
+  --listen HOST:PORT  address of the API (default 127.0.0.1:6820; port 0 picks a free port)
+  --state-dir DIR     where the database lives (default /var/lib/switchyard)
+  --port-file FILE    write the bound port to FILE once listening
+  --log-level LEVEL   debug, info, warn or error (default info)
+  --check-config      validate the configuration and exit
+  --version           print the version and exit
+  -h, --help          print this help and exit
+
+SIGTERM or SIGINT stops it cleanly: queued writes are committed and answered first.
+)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "sy-controller: " << message << "\n(see sy-controller --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sy;
+  std::string config_path, listen, state_dir, port_file, level;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "sy-controller " << SY_VERSION << "\n";
+      return 0;
+    } else if (arg == "--check-config") {
+      check_only = true;
+    } else if (arg == "--config" || arg == "--listen" || arg == "--state-dir" ||
+               arg == "--port-file" || arg == "--log-level") {
+      std::string& target = arg == "--config"      ? config_path
+                            : arg == "--listen"    ? listen
+                            : arg == "--state-dir" ? state_dir
+                            : arg == "--port-file" ? port_file
+                                                   : level;
+      if (!value(target)) return usage_error(std::string(arg) + " needs a value");
+    } else {
+      return usage_error("unknown argument '" + std::string(arg) + "'");
+    }
+  }
+
+  controller::ControllerConfig config;
+  if (!config_path.empty()) {
+    auto loaded = controller::load_controller_config(config_path);
+    if (!loaded) {
+      std::cerr << "sy-controller: " << loaded.error().to_string() << "\n";
+      return 2;
+    }
+    config = std::move(loaded).value();
+  }
+  if (!listen.empty()) {
+    auto ep = parse_endpoint(listen, kDefaultControllerPort);
+    if (!ep) return usage_error("--listen: " + ep.error());
+    config.listen = ep.value();
+  }
+  if (!state_dir.empty()) config.state_dir = state_dir;
+  if (!level.empty() && !log::parse_level(level, config.log_level)) {
+    return usage_error("--log-level must be debug, info, warn or error");
+  }
+  if (check_only) {
+    std::cout << (config_path.empty() ? "defaults" : config_path) << ": ok\n";
+    return 0;
+  }
+  return controller::run_controller(config, {port_file});
+}

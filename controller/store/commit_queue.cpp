@@ -1,0 +1,103 @@
+#include "controller/store/commit_queue.hpp"
+
+#include "common/log.hpp"
+
+namespace sy::store {
+
+Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(Db db, std::size_t max_batch) {
+  std::unique_ptr<CommitQueue> q(new CommitQueue(std::move(db), max_batch));
+  auto store = JobStore::open(q->db_);
+  if (!store) return fail(std::move(store).error());
+  q->store_ = std::make_unique<JobStore>(std::move(store).value());
+  q->writer_ = std::thread([raw = q.get()] { raw->run(); });
+  return q;
+}
+
+CommitQueue::CommitQueue(Db db, std::size_t max_batch)
+    : db_(std::move(db)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+CommitQueue::~CommitQueue() { stop(); }
+
+void CommitQueue::submit(Apply apply, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopping_) {
+      queue_.emplace_back(std::move(apply), std::move(done));
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(fail(StoreError::internal("the controller is shutting down")));
+}
+
+void CommitQueue::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+CommitStats CommitQueue::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+void CommitQueue::run() {
+  std::vector<std::pair<Apply, Done>> batch;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has been committed
+      if (queue_.size() <= max_batch_) {
+        batch.swap(queue_);
+      } else {
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + static_cast<long>(max_batch_)));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(max_batch_));
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void CommitQueue::commit_batch(std::vector<std::pair<Apply, Done>>& batch) {
+  std::vector<Result<void, StoreError>> outcomes;
+  outcomes.reserve(batch.size());
+  auto begin = db_.exec("BEGIN IMMEDIATE");
+  if (begin) {
+    for (auto& [apply, done] : batch) {
+      (void)db_.exec("SAVEPOINT op");
+      auto r = apply(*store_);
+      // A failed operation leaves nothing behind; the rest of the batch still commits.
+      if (!r) (void)db_.exec("ROLLBACK TO op");
+      (void)db_.exec("RELEASE op");
+      outcomes.push_back(std::move(r));
+    }
+  }
+  Result<void, StoreError> committed = begin ? db_.exec("COMMIT") : std::move(begin);
+  if (!committed) {
+    SY_LOG(error, "store") << "batch of " << batch.size()
+                           << " writes not committed: " << committed.error().message;
+    (void)db_.exec("ROLLBACK");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.batches++;
+    stats_.operations += batch.size();
+    if (batch.size() > stats_.largest_batch) stats_.largest_batch = batch.size();
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Done& done = batch[i].second;
+    if (!committed) {
+      done(committed);
+    } else {
+      done(std::move(outcomes[i]));
+    }
+  }
+}
+
+}  // namespace sy::store

@@ -1,0 +1,213 @@
+#include "controller/store/job_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sy::store {
+namespace {
+
+constexpr const char* kJobColumns =
+    "id, user_name, state, reason, spec_json, submit_ms, updated_ms, start_ms, end_ms, exit_code";
+
+}  // namespace
+
+Result<JobStore, StoreError> JobStore::open(Db& db) {
+  JobStore store(db);
+  struct {
+    Statement* target;
+    std::string sql;
+  } statements[] = {
+      {&store.find_token_, "SELECT id FROM jobs WHERE client_token = ?1"},
+      {&store.insert_job_,
+       "INSERT INTO jobs (name, user_name, account, state, priority, nodes, gpus_per_node, "
+       "time_limit_s, spec_json, client_token, submit_ms, updated_ms) "
+       "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"},
+      {&store.insert_event_,
+       "INSERT INTO job_events (job_id, at_ms, event, from_state, to_state, reason) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&store.get_job_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1"},
+      {&store.get_events_,
+       "SELECT at_ms, event, from_state, to_state, reason FROM job_events "
+       "WHERE job_id = ?1 ORDER BY seq"},
+      {&store.update_state_,
+       "UPDATE jobs SET state = ?2, reason = ?3, updated_ms = ?4, "
+       "start_ms = COALESCE(?5, start_ms), end_ms = COALESCE(?6, end_ms), "
+       "exit_code = COALESCE(?7, exit_code) WHERE id = ?1"},
+  };
+  for (auto& s : statements) {
+    auto p = db.prepare(s.sql);
+    if (!p) return fail(std::move(p).error());
+    *s.target = std::move(p).value();
+  }
+  return store;
+}
+
+Result<SubmitOutcome, StoreError> JobStore::insert(const NewJob& job) {
+  if (job.client_token) {
+    find_token_.bind(1, std::string_view(*job.client_token));
+    auto row = find_token_.step();
+    if (!row) {
+      find_token_.reset();
+      return fail(std::move(row).error());
+    }
+    if (row.value()) {
+      const JobId existing = find_token_.column_int(0);
+      find_token_.reset();
+      return SubmitOutcome{existing, false};
+    }
+    find_token_.reset();
+  }
+  const JobSpec& s = job.spec;
+  insert_job_.bind(1, std::string_view(s.name))
+      .bind(2, std::string_view(job.user))
+      .bind(3, s.account)
+      .bind(4, std::int64_t{s.priority})
+      .bind(5, std::int64_t{s.resources.nodes})
+      .bind(6, std::int64_t{s.resources.gpus_per_node})
+      .bind(7, s.time_limit_s)
+      .bind(8, std::string_view(job_spec_to_json(s).dump()))
+      .bind(9, job.client_token)
+      .bind(10, job.now_ms);
+  if (auto r = insert_job_.run(); !r) return fail(std::move(r).error());
+  const JobId id = db_->last_insert_rowid();
+  if (auto r = add_event(id, job.now_ms, "submit", std::nullopt, JobState::pending, ""); !r) {
+    return fail(std::move(r).error());
+  }
+  return SubmitOutcome{id, true};
+}
+
+Result<void, StoreError> JobStore::add_event(JobId id, std::int64_t at_ms, std::string_view event,
+                                             std::optional<JobState> from, JobState to,
+                                             const std::string& reason) {
+  insert_event_.bind(1, id).bind(2, at_ms).bind(3, event);
+  if (from) {
+    insert_event_.bind(4, state_name(*from));
+  } else {
+    insert_event_.bind_null(4);
+  }
+  insert_event_.bind(5, state_name(to)).bind(6, std::string_view(reason));
+  return insert_event_.run();
+}
+
+Result<JobRecord, StoreError> JobStore::row_to_record(const Statement& row) const {
+  JobRecord job;
+  job.id = row.column_int(0);
+  job.user = row.column_text(1);
+  auto state = parse_state(row.column_text(2));
+  if (!state) return fail(StoreError::internal("job " + std::to_string(job.id) + " has state " +
+                                               row.column_text(2)));
+  job.state = *state;
+  job.reason = row.column_text(3);
+  auto json = nlohmann::json::parse(row.column_text(4), nullptr, false);
+  auto spec = job_spec_from_stored_json(json);
+  if (!spec) {
+    return fail(StoreError::internal("job " + std::to_string(job.id) +
+                                     " has an unreadable spec: " + spec.error().to_string()));
+  }
+  job.spec = std::move(spec).value();
+  job.submit_ms = row.column_int(5);
+  job.updated_ms = row.column_int(6);
+  job.start_ms = row.column_optional_int(7);
+  job.end_ms = row.column_optional_int(8);
+  if (auto code = row.column_optional_int(9)) job.exit_code = static_cast<int>(*code);
+  return job;
+}
+
+Result<std::optional<JobRecord>, StoreError> JobStore::get(JobId id) {
+  get_job_.bind(1, id);
+  auto row = get_job_.step();
+  if (!row || !row.value()) {
+    get_job_.reset();
+    if (!row) return fail(std::move(row).error());
+    return std::optional<JobRecord>();
+  }
+  auto job = row_to_record(get_job_);
+  get_job_.reset();
+  if (!job) return fail(std::move(job).error());
+  get_events_.bind(1, id);
+  while (true) {
+    auto ev = get_events_.step();
+    if (!ev) {
+      get_events_.reset();
+      return fail(std::move(ev).error());
+    }
+    if (!ev.value()) break;
+    JobEventRecord e;
+    e.at_ms = get_events_.column_int(0);
+    e.event = get_events_.column_text(1);
+    if (auto from = get_events_.column_optional_text(2)) e.from = parse_state(*from);
+    e.to = parse_state(get_events_.column_text(3)).value_or(JobState::pending);
+    e.reason = get_events_.column_text(4);
+    job->events.push_back(std::move(e));
+  }
+  get_events_.reset();
+  return std::optional<JobRecord>(std::move(job).value());
+}
+
+Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filter) {
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id > ?1";
+  int next = 2;
+  if (filter.user) sql += " AND user_name = ?" + std::to_string(next++);
+  const int first_state = next;
+  if (!filter.states.empty()) {
+    sql += " AND state IN (";
+    for (std::size_t i = 0; i < filter.states.size(); ++i) {
+      sql += (i ? ", ?" : "?") + std::to_string(next++);
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY id LIMIT ?" + std::to_string(next);
+  auto stmt = db_->prepare(sql);
+  if (!stmt) return fail(std::move(stmt).error());
+  stmt->bind(1, filter.after_id);
+  if (filter.user) stmt->bind(2, std::string_view(*filter.user));
+  int index = first_state;
+  for (JobState s : filter.states) stmt->bind(index++, state_name(s));
+  stmt->bind(next, std::int64_t{filter.limit});
+  std::vector<JobRecord> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) break;
+    auto job = row_to_record(stmt.value());
+    if (!job) return fail(std::move(job).error());
+    out.push_back(std::move(job).value());
+  }
+  return out;
+}
+
+Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
+                                                    const std::string& reason,
+                                                    std::int64_t now_ms,
+                                                    std::optional<int> exit_code) {
+  auto found = get(id);
+  if (!found) return fail(std::move(found).error());
+  if (!found.value()) return fail(StoreError::not_found("job " + std::to_string(id) + " not found"));
+  JobRecord job = std::move(*found.value());
+  auto to = next_state(job.state, event);
+  if (!to) return fail(StoreError::conflict("job " + std::to_string(id) + ": " + to.error()));
+  const JobState from = job.state;
+  std::optional<std::int64_t> start, end;
+  if (to.value() == JobState::running) start = now_ms;
+  if (is_terminal(to.value())) end = now_ms;
+  update_state_.bind(1, id)
+      .bind(2, state_name(to.value()))
+      .bind(3, std::string_view(reason))
+      .bind(4, now_ms)
+      .bind(5, start)
+      .bind(6, end)
+      .bind(7, exit_code ? std::optional<std::int64_t>(*exit_code) : std::nullopt);
+  if (auto r = update_state_.run(); !r) return fail(std::move(r).error());
+  if (auto r = add_event(id, now_ms, event_name(event), from, to.value(), reason); !r) {
+    return fail(std::move(r).error());
+  }
+  job.state = to.value();
+  job.reason = reason;
+  job.updated_ms = now_ms;
+  if (start) job.start_ms = start;
+  if (end) job.end_ms = end;
+  if (exit_code) job.exit_code = exit_code;
+  job.events.push_back({now_ms, std::string(event_name(event)), from, to.value(), reason});
+  return job;
+}
+
+}  // namespace sy::store

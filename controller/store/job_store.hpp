@@ -1,0 +1,68 @@
+#pragma once
+// JobStore: the job queue's rows in SQLite. It does no transaction control of its own: the
+// caller (CommitQueue for writes) decides what commits together. Statements are prepared once.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/job_record.hpp"
+#include "common/result.hpp"
+#include "controller/store/sqlite.hpp"
+
+namespace sy::store {
+
+struct NewJob {
+  JobSpec spec;
+  std::string user;
+  std::optional<std::string> client_token;  // Idempotency-Key; a repeat finds the first job
+  std::int64_t now_ms = 0;
+};
+
+struct SubmitOutcome {
+  JobId id = 0;
+  bool created = true;  // false when client_token named a job submitted before
+};
+
+struct JobFilter {
+  std::set<JobState> states;  // empty: every state
+  std::optional<std::string> user;
+  JobId after_id = 0;  // for paging: only ids greater than this
+  int limit = 1000;
+};
+
+class JobStore {
+ public:
+  // `db` must outlive the store and have been migrated.
+  static Result<JobStore, StoreError> open(Db& db);
+
+  Result<SubmitOutcome, StoreError> insert(const NewJob& job);
+  // nullopt when no job has that id. Events are included.
+  Result<std::optional<JobRecord>, StoreError> get(JobId id);
+  // Ordered by id. Events are not included.
+  Result<std::vector<JobRecord>, StoreError> list(const JobFilter& filter);
+  // Moves the job through the state machine, recording the event. not_found for an unknown id,
+  // conflict (with the state machine's words) for an illegal change.
+  Result<JobRecord, StoreError> apply_event(JobId id, JobEvent event, const std::string& reason,
+                                            std::int64_t now_ms,
+                                            std::optional<int> exit_code = std::nullopt);
+
+ private:
+  explicit JobStore(Db& db) : db_(&db) {}
+  Result<JobRecord, StoreError> row_to_record(const Statement& row) const;
+  Result<void, StoreError> add_event(JobId id, std::int64_t at_ms, std::string_view event,
+                                     std::optional<JobState> from, JobState to,
+                                     const std::string& reason);
+
+  Db* db_;
+  Statement find_token_;
+  Statement insert_job_;
+  Statement insert_event_;
+  Statement get_job_;
+  Statement get_events_;
+  Statement update_state_;
+};
+
+}  // namespace sy::store
