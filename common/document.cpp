@@ -67,10 +67,14 @@ class YamlConverter {
     if (depth > kMaxDepth) return fail(error(node.Mark(), path, "nested too deeply"));
     switch (node.Type()) {
       case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined: return nlohmann::json(nullptr);
-      case YAML::NodeType::Scalar: return scalar(node, path);
-      case YAML::NodeType::Sequence: return sequence(node, path, depth);
-      case YAML::NodeType::Map: return mapping(node, path, depth);
+      case YAML::NodeType::Undefined:
+        return nlohmann::json(nullptr);
+      case YAML::NodeType::Scalar:
+        return scalar(node, path);
+      case YAML::NodeType::Sequence:
+        return sequence(node, path, depth);
+      case YAML::NodeType::Map:
+        return mapping(node, path, depth);
     }
     return nlohmann::json(nullptr);
   }
@@ -186,8 +190,8 @@ Result<Document, SpecError> parse_yaml_document(std::string_view text, std::stri
     return fail(SpecError{file, 1, 1, "", "document is empty"});
   }
   if (docs.size() > 1) {
-    return fail(SpecError{file, 1, 1, "", "expected one YAML document, found " +
-                                              std::to_string(docs.size())});
+    return fail(SpecError{file, 1, 1, "",
+                          "expected one YAML document, found " + std::to_string(docs.size())});
   }
   doc.marks_[""] = {1, 1};
   YamlConverter converter(file, doc.marks_);
@@ -231,7 +235,8 @@ Result<Document, SpecError> parse_json_document(std::string_view text, std::stri
 
 Result<Document, SpecError> load_yaml_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(SpecError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)});
+  if (!in)
+    return fail(SpecError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)});
   std::ostringstream buf;
   buf << in.rdbuf();
   if (in.bad()) return fail(SpecError{path, 0, 0, "", "read error"});

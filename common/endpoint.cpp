@@ -16,7 +16,8 @@ Result<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_
   };
   if (text.rfind("https://", 0) == 0) return bad("https is not supported by this build yet");
   if (text.rfind("http://", 0) == 0) text.remove_prefix(7);
-  while (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  while (!text.empty() && text.back() == '/')
+    text.remove_suffix(1);
   Endpoint ep;
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
@@ -30,7 +31,8 @@ Result<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_
     }
   } else {
     const auto colon = text.rfind(':');
-    if (colon != std::string_view::npos && text.find(':') != colon) return bad("put IPv6 hosts in [ ]");
+    if (colon != std::string_view::npos && text.find(':') != colon)
+      return bad("put IPv6 hosts in [ ]");
     ep.host = std::string(text.substr(0, colon));
     if (colon != std::string_view::npos) port_text = text.substr(colon + 1);
   }

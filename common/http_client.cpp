@@ -66,7 +66,8 @@ Result<HttpResponse, std::string> HttpClient::request(std::string_view method,
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, endpoint_.host);
   req.set(http::field::user_agent, "switchyard/" SY_VERSION);
-  for (const auto& [name, value] : headers) req.set(name, value);
+  for (const auto& [name, value] : headers)
+    req.set(name, value);
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = std::string(body);
@@ -97,9 +98,9 @@ Result<HttpResponse, std::string> HttpClient::request(std::string_view method,
     }
     if (ec) {
       c.close();
-      const bool stale = reused && (ec == http::error::end_of_stream ||
-                                    ec == asio::error::connection_reset ||
-                                    ec == asio::error::broken_pipe || ec == asio::error::eof);
+      const bool stale =
+          reused && (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                     ec == asio::error::broken_pipe || ec == asio::error::eof);
       if (stale && attempt == 0) continue;
       return fail(endpoint_.to_string() + ": " + describe(ec, c.timeout));
     }

@@ -69,7 +69,8 @@ Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j) {
     job.updated_ms = updated->value_or(0);
     job.start_ms = *start;
     job.end_ms = *end;
-    if (j.contains("exit_code") && !j["exit_code"].is_null()) job.exit_code = j["exit_code"].get<int>();
+    if (j.contains("exit_code") && !j["exit_code"].is_null())
+      job.exit_code = j["exit_code"].get<int>();
     if (j.contains("events")) {
       for (const auto& e : j["events"]) {
         JobEventRecord ev;

@@ -22,7 +22,8 @@ Launcher parse_launcher(const std::string& s) {
 std::string default_name(const JobSpec& spec) {
   if (spec.command.empty()) return "script";
   std::string base = spec.command.front();
-  if (auto slash = base.find_last_of('/'); slash != std::string::npos) base = base.substr(slash + 1);
+  if (auto slash = base.find_last_of('/'); slash != std::string::npos)
+    base = base.substr(slash + 1);
   static const std::regex bad("[^A-Za-z0-9._-]");
   base = std::regex_replace(base, bad, "_");
   if (base.empty() || base.front() == '.' || base.front() == '_' || base.front() == '-') {
@@ -61,9 +62,12 @@ Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json
 
 std::string_view launcher_name(Launcher launcher) {
   switch (launcher) {
-    case Launcher::mpi: return "mpi";
-    case Launcher::env: return "env";
-    case Launcher::none: return "none";
+    case Launcher::mpi:
+      return "mpi";
+    case Launcher::env:
+      return "env";
+    case Launcher::none:
+      return "none";
   }
   return "none";
 }
@@ -84,7 +88,8 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
   if (has_command) spec.command = j["command"].get<std::vector<std::string>>();
   if (has_script) spec.script = j["script"].get<std::string>();
   if (j.contains("resources")) {
-    if (auto r = read_resources(doc, j["resources"], spec.resources); !r) return fail(std::move(r).error());
+    if (auto r = read_resources(doc, j["resources"], spec.resources); !r)
+      return fail(std::move(r).error());
   }
   if (j.contains("launcher")) spec.launcher = parse_launcher(j["launcher"].get<std::string>());
   if (j.contains("datasets")) spec.datasets = j["datasets"].get<std::vector<std::string>>();

@@ -32,7 +32,8 @@ Result<JobState, std::string> next_state(JobState from, JobEvent event) {
       break;
     case S::completed:
     case S::failed:
-    case S::cancelled: break;
+    case S::cancelled:
+      break;
   }
   if (event == E::cancel && !is_terminal(from)) to = S::cancelled;
   if (!to) {
@@ -46,18 +47,28 @@ bool is_terminal(JobState s) {
   return s == JobState::completed || s == JobState::failed || s == JobState::cancelled;
 }
 
-bool is_waiting(JobState s) { return s == JobState::pending || s == JobState::requeued; }
+bool is_waiting(JobState s) {
+  return s == JobState::pending || s == JobState::requeued;
+}
 
 std::string_view state_name(JobState s) {
   switch (s) {
-    case JobState::pending: return "PENDING";
-    case JobState::held: return "HELD";
-    case JobState::staging: return "STAGING";
-    case JobState::running: return "RUNNING";
-    case JobState::completed: return "COMPLETED";
-    case JobState::failed: return "FAILED";
-    case JobState::cancelled: return "CANCELLED";
-    case JobState::requeued: return "REQUEUED";
+    case JobState::pending:
+      return "PENDING";
+    case JobState::held:
+      return "HELD";
+    case JobState::staging:
+      return "STAGING";
+    case JobState::running:
+      return "RUNNING";
+    case JobState::completed:
+      return "COMPLETED";
+    case JobState::failed:
+      return "FAILED";
+    case JobState::cancelled:
+      return "CANCELLED";
+    case JobState::requeued:
+      return "REQUEUED";
   }
   return "PENDING";
 }
@@ -74,14 +85,22 @@ std::optional<JobState> parse_state(std::string_view name) {
 
 std::string_view event_name(JobEvent e) {
   switch (e) {
-    case JobEvent::hold: return "hold";
-    case JobEvent::release: return "release";
-    case JobEvent::start_staging: return "start staging";
-    case JobEvent::launch: return "launch";
-    case JobEvent::complete: return "complete";
-    case JobEvent::fail: return "fail";
-    case JobEvent::cancel: return "cancel";
-    case JobEvent::requeue: return "requeue";
+    case JobEvent::hold:
+      return "hold";
+    case JobEvent::release:
+      return "release";
+    case JobEvent::start_staging:
+      return "start staging";
+    case JobEvent::launch:
+      return "launch";
+    case JobEvent::complete:
+      return "complete";
+    case JobEvent::fail:
+      return "fail";
+    case JobEvent::cancel:
+      return "cancel";
+    case JobEvent::requeue:
+      return "requeue";
   }
   return "?";
 }

@@ -22,8 +22,8 @@ inline constexpr JobState kAllJobStates[] = {
     JobState::pending,   JobState::held,   JobState::staging,   JobState::running,
     JobState::completed, JobState::failed, JobState::cancelled, JobState::requeued};
 inline constexpr JobEvent kAllJobEvents[] = {
-    JobEvent::hold, JobEvent::release, JobEvent::start_staging, JobEvent::launch,
-    JobEvent::complete, JobEvent::fail, JobEvent::cancel, JobEvent::requeue};
+    JobEvent::hold,     JobEvent::release, JobEvent::start_staging, JobEvent::launch,
+    JobEvent::complete, JobEvent::fail,    JobEvent::cancel,        JobEvent::requeue};
 
 // The state after `event`, or why the event is not allowed in `from`
 // (e.g. "cannot cancel a job that is COMPLETED").
@@ -33,8 +33,8 @@ bool is_terminal(JobState state);
 // Waiting for resources: PENDING or REQUEUED.
 bool is_waiting(JobState state);
 
-std::string_view state_name(JobState state);  // "PENDING", ...
+std::string_view state_name(JobState state);                 // "PENDING", ...
 std::optional<JobState> parse_state(std::string_view name);  // case-insensitive
-std::string_view event_name(JobEvent event);  // "cancel", ...
+std::string_view event_name(JobEvent event);                 // "cancel", ...
 
 }  // namespace sy

@@ -12,8 +12,12 @@ std::atomic<Level> g_level{Level::info};
 std::mutex g_write_mutex;
 }  // namespace
 
-void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
-Level level() { return g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
+Level level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level l : {Level::debug, Level::info, Level::warn, Level::error}) {
@@ -27,10 +31,14 @@ bool parse_level(std::string_view text, Level& out) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }

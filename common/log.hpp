@@ -37,7 +37,7 @@ class Line {
 
 }  // namespace sy::log
 
-#define SY_LOG(lvl, component)                                    \
-  if (::sy::log::Level::lvl < ::sy::log::level()) {               \
-  } else                                                          \
+#define SY_LOG(lvl, component)                      \
+  if (::sy::log::Level::lvl < ::sy::log::level()) { \
+  } else                                            \
     ::sy::log::Line(::sy::log::Level::lvl, component)

@@ -132,7 +132,7 @@ Result<void, SpecError> SchemaValidator::validate(const Document& doc) const {
     } else {
       path = Document::child_path(path, token);
       node = (node != nullptr && node->is_object() && node->contains(token)) ? &(*node)[token]
-                                                                            : nullptr;
+                                                                             : nullptr;
     }
   }
   return fail(describe(doc, path, chosen->description));
@@ -160,8 +160,8 @@ const nlohmann::json* SchemaValidator::schema_at(const Document& doc,
       const std::size_t index = std::strtoull(path.c_str() + pos + 1, nullptr, 10);
       pos = close + 1;
       s = (s->contains("items") && (*s)["items"].is_object()) ? &(*s)["items"] : nullptr;
-      node = (node != nullptr && node->is_array() && index < node->size()) ? &(*node)[index]
-                                                                           : nullptr;
+      node =
+          (node != nullptr && node->is_array() && index < node->size()) ? &(*node)[index] : nullptr;
     } else {
       auto end = path.find_first_of(".[", pos);
       if (end == std::string::npos) end = path.size();
@@ -180,8 +180,8 @@ const nlohmann::json* SchemaValidator::schema_at(const Document& doc,
         next = &(*s)["additionalProperties"];
       }
       s = next;
-      node = (node != nullptr && node->is_object() && node->contains(key)) ? &(*node)[key]
-                                                                           : nullptr;
+      node =
+          (node != nullptr && node->is_object() && node->contains(key)) ? &(*node)[key] : nullptr;
     }
     s = resolve(s);
   }
@@ -216,8 +216,8 @@ SpecError SchemaValidator::describe(const Document& doc, const std::string& path
     message = "must be one of: ";
     const auto& values = *get("enum");
     for (std::size_t i = 0; i < values.size(); ++i) {
-      message += (i ? ", " : "") + (values[i].is_string() ? values[i].get<std::string>()
-                                                           : values[i].dump());
+      message += (i ? ", " : "") +
+                 (values[i].is_string() ? values[i].get<std::string>() : values[i].dump());
     }
   } else if (what.rfind("Failed to match regex", 0) == 0) {
     message = get("x-error") ? get("x-error")->get<std::string>()

@@ -37,7 +37,8 @@ Result<std::int64_t, std::string> parse_duration_seconds(std::string_view text_i
     const std::int64_t a = to_int(m[2]);
     const std::int64_t b = m[3].matched ? to_int(m[3]) : 0;
     const std::int64_t c = m[4].matched ? to_int(m[4]) : 0;
-    if ((m[3].matched && b > 59) || (m[4].matched && c > 59)) return fail(std::string(kDurationHelp));
+    if ((m[3].matched && b > 59) || (m[4].matched && c > 59))
+      return fail(std::string(kDurationHelp));
     if (has_days) {
       // D-HH, D-HH:MM, D-HH:MM:SS
       total = days * 86400 + a * 3600 + b * 60 + c;
@@ -67,7 +68,8 @@ std::string format_duration(std::int64_t s) {
   const std::int64_t d = s / 86400, h = (s % 86400) / 3600, m = (s % 3600) / 60, sec = s % 60;
   if (d > 0) {
     std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(d),
-                  static_cast<long long>(h), static_cast<long long>(m), static_cast<long long>(sec));
+                  static_cast<long long>(h), static_cast<long long>(m),
+                  static_cast<long long>(sec));
   } else {
     std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(h),
                   static_cast<long long>(m), static_cast<long long>(sec));

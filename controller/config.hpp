@@ -1,6 +1,7 @@
 #pragma once
-// ControllerConfig: sy-controller's settings, read from YAML (schemas/controller-config.schema.json)
-// and overridden by flags. docs/configuration.md is the reference.
+// ControllerConfig: sy-controller's settings, read from YAML
+// (schemas/controller-config.schema.json) and overridden by flags. docs/configuration.md is the
+// reference.
 
 #include <cstddef>
 #include <string>

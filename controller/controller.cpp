@@ -102,8 +102,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
 
   boost::asio::io_context ioc(1);
   api::JobApi job_api(*writes.value(), reads.value(), wall_clock_ms);
-  api::HttpServer server(ioc, job_api,
-                         {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
+  api::HttpServer server(
+      ioc, job_api, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
   auto bound = server.listen(config.listen);
   if (!bound) {
     SY_LOG(error, "http") << bound.error();

@@ -11,9 +11,9 @@
 namespace sy::api {
 
 struct ApiRequest {
-  std::string method;                        // "GET", "POST", ...
-  std::string path;                          // percent-decoded, without the query
-  std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // percent-decoded, without the query
+  std::map<std::string, std::string> query;    // percent-decoded; a repeated key keeps the last
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;
 

@@ -89,10 +89,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     stream_.expires_after(options_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -102,9 +101,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return write(error_response(413, "too_large",
-                                  "request body is larger than " +
-                                      std::to_string(options_.max_body_bytes) + " bytes"));
+      return write(error_response(
+          413, "too_large",
+          "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
@@ -118,13 +117,11 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     // Hold the connection while the handler works; answers may come from another thread.
-    handler_.handle(to_api_request(std::move(req)),
-                    [self = shared_from_this()](ApiResponse response) {
-                      asio::post(self->stream_.get_executor(),
-                                 [self, r = std::move(response)]() mutable {
-                                   self->write(std::move(r));
-                                 });
-                    });
+    handler_.handle(
+        to_api_request(std::move(req)), [self = shared_from_this()](ApiResponse response) {
+          asio::post(self->stream_.get_executor(),
+                     [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+        });
   }
 
   void write(ApiResponse response) {
@@ -164,20 +161,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       : ioc(io), handler(h), options(std::move(o)), acceptor(asio::make_strand(io)) {}
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc),
-                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
-                              return;
-                            }
-                            if (!ec) {
-                              std::make_shared<Session>(std::move(socket), self->handler,
-                                                        self->options)
-                                  ->start();
-                            } else {
-                              SY_LOG(warn, "http") << "accept failed: " << ec.message();
-                            }
-                            self->accept();
-                          });
+    acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec,
+                                                                              tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
+        return;
+      }
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), self->handler, self->options)->start();
+      } else {
+        SY_LOG(warn, "http") << "accept failed: " << ec.message();
+      }
+      self->accept();
+    });
   }
 
   asio::io_context& ioc;
@@ -189,7 +184,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options)
     : impl_(std::make_shared<Impl>(ioc, handler, std::move(options))) {}
 
-HttpServer::~HttpServer() { stop_accepting(); }
+HttpServer::~HttpServer() {
+  stop_accepting();
+}
 
 Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {
   beast::error_code ec;
@@ -199,7 +196,8 @@ Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {
   auto& a = impl_->acceptor;
   if (a.open(ep.protocol(), ec); ec) return fail("cannot open socket: " + ec.message());
   a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (a.bind(ep, ec); ec) return fail("cannot listen on " + where.to_string() + ": " + ec.message());
+  if (a.bind(ep, ec); ec)
+    return fail("cannot listen on " + where.to_string() + ": " + ec.message());
   if (a.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return fail("cannot listen on " + where.to_string() + ": " + ec.message());
   }

@@ -15,12 +15,16 @@ constexpr int kMaxListLimit = 10000;
 
 ApiResponse store_failure(const store::StoreError& e) {
   switch (e.code) {
-    case store::StoreError::Code::not_found: return error_response(404, "not_found", e.message);
-    case store::StoreError::Code::conflict: return error_response(409, "conflict", e.message);
-    case store::StoreError::Code::internal: break;
+    case store::StoreError::Code::not_found:
+      return error_response(404, "not_found", e.message);
+    case store::StoreError::Code::conflict:
+      return error_response(409, "conflict", e.message);
+    case store::StoreError::Code::internal:
+      break;
   }
   SY_LOG(error, "api") << e.message;
-  return error_response(500, "internal", "the controller could not complete the request: " + e.message);
+  return error_response(500, "internal",
+                        "the controller could not complete the request: " + e.message);
 }
 
 bool parse_id(const std::string& text, std::int64_t& out) {
@@ -33,7 +37,8 @@ Result<std::string, ApiResponse> requesting_user(const ApiRequest& request) {
   static const std::regex name("[A-Za-z_][A-Za-z0-9._-]{0,63}");
   const std::string user = request.header("x-sy-user");
   if (user.empty()) {
-    return fail(error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
+    return fail(
+        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
   }
   if (!std::regex_match(user, name)) {
     return fail(error_response(400, "bad_user", "X-Sy-User is not a user name", "X-Sy-User"));
@@ -70,8 +75,8 @@ void JobApi::handle(ApiRequest request, Responder respond) {
   if (path.rfind("/v1/jobs/", 0) == 0) {
     std::int64_t id = 0;
     if (!parse_id(path.substr(9), id)) {
-      return respond(error_response(400, "bad_job_id",
-                                    "'" + path.substr(9) + "' is not a job id", "id"));
+      return respond(
+          error_response(400, "bad_job_id", "'" + path.substr(9) + "' is not a job id", "id"));
     }
     if (method == "GET") return respond(get(id));
     if (method == "DELETE") return cancel(request, id, std::move(respond));
@@ -136,8 +141,9 @@ ApiResponse JobApi::list(const ApiRequest& request) {
       auto s = parse_state(one);
       if (!s) {
         return error_response(400, "bad_state",
-                              "unknown state '" + one + "' (want PENDING, HELD, STAGING, RUNNING, "
-                              "COMPLETED, FAILED, CANCELLED, REQUEUED, active or all)",
+                              "unknown state '" + one +
+                                  "' (want PENDING, HELD, STAGING, RUNNING, "
+                                  "COMPLETED, FAILED, CANCELLED, REQUEUED, active or all)",
                               "state");
       }
       filter.states.insert(*s);
@@ -158,8 +164,8 @@ ApiResponse JobApi::list(const ApiRequest& request) {
   if (auto it = request.query.find("limit"); it != request.query.end()) {
     std::int64_t limit = 0;
     if (!parse_id(it->second, limit) || limit > kMaxListLimit) {
-      return error_response(400, "bad_limit",
-                            "limit must be 1.." + std::to_string(kMaxListLimit), "limit");
+      return error_response(400, "bad_limit", "limit must be 1.." + std::to_string(kMaxListLimit),
+                            "limit");
     }
     filter.limit = static_cast<int>(limit);
   }
@@ -167,17 +173,20 @@ ApiResponse JobApi::list(const ApiRequest& request) {
   auto jobs = reads_.list(filter);
   if (!jobs) return store_failure(jobs.error());
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& j : jobs.value()) out.push_back(job_record_to_json(j));
+  for (const auto& j : jobs.value())
+    out.push_back(job_record_to_json(j));
   const bool more = static_cast<int>(jobs->size()) == filter.limit;
-  return {200, {{"jobs", std::move(out)},
-                {"next_after", more ? nlohmann::json(jobs->back().id) : nlohmann::json(nullptr)}}};
+  return {200,
+          {{"jobs", std::move(out)},
+           {"next_after", more ? nlohmann::json(jobs->back().id) : nlohmann::json(nullptr)}}};
 }
 
 ApiResponse JobApi::get(std::int64_t id) {
   std::lock_guard<std::mutex> lock(reads_mutex_);
   auto job = reads_.get(id);
   if (!job) return store_failure(job.error());
-  if (!job.value()) return error_response(404, "not_found", "job " + std::to_string(id) + " not found");
+  if (!job.value())
+    return error_response(404, "not_found", "job " + std::to_string(id) + " not found");
   return {200, job_record_to_json(*job.value())};
 }
 

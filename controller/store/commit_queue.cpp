@@ -16,7 +16,9 @@ Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(Db db, std::
 CommitQueue::CommitQueue(Db db, std::size_t max_batch)
     : db_(std::move(db)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
 
-CommitQueue::~CommitQueue() { stop(); }
+CommitQueue::~CommitQueue() {
+  stop();
+}
 
 void CommitQueue::submit(Apply apply, Done done) {
   {

@@ -93,8 +93,9 @@ Result<JobRecord, StoreError> JobStore::row_to_record(const Statement& row) cons
   job.id = row.column_int(0);
   job.user = row.column_text(1);
   auto state = parse_state(row.column_text(2));
-  if (!state) return fail(StoreError::internal("job " + std::to_string(job.id) + " has state " +
-                                               row.column_text(2)));
+  if (!state)
+    return fail(
+        StoreError::internal("job " + std::to_string(job.id) + " has state " + row.column_text(2)));
   job.state = *state;
   job.reason = row.column_text(3);
   auto json = nlohmann::json::parse(row.column_text(4), nullptr, false);
@@ -161,7 +162,8 @@ Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filte
   stmt->bind(1, filter.after_id);
   if (filter.user) stmt->bind(2, std::string_view(*filter.user));
   int index = first_state;
-  for (JobState s : filter.states) stmt->bind(index++, state_name(s));
+  for (JobState s : filter.states)
+    stmt->bind(index++, state_name(s));
   stmt->bind(next, std::int64_t{filter.limit});
   std::vector<JobRecord> out;
   while (true) {
@@ -176,12 +178,12 @@ Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filte
 }
 
 Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
-                                                    const std::string& reason,
-                                                    std::int64_t now_ms,
+                                                    const std::string& reason, std::int64_t now_ms,
                                                     std::optional<int> exit_code) {
   auto found = get(id);
   if (!found) return fail(std::move(found).error());
-  if (!found.value()) return fail(StoreError::not_found("job " + std::to_string(id) + " not found"));
+  if (!found.value())
+    return fail(StoreError::not_found("job " + std::to_string(id) + " not found"));
   JobRecord job = std::move(*found.value());
   auto to = next_state(job.state, event);
   if (!to) return fail(StoreError::conflict("job " + std::to_string(id) + ": " + to.error()));

@@ -48,10 +48,10 @@ Result<int, StoreError> migrate(Db& db) {
   if (!version) return version;
   const int latest = latest_schema_version();
   if (version.value() > latest) {
-    return fail(StoreError::internal(
-        db.path() + " has schema version " + std::to_string(version.value()) +
-        ", newer than this sy-controller knows (" + std::to_string(latest) +
-        "): run the newer sy-controller, or restore a backup"));
+    return fail(
+        StoreError::internal(db.path() + " has schema version " + std::to_string(version.value()) +
+                             ", newer than this sy-controller knows (" + std::to_string(latest) +
+                             "): run the newer sy-controller, or restore a backup"));
   }
   for (const Migration& m : known_migrations()) {
     if (m.version <= version.value()) continue;

@@ -7,7 +7,8 @@
 namespace sy::store {
 namespace {
 StoreError sqlite_error(sqlite3* db, std::string_view what) {
-  return StoreError::internal(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  return StoreError::internal(std::string(what) + ": " +
+                              (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 }  // namespace
 
@@ -76,7 +77,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::int64_t Statement::column_int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
 
 std::optional<std::int64_t> Statement::column_optional_int(int col) const {
   if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
@@ -150,7 +153,11 @@ Result<void, StoreError> Db::exec(std::string_view sql) {
   return {};
 }
 
-std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Db::changes() const { return sqlite3_changes(db_); }
+std::int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+int Db::changes() const {
+  return sqlite3_changes(db_);
+}
 
 }  // namespace sy::store
