@@ -1,0 +1,102 @@
+#include "cli/api_client.hpp"
+
+#include <random>
+
+namespace sy::cli {
+namespace {
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiClient::ApiClient(const ClientConfig& config, std::string user)
+    : http_(config.controller, config.timeout), user_(std::move(user)) {}
+
+Result<nlohmann::json, std::string> ApiClient::call(const std::string& method,
+                                                    const std::string& target,
+                                                    const std::string& body,
+                                                    const HttpHeaders& headers) {
+  HttpHeaders all = headers;
+  all.emplace_back("X-Sy-User", user_);
+  auto res = http_.request(method, target, body, all);
+  if (!res) {
+    return fail("cannot reach the controller: " + res.error() +
+                " (is sy-controller running? set --controller or SY_CONTROLLER)");
+  }
+  auto json = nlohmann::json::parse(res->body, nullptr, false);
+  if (json.is_discarded()) {
+    return fail("the controller sent an unreadable answer (HTTP " + std::to_string(res->status) +
+                ")");
+  }
+  if (res->status >= 400) {
+    if (json.contains("error") && json["error"].contains("message")) {
+      return fail(json["error"]["message"].get<std::string>());
+    }
+    return fail("the controller answered HTTP " + std::to_string(res->status));
+  }
+  return json;
+}
+
+Result<SubmitReply, std::string> ApiClient::submit(const JobSpec& spec,
+                                                   const std::string& idempotency_key) {
+  auto r = call("POST", "/v1/jobs", job_spec_to_json(spec).dump(),
+                {{"Idempotency-Key", idempotency_key}});
+  if (!r) return fail(std::move(r).error());
+  return SubmitReply{r->at("id").get<JobId>(), r->value("created", true)};
+}
+
+Result<std::vector<JobRecord>, std::string> ApiClient::list(const ListQuery& query) {
+  std::vector<JobRecord> out;
+  JobId after = 0;
+  while (true) {  // follow pages until the controller says there are no more
+    std::string target = "/v1/jobs?limit=10000&state=" + url_encode(query.states) +
+                         "&after=" + std::to_string(after);
+    if (query.user) target += "&user=" + url_encode(*query.user);
+    auto r = call("GET", target, "", {});
+    if (!r) return fail(std::move(r).error());
+    for (const auto& j : r->at("jobs")) {
+      auto job = job_record_from_json(j);
+      if (!job) return fail(job.error());
+      out.push_back(std::move(job).value());
+    }
+    if (r->at("next_after").is_null()) break;
+    after = r->at("next_after").get<JobId>();
+  }
+  return out;
+}
+
+Result<JobRecord, std::string> ApiClient::get(JobId id) {
+  auto r = call("GET", "/v1/jobs/" + std::to_string(id), "", {});
+  if (!r) return fail(std::move(r).error());
+  return job_record_from_json(r.value());
+}
+
+Result<JobRecord, std::string> ApiClient::cancel(JobId id) {
+  auto r = call("DELETE", "/v1/jobs/" + std::to_string(id), "", {});
+  if (!r) return fail(std::move(r).error());
+  return job_record_from_json(r.value());
+}
+
+std::string new_idempotency_key() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> nibble(0, 15);
+  std::string key = "sy-";
+  for (int i = 0; i < 32; ++i)
+    key += "0123456789abcdef"[nibble(rd)];
+  return key;
+}
+
+}  // namespace sy::cli

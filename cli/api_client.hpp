@@ -1,0 +1,44 @@
+#pragma once
+// ApiClient: the controller's /v1 API as typed calls. Errors are the sentence `sy` prints.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/client_config.hpp"
+#include "common/http_client.hpp"
+#include "common/job_record.hpp"
+#include "common/result.hpp"
+
+namespace sy::cli {
+
+struct SubmitReply {
+  JobId id = 0;
+  bool created = true;
+};
+
+struct ListQuery {
+  std::string states = "active";  // comma list, "active" or "all"
+  std::optional<std::string> user;
+};
+
+class ApiClient {
+ public:
+  ApiClient(const ClientConfig& config, std::string user);
+
+  Result<SubmitReply, std::string> submit(const JobSpec& spec, const std::string& idempotency_key);
+  Result<std::vector<JobRecord>, std::string> list(const ListQuery& query);
+  Result<JobRecord, std::string> get(JobId id);
+  Result<JobRecord, std::string> cancel(JobId id);
+
+ private:
+  Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,
+                                           const std::string& body, const HttpHeaders& headers);
+  HttpClient http_;
+  std::string user_;
+};
+
+// A fresh random key for one submit: a retried submit with it cannot create a second job.
+std::string new_idempotency_key();
+
+}  // namespace sy::cli

@@ -1,0 +1,69 @@
+#include "cli/client_config.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/document.hpp"
+#include "common/schema_validator.hpp"
+
+namespace sy::cli {
+namespace {
+
+std::string config_file_path() {
+  if (const char* explicit_path = std::getenv("SY_CONFIG"); explicit_path && *explicit_path) {
+    return explicit_path;
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    const std::string user_file = std::string(home) + "/.config/switchyard/sy.yaml";
+    if (std::filesystem::exists(user_file)) return user_file;
+  }
+  const std::string system_file = "/etc/switchyard/sy.yaml";
+  return std::filesystem::exists(system_file) ? system_file : std::string();
+}
+
+}  // namespace
+
+Result<ClientConfig, std::string> resolve_client_config(const std::string& flag) {
+  ClientConfig config;
+  std::string address;
+  std::string source;
+  const std::string file = config_file_path();
+  if (!file.empty()) {
+    auto doc = load_yaml_file(file);
+    if (!doc) return fail(doc.error().to_string());
+    static const auto schema = SchemaValidator::builtin("cli-config.schema.json");
+    if (auto valid = schema->validate(doc.value()); !valid) return fail(valid.error().to_string());
+    if (doc->root().contains("controller")) {
+      address = doc->root()["controller"].get<std::string>();
+      source = file;
+    }
+    if (doc->root().contains("timeout_s")) {
+      config.timeout = std::chrono::seconds(doc->root()["timeout_s"].get<int>());
+    }
+  }
+  if (const char* env = std::getenv("SY_CONTROLLER"); env && *env) {
+    address = env;
+    source = "SY_CONTROLLER";
+  }
+  if (!flag.empty()) {
+    address = flag;
+    source = "--controller";
+  }
+  if (!address.empty()) {
+    auto ep = parse_endpoint(address, kDefaultControllerPort);
+    if (!ep) return fail(source + ": " + ep.error());
+    config.controller = ep.value();
+  }
+  return config;
+}
+
+std::string current_user() {
+  if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  return "uid" + std::to_string(::getuid());
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,200 @@
+#include "cli/commands.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/api_client.hpp"
+#include "cli/table.hpp"
+#include "common/job_spec.hpp"
+#include "common/units.hpp"
+
+namespace sy::cli {
+namespace {
+
+int usage(const std::string& command, const std::string& message) {
+  std::cerr << "sy " << command << ": " << message << "\n(see sy help)\n";
+  return 2;
+}
+
+int failed(const std::string& message) {
+  std::cerr << "sy: " << message << "\n";
+  return 1;
+}
+
+bool parse_job_id(const std::string& text, JobId& id) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  return ec == std::errc() && p == text.data() + text.size() && id > 0;
+}
+
+// "2026-11-22T15:30:00.123Z" -> "2026-11-22 15:30:00" for tables.
+std::string short_time(std::int64_t ms) {
+  std::string t = format_utc_ms(ms);
+  return t.substr(0, 10) + " " + t.substr(11, 8);
+}
+
+std::string optional_time(const std::optional<std::int64_t>& ms) {
+  return ms ? format_utc_ms(*ms) : "-";
+}
+
+}  // namespace
+
+int cmd_submit(const Invocation& inv) {
+  std::string file;
+  bool parsable = false, json = false;
+  for (const auto& a : inv.args) {
+    if (a == "--parsable") {
+      parsable = true;
+    } else if (a == "--json") {
+      json = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage("submit", "unknown option '" + a + "'");
+    } else if (file.empty()) {
+      file = a;
+    } else {
+      return usage("submit", "give one job file");
+    }
+  }
+  if (file.empty()) return usage("submit", "which job file? (sy submit FILE.yaml)");
+  auto doc = load_yaml_file(file);
+  if (!doc) return failed(doc.error().to_string());
+  auto spec = job_spec_from_document(doc.value());
+  if (!spec) return failed(spec.error().to_string());
+  ApiClient api(inv.config, current_user());
+  auto reply = api.submit(spec.value(), new_idempotency_key());
+  if (!reply) return failed(reply.error());
+  if (json) {
+    std::cout << nlohmann::json{{"id", reply->id}, {"name", spec->name}}.dump() << "\n";
+  } else if (parsable) {
+    std::cout << reply->id << "\n";
+  } else {
+    std::cout << "Submitted job " << reply->id << "\n";
+  }
+  return 0;
+}
+
+int cmd_queue(const Invocation& inv) {
+  ListQuery query;
+  bool json = false;
+  for (std::size_t i = 0; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--all" || a == "-a") {
+      query.states = "all";
+    } else if ((a == "--state" || a == "-t" || a == "--user" || a == "-u") &&
+               i + 1 < inv.args.size()) {
+      (a == "--state" || a == "-t" ? query.states : query.user.emplace()) = inv.args[++i];
+    } else {
+      return usage("queue", "unknown argument '" + a + "'");
+    }
+  }
+  ApiClient api(inv.config, current_user());
+  auto jobs = api.list(query);
+  if (!jobs) return failed(jobs.error());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& j : jobs.value())
+      out.push_back(job_record_to_json(j));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  Table table(
+      {"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED", "REASON"});
+  for (const auto& j : jobs.value()) {
+    table.add_row({std::to_string(j.id), j.spec.name, j.user, std::string(state_name(j.state)),
+                   std::to_string(j.spec.total_gpus()), std::to_string(j.spec.resources.nodes),
+                   j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
+                   short_time(j.submit_ms), j.reason.empty() ? "-" : j.reason});
+  }
+  table.print(std::cout);
+  return 0;
+}
+
+int cmd_show(const Invocation& inv) {
+  bool json = false;
+  std::optional<JobId> id;
+  for (const auto& a : inv.args) {
+    JobId parsed = 0;
+    if (a == "--json") {
+      json = true;
+    } else if (!id && parse_job_id(a, parsed)) {
+      id = parsed;
+    } else {
+      return usage("show", "'" + a + "' is not a job id");
+    }
+  }
+  if (!id) return usage("show", "which job? (sy show ID)");
+  ApiClient api(inv.config, current_user());
+  auto job = api.get(*id);
+  if (!job) return failed(job.error());
+  const JobRecord& j = job.value();
+  if (json) {
+    std::cout << job_record_to_json(j).dump(2) << "\n";
+    return 0;
+  }
+  const JobSpec& s = j.spec;
+  std::ostringstream out;
+  out << "JobId=" << j.id << " Name=" << s.name << " User=" << j.user
+      << " Account=" << s.account.value_or(j.user) << "\n"
+      << "  State=" << state_name(j.state) << " Reason=" << (j.reason.empty() ? "-" : j.reason)
+      << " ExitCode=" << (j.exit_code ? std::to_string(*j.exit_code) : "-") << "\n"
+      << "  Priority=" << s.priority << " Launcher=" << launcher_name(s.launcher)
+      << " Requeue=" << (s.requeue ? "yes" : "no") << "\n"
+      << "  Nodes=" << s.resources.nodes << " GpusPerNode=" << s.resources.gpus_per_node
+      << " CpusPerGpu=" << s.resources.cpus_per_gpu << " MemPerGpu="
+      << (s.resources.memory_per_gpu_mib ? format_size_mib(*s.resources.memory_per_gpu_mib) : "-")
+      << " TimeLimit=" << (s.time_limit_s ? format_duration(*s.time_limit_s) : "default") << "\n"
+      << "  SubmitTime=" << format_utc_ms(j.submit_ms) << " StartTime=" << optional_time(j.start_ms)
+      << " EndTime=" << optional_time(j.end_ms) << "\n";
+  if (s.script) {
+    out << "  Script=(" << s.script->size() << " bytes)\n";
+  } else {
+    out << "  Command=";
+    for (std::size_t i = 0; i < s.command.size(); ++i)
+      out << (i ? " " : "") << s.command[i];
+    out << "\n";
+  }
+  if (!s.datasets.empty()) {
+    out << "  Datasets=";
+    for (std::size_t i = 0; i < s.datasets.size(); ++i)
+      out << (i ? "," : "") << s.datasets[i];
+    out << "\n";
+  }
+  if (s.workdir) out << "  WorkDir=" << *s.workdir << "\n";
+  for (const auto& [k, v] : s.env)
+    out << "  Env " << k << "=" << v << "\n";
+  out << "  Events:\n";
+  for (const auto& e : j.events) {
+    out << "    " << format_utc_ms(e.at_ms) << "  " << e.event << "  "
+        << (e.from ? std::string(state_name(*e.from)) + " -> " : "") << state_name(e.to)
+        << (e.reason.empty() ? "" : "  (" + e.reason + ")") << "\n";
+  }
+  std::cout << out.str();
+  return 0;
+}
+
+int cmd_cancel(const Invocation& inv) {
+  std::vector<JobId> ids;
+  for (const auto& a : inv.args) {
+    JobId id = 0;
+    if (!parse_job_id(a, id)) return usage("cancel", "'" + a + "' is not a job id");
+    ids.push_back(id);
+  }
+  if (ids.empty()) return usage("cancel", "which job? (sy cancel ID [ID...])");
+  ApiClient api(inv.config, current_user());
+  int code = 0;
+  for (JobId id : ids) {
+    auto job = api.cancel(id);
+    if (!job) {
+      std::cerr << "sy: " << job.error() << "\n";
+      code = 1;
+    } else {
+      std::cout << "Cancelled job " << id << "\n";
+    }
+  }
+  return code;
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,21 @@
+#pragma once
+// The `sy` sub-commands. Each returns the process exit code: 0 done, 1 failed, 2 usage error.
+
+#include <string>
+#include <vector>
+
+#include "cli/client_config.hpp"
+
+namespace sy::cli {
+
+struct Invocation {
+  ClientConfig config;
+  std::vector<std::string> args;  // after the sub-command name
+};
+
+int cmd_submit(const Invocation& inv);
+int cmd_queue(const Invocation& inv);
+int cmd_show(const Invocation& inv);
+int cmd_cancel(const Invocation& inv);
+
+}  // namespace sy::cli

@@ -1,0 +1,63 @@
+// sy: the Switchyard command-line client.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: sy [--controller HOST:PORT] COMMAND [ARGS]
+
+commands:
+  submit FILE.yaml [--parsable|--json]    submit a job; prints its id
+  queue [--all] [--state S,S] [--user U] [--json]
+                                          list jobs (default: those not yet ended)
+  show ID [--json]                        one job in detail, with its history
+  cancel ID [ID...]                       cancel jobs
+  help                                    this text
+  version                                 print the version
+
+The controller is found through --controller, else $SY_CONTROLLER, else the file
+$SY_CONFIG or ~/.config/switchyard/sy.yaml or /etc/switchyard/sy.yaml (key: controller),
+else 127.0.0.1:6820. Exit status: 0 done, 1 failed, 2 usage error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string controller_flag;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    if (args[i] == "--controller" && i + 1 < args.size()) {
+      controller_flag = args[++i];
+    } else if (args[i].rfind("--controller=", 0) == 0) {
+      controller_flag = args[i].substr(13);
+    } else {
+      break;
+    }
+  }
+  if (i >= args.size() || args[i] == "help" || args[i] == "--help" || args[i] == "-h") {
+    std::cout << kUsage;
+    return i >= args.size() ? 2 : 0;
+  }
+  const std::string command = args[i];
+  if (command == "version" || command == "--version") {
+    std::cout << "sy " << SY_VERSION << "\n";
+    return 0;
+  }
+  auto config = sy::cli::resolve_client_config(controller_flag);
+  if (!config) {
+    std::cerr << "sy: " << config.error() << "\n";
+    return 2;
+  }
+  sy::cli::Invocation inv{config.value(), std::vector<std::string>(
+                                              args.begin() + static_cast<long>(i) + 1, args.end())};
+  if (command == "submit") return sy::cli::cmd_submit(inv);
+  if (command == "queue") return sy::cli::cmd_queue(inv);
+  if (command == "show") return sy::cli::cmd_show(inv);
+  if (command == "cancel") return sy::cli::cmd_cancel(inv);
+  std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";
+  return 2;
+}
