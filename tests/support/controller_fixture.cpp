@@ -1,0 +1,65 @@
+#include "tests/support/controller_fixture.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace sy::test {
+
+std::string controller_binary() {
+  return SY_CONTROLLER_BIN;
+}
+std::string cli_binary() {
+  return SY_CLI_BIN;
+}
+std::string source_dir() {
+  return SY_SOURCE_DIR;
+}
+
+ControllerFixture::ControllerFixture() = default;
+
+void ControllerFixture::start() {
+  const std::string port_file = dir_.file("port");
+  std::filesystem::remove(port_file);
+  // Port 0 on the first start; afterwards the same port, as a restarted daemon would have.
+  const std::string listen = "127.0.0.1:" + std::to_string(endpoint_.port);
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{controller_binary(), "--listen", listen, "--state-dir",
+                               dir_.file("state"), "--port-file", port_file},
+      dir_.file("controller.log"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      endpoint_ = Endpoint{"127.0.0.1", static_cast<std::uint16_t>(port)};
+      return;
+    }
+    if (!process_->running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("sy-controller did not start:\n" + log());
+}
+
+void ControllerFixture::kill_hard() {
+  process_->signal(SIGKILL);
+  process_->wait(std::chrono::seconds(10));
+}
+
+int ControllerFixture::stop() {
+  process_->signal(SIGTERM);
+  return process_->wait(std::chrono::seconds(30));
+}
+
+std::string ControllerFixture::log() const {
+  std::ifstream in(dir_.file("controller.log"));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace sy::test

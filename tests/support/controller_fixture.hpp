@@ -1,0 +1,37 @@
+#pragma once
+// A real sy-controller binary for integration tests: started on an ephemeral loopback port
+// with its state in a temporary directory, stoppable, killable and restartable on that state.
+
+#include <memory>
+#include <string>
+
+#include "common/endpoint.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace sy::test {
+
+class ControllerFixture {
+ public:
+  ControllerFixture();
+  // Starts the controller and waits until it listens. Throws with its log if it does not.
+  void start();
+  void kill_hard();  // SIGKILL, as a crash would
+  int stop();        // SIGTERM; returns the exit code
+  const Endpoint& endpoint() const { return endpoint_; }
+  std::string address() const { return endpoint_.to_string(); }
+  const TempDir& dir() const { return dir_; }
+  std::string log() const;
+
+ private:
+  TempDir dir_;
+  Endpoint endpoint_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Paths of the binaries under test, set by CMake.
+std::string controller_binary();
+std::string cli_binary();
+std::string source_dir();
+
+}  // namespace sy::test

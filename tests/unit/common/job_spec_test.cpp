@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "common/job_spec.hpp"
+#include "tests/support/controller_fixture.hpp"
+
+using namespace sy;
+
+namespace {
+std::string error_of(const std::string& yaml) {
+  auto spec = job_spec_from_yaml(yaml, "job.yaml");
+  REQUIRE_FALSE(spec.ok());
+  return spec.error().to_string();
+}
+}  // namespace
+
+TEST_CASE("every example job file is a valid job", "[spec]") {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::source_dir() + "/examples/jobs")) {
+    INFO(entry.path());
+    auto doc = load_yaml_file(entry.path());
+    REQUIRE(doc.ok());
+    auto spec = job_spec_from_document(doc.value());
+    CHECK(spec.ok());
+    ++count;
+  }
+  CHECK(count >= 3);
+}
+
+TEST_CASE("a full spec maps every field", "[spec]") {
+  auto spec = job_spec_from_yaml(R"(name: train
+command: [python3, train.py, --lr, "0.1"]
+resources: {nodes: 2, gpus_per_node: 8, cpus_per_gpu: 6, memory_per_gpu: 80GiB}
+launcher: env
+datasets: [imagenet, coco]
+time_limit: 1-12:00:00
+priority: 250
+account: vision
+env: {NCCL_DEBUG: INFO, SEED: "7"}
+workdir: /scratch/me
+requeue: true
+)",
+                                 "job.yaml");
+  REQUIRE(spec.ok());
+  const JobSpec& s = spec.value();
+  CHECK(s.name == "train");
+  CHECK(s.command == std::vector<std::string>{"python3", "train.py", "--lr", "0.1"});
+  CHECK(s.resources == Resources{2, 8, 6, 80 * 1024});
+  CHECK(s.launcher == Launcher::env);
+  CHECK(s.datasets == std::vector<std::string>{"imagenet", "coco"});
+  CHECK(s.time_limit_s == 36 * 3600);
+  CHECK(s.priority == 250);
+  CHECK(s.account == "vision");
+  CHECK(s.env == std::map<std::string, std::string>{{"NCCL_DEBUG", "INFO"}, {"SEED", "7"}});
+  CHECK(s.workdir == "/scratch/me");
+  CHECK(s.requeue);
+  CHECK(s.total_gpus() == 16);
+}
+
+TEST_CASE("defaults fill what a spec leaves out", "[spec]") {
+  auto spec = job_spec_from_yaml("command: [/usr/bin/python3, x.py]\n", "job.yaml");
+  REQUIRE(spec.ok());
+  CHECK(spec->name == "python3");
+  CHECK(spec->resources == Resources{1, 1, 1, std::nullopt});
+  CHECK(spec->launcher == Launcher::none);
+  CHECK(spec->priority == JobSpec::kDefaultPriority);
+  CHECK_FALSE(spec->time_limit_s.has_value());
+  CHECK_FALSE(spec->requeue);
+  auto script = job_spec_from_yaml("script: |\n  #!/bin/sh\n  echo hi\n", "job.yaml");
+  REQUIRE(script.ok());
+  CHECK(script->name == "script");
+  CHECK(script->script == "#!/bin/sh\necho hi\n");
+}
+
+TEST_CASE("the canonical JSON form reads back to the same spec", "[spec]") {
+  for (const char* yaml :
+       {"command: [a]\n",
+        "name: x\nscript: 'echo'\ntime_limit: 90\nresources: {memory_per_gpu: 1536}\n",
+        "command: [b, c]\nresources: {nodes: 3, gpus_per_node: 4}\nlauncher: mpi\n"
+        "time_limit: 3-04:05:06\nenv: {A: b}\ndatasets: [d1]\naccount: acc\n"}) {
+    INFO(yaml);
+    auto spec = job_spec_from_yaml(yaml, "job.yaml");
+    REQUIRE(spec.ok());
+    auto again = job_spec_from_json_text(job_spec_to_json(spec.value()).dump());
+    REQUIRE(again.ok());
+    CHECK(again.value() == spec.value());
+  }
+}
+
+TEST_CASE("bad job files are refused with file, line:column, field and reason", "[spec]") {
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"name: x\ncommand: [a]\nresources:\n    nodes: 1\n    gpus_per_node: 0\n",
+       "job.yaml:5:5: resources.gpus_per_node: must be >= 1"},
+      {"command: [a]\nresources:\n  gpus_per_node: 65\n",
+       "job.yaml:3:3: resources.gpus_per_node: must be <= 64"},
+      {"command: [a]\nresources:\n  gpus_per_node: \"8\"\n",
+       "job.yaml:3:3: resources.gpus_per_node: must be an integer"},
+      {"command: [a]\nresources:\n  gpus_per_node: 2.5\n",
+       "job.yaml:3:3: resources.gpus_per_node: must be an integer"},
+      {"command: [a]\nresources:\n  gpu_per_node: 2\n",
+       "job.yaml:3:3: resources.gpu_per_node: unknown field"},
+      {"command: [a]\nnodes: 2\n", "job.yaml:2:1: nodes: unknown field"},
+      {"name: x\n", "job.yaml:1:1: command: is required (or give 'script')"},
+      {"command: [a]\nscript: echo\n",
+       "job.yaml:2:1: script: give either 'command' or 'script', not both"},
+      {"command: []\n", "job.yaml:1:1: command: must not be empty"},
+      {"command: python train.py\n", "job.yaml:1:1: command: must be a list"},
+      {"command: [a, 7]\n", "job.yaml:1:14: command[1]: must be a string"},
+      {"command: [a]\nlauncher: slurm\n", "job.yaml:2:1: launcher: must be one of: mpi, env, none"},
+      {"command: [a]\ntime_limit: soon\n",
+       "job.yaml:2:1: time_limit: must be a duration like 30m, 2h, 1h30m, 2:00:00 or 1-12:00:00 "
+       "(a bare number is minutes)"},
+      {"command: [a]\ntime_limit: 0\n", "job.yaml:2:1: time_limit: must be >= 1"},
+      {"command: [a]\ntime_limit: 400d\n", "job.yaml:2:1: time_limit: must be at most 365 days"},
+      {"command: [a]\nresources: {memory_per_gpu: lots}\n",
+       "job.yaml:2:13: resources.memory_per_gpu: must be a size like 512M, 16G or 80GiB (a bare "
+       "number is MiB)"},
+      {"command: [a]\npriority: 5000\n", "job.yaml:2:1: priority: must be <= 1000"},
+      {"command: [a]\ndatasets: [imagenet, imagenet]\n",
+       "job.yaml:2:1: datasets: must not repeat an item"},
+      {"command: [a]\ndatasets: [../etc]\n",
+       "job.yaml:2:12: datasets[0]: must be a dataset name: letters, digits, '.', '_' or '-'"},
+      {"command: [a]\nenv: {1BAD: x}\n",
+       "job.yaml:2:7: env.1BAD: must be a variable name: letters, digits and '_', not starting "
+       "with a digit"},
+      {"command: [a]\nenv: {SEED: 7}\n", "job.yaml:2:7: env.SEED: must be a string"},
+      {"command: [a]\nworkdir: scratch/me\n", "job.yaml:2:1: workdir: must be an absolute path"},
+      {"command: [a]\nrequeue: maybe\n", "job.yaml:2:1: requeue: must be true or false"},
+      {"name: \"has space\"\ncommand: [a]\n",
+       "job.yaml:1:1: name: must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+       "or digit"},
+      {"command: [a]\ncommand: [b]\n", "job.yaml:2:1: command: duplicate key"},
+      {"command: [a\n", "job.yaml:2:1: invalid YAML: end of sequence flow not found"},
+      {"- a\n- b\n", "job.yaml:1:1: must be a mapping"},
+      {"", "job.yaml:1:1: document is empty"},
+      {"command: [a]\n---\ncommand: [b]\n", "job.yaml:1:1: expected one YAML document, found 2"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.yaml);
+    CHECK(error_of(c.yaml) == c.error);
+  }
+}
+
+TEST_CASE("API bodies get the same checks without positions", "[spec]") {
+  auto bad = job_spec_from_json_text(R"({"command":["a"],"resources":{"gpus_per_node":0}})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().to_string() == "resources.gpus_per_node: must be >= 1");
+  CHECK(bad.error().field == "resources.gpus_per_node");
+  auto dup = job_spec_from_json_text(R"({"command":["a"],"command":["b"]})");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().to_string() == "command: duplicate key");
+  auto broken = job_spec_from_json_text(R"({"command":)");
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().message.rfind("invalid JSON: parse error at line 1, column 12", 0) == 0);
+}
+
+TEST_CASE("a missing file is reported by name", "[spec]") {
+  auto doc = load_yaml_file("/nonexistent/job.yaml");
+  REQUIRE_FALSE(doc.ok());
+  CHECK(doc.error().to_string() == "/nonexistent/job.yaml: cannot read: No such file or directory");
+}

@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+
+#include "common/job_spec.hpp"
+#include "controller/store/job_store.hpp"
+#include "controller/store/migrations.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace sy;
+using namespace sy::store;
+
+namespace {
+
+Db open_migrated(const std::string& path) {
+  auto db = Db::open(path, Db::Mode::read_write);
+  REQUIRE(db.ok());
+  auto v = migrate(db.value());
+  REQUIRE(v.ok());
+  CHECK(v.value() == latest_schema_version());
+  return std::move(db).value();
+}
+
+NewJob new_job(const std::string& name, std::optional<std::string> token = std::nullopt) {
+  auto spec = job_spec_from_yaml(
+      "name: " + name + "\ncommand: [run]\nresources: {gpus_per_node: 2}\n", "t.yaml");
+  REQUIRE(spec.ok());
+  return NewJob{spec.value(), "alice", std::move(token), 1000};
+}
+
+}  // namespace
+
+TEST_CASE("jobs are stored, read back and listed", "[store]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  auto a = store->insert(new_job("a"));
+  auto b = store->insert(new_job("b"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->created);
+  CHECK(b->id == a->id + 1);
+
+  auto got = store->get(a->id);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  const JobRecord& job = **got;
+  CHECK(job.spec.name == "a");
+  CHECK(job.user == "alice");
+  CHECK(job.state == JobState::pending);
+  CHECK(job.submit_ms == 1000);
+  REQUIRE(job.events.size() == 1);
+  CHECK(job.events[0].event == "submit");
+
+  auto missing = store->get(999);
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing->has_value());
+
+  auto all = store->list({});
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  auto paged = store->list({{}, std::nullopt, a->id, 10});
+  REQUIRE(paged.ok());
+  REQUIRE(paged->size() == 1);
+  CHECK(paged->front().id == b->id);
+}
+
+TEST_CASE("an idempotency token finds the job it created", "[store]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  auto first = store->insert(new_job("a", "token-123456"));
+  auto again = store->insert(new_job("a", "token-123456"));
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  CHECK(again->id == first->id);
+  CHECK_FALSE(again->created);
+  CHECK(store->list({}).value().size() == 1);
+}
+
+TEST_CASE("state changes follow the state machine and are recorded", "[store]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  const JobId id = store->insert(new_job("a")).value().id;
+  REQUIRE(store->apply_event(id, JobEvent::start_staging, "", 2000).ok());
+  auto running = store->apply_event(id, JobEvent::launch, "", 3000);
+  REQUIRE(running.ok());
+  CHECK(running->start_ms == 3000);
+  auto done = store->apply_event(id, JobEvent::complete, "exited 0", 4000, 0);
+  REQUIRE(done.ok());
+  CHECK(done->state == JobState::completed);
+  CHECK(done->end_ms == 4000);
+  CHECK(done->exit_code == 0);
+
+  auto illegal = store->apply_event(id, JobEvent::cancel, "", 5000);
+  REQUIRE_FALSE(illegal.ok());
+  CHECK(illegal.error().code == StoreError::Code::conflict);
+  CHECK(illegal.error().message == "job 1: cannot cancel a job that is COMPLETED");
+  auto unknown = store->apply_event(42, JobEvent::cancel, "", 5000);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == StoreError::Code::not_found);
+
+  auto read = store->get(id).value().value();
+  REQUIRE(read.events.size() == 4);
+  CHECK(read.events[3].from == JobState::running);
+  CHECK(read.events[3].to == JobState::completed);
+  CHECK(read.events[3].reason == "exited 0");
+
+  auto ended = store->list({{JobState::completed}, std::nullopt, 0, 10});
+  REQUIRE(ended.ok());
+  CHECK(ended->size() == 1);
+  auto pending = store->list({{JobState::pending}, std::nullopt, 0, 10});
+  CHECK(pending.value().empty());
+}
+
+TEST_CASE("data survives reopening, and a newer schema is refused", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  {
+    Db db = open_migrated(path);
+    auto store = JobStore::open(db);
+    REQUIRE(store->insert(new_job("kept")).ok());
+  }
+  {
+    Db db = open_migrated(path);  // migrating again is a no-op
+    auto store = JobStore::open(db);
+    auto jobs = store->list({});
+    REQUIRE(jobs.ok());
+    REQUIRE(jobs->size() == 1);
+    CHECK(jobs->front().spec.name == "kept");
+    REQUIRE(db.exec("PRAGMA user_version = 999").ok());
+  }
+  auto db = Db::open(path, Db::Mode::read_write);
+  REQUIRE(db.ok());
+  auto v = migrate(db.value());
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.error().message.find("has schema version 999, newer than this sy-controller knows") !=
+        std::string::npos);
+}
