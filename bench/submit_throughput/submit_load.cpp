@@ -65,11 +65,13 @@ int main(int argc, char** argv) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<double> all;
-  for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  for (const auto& v : latencies)
+    all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all[static_cast<std::size_t>(p * (all.size() - 1))]; };
   std::cout << "RESULT clients=" << clients << " jobs=" << jobs << " failures=" << failures
