@@ -12,7 +12,6 @@ namespace sy {
 namespace {
 
 constexpr std::int64_t kMaxDurationS = 365LL * 24 * 3600;
-constexpr std::int64_t kMaxSizeMib = 16LL * 1024 * 1024;
 const char* const kDurationHelp =
     "must be a duration like 30m, 2h, 1h30m, 2:00:00 or 1-12:00:00 (a bare number is minutes)";
 
@@ -77,7 +76,7 @@ std::string format_duration(std::int64_t s) {
   return buf;
 }
 
-Result<std::int64_t, std::string> parse_size_mib(std::string_view text_in) {
+Result<std::int64_t, std::string> parse_size_mib(std::string_view text_in, std::int64_t max_mib) {
   static const std::regex size(R"(([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]?)(?:i?[bB])?)");
   const std::string text(text_in);
   std::smatch m;
@@ -89,11 +88,14 @@ Result<std::int64_t, std::string> parse_size_mib(std::string_view text_in) {
   const double factor = unit == 'K' ? 1.0 / 1024 : unit == 'M' ? 1 : unit == 'G' ? 1024 : 1048576;
   const double mib = std::ceil(number * factor);
   if (mib < 1) return fail(std::string("must be at least 1M"));
-  if (mib > static_cast<double>(kMaxSizeMib)) return fail(std::string("must be at most 16T"));
+  if (mib > static_cast<double>(max_mib)) {
+    return fail("must be at most " + format_size_mib(max_mib));
+  }
   return static_cast<std::int64_t>(mib);
 }
 
 std::string format_size_mib(std::int64_t mib) {
+  if (mib % (1024 * 1024) == 0) return std::to_string(mib / (1024 * 1024)) + "T";
   if (mib % 1024 == 0) return std::to_string(mib / 1024) + "G";
   return std::to_string(mib) + "M";
 }

@@ -16,9 +16,13 @@ Result<std::int64_t, std::string> parse_duration_seconds(std::string_view text);
 // "HH:MM:SS" under a day, "D-HH:MM:SS" from a day on: parse_duration_seconds reads it back.
 std::string format_duration(std::int64_t seconds);
 
+inline constexpr std::int64_t kMaxMemorySizeMib = 16LL << 20;  // 16 TiB: host memory per GPU
+inline constexpr std::int64_t kMaxStorageSizeMib = 1LL << 30;  // 1 PiB: a node's local storage
+
 // "512M", "16G", "16GiB", "1.5T", "80gb" (binary units; a bare number is MiB, as in Slurm's --mem).
-// Returns MiB, at least 1 and at most 16 TiB.
-Result<std::int64_t, std::string> parse_size_mib(std::string_view text);
+// Returns MiB, at least 1 and at most `max_mib`.
+Result<std::int64_t, std::string> parse_size_mib(std::string_view text,
+                                                 std::int64_t max_mib = kMaxMemorySizeMib);
 // "16G" when whole GiB, else "1536M": parse_size_mib reads it back.
 std::string format_size_mib(std::int64_t mib);
 
