@@ -90,6 +90,22 @@ Result<JobRecord, std::string> ApiClient::cancel(JobId id) {
   return job_record_from_json(r.value());
 }
 
+Result<nlohmann::json, std::string> ApiClient::list_nodes() {
+  auto r = call("GET", "/v1/nodes", "", {});
+  if (!r) return r;
+  return r->at("nodes");
+}
+
+Result<nlohmann::json, std::string> ApiClient::get_node(const std::string& name) {
+  return call("GET", "/v1/nodes/" + url_encode(name), "", {});
+}
+
+Result<nlohmann::json, std::string> ApiClient::set_drain(const std::string& name, bool drain,
+                                                         const std::string& reason) {
+  const std::string body = reason.empty() ? "" : nlohmann::json{{"reason", reason}}.dump();
+  return call("POST", "/v1/nodes/" + url_encode(name) + (drain ? "/drain" : "/resume"), body, {});
+}
+
 std::string new_idempotency_key() {
   std::random_device rd;
   std::uniform_int_distribution<int> nibble(0, 15);

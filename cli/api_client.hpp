@@ -31,6 +31,12 @@ class ApiClient {
   Result<JobRecord, std::string> get(JobId id);
   Result<JobRecord, std::string> cancel(JobId id);
 
+  // Nodes come back as the API's JSON (docs/api.md): the CLI only displays them.
+  Result<nlohmann::json, std::string> list_nodes();
+  Result<nlohmann::json, std::string> get_node(const std::string& name);
+  Result<nlohmann::json, std::string> set_drain(const std::string& name, bool drain,
+                                                const std::string& reason);
+
  private:
   Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,
                                            const std::string& body, const HttpHeaders& headers);

@@ -17,5 +17,9 @@ int cmd_submit(const Invocation& inv);
 int cmd_queue(const Invocation& inv);
 int cmd_show(const Invocation& inv);
 int cmd_cancel(const Invocation& inv);
+int cmd_nodes(const Invocation& inv);
+int cmd_node(const Invocation& inv);  // node show NAME
+int cmd_drain(const Invocation& inv);
+int cmd_resume(const Invocation& inv);
 
 }  // namespace sy::cli

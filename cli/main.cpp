@@ -15,6 +15,10 @@ commands:
                                           list jobs (default: those not yet ended)
   show ID [--json]                        one job in detail, with its history
   cancel ID [ID...]                       cancel jobs
+  nodes [--json]                          one line per node: state, GPUs, leaf switch
+  node show NAME [--json]                 a node's GPU link matrix, NICs and NUMA placement
+  drain NAME [--reason TEXT]              stop placing new jobs on a node
+  resume NAME                             place jobs on it again
   help                                    this text
   version                                 print the version
 
@@ -58,6 +62,10 @@ int main(int argc, char** argv) {
   if (command == "queue") return sy::cli::cmd_queue(inv);
   if (command == "show") return sy::cli::cmd_show(inv);
   if (command == "cancel") return sy::cli::cmd_cancel(inv);
+  if (command == "nodes") return sy::cli::cmd_nodes(inv);
+  if (command == "node") return sy::cli::cmd_node(inv);
+  if (command == "drain") return sy::cli::cmd_drain(inv);
+  if (command == "resume") return sy::cli::cmd_resume(inv);
   std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";
   return 2;
 }

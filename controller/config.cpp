@@ -24,6 +24,16 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
     c.idle_timeout_s = j["http"].value("idle_timeout_s", c.idle_timeout_s);
   }
   if (j.contains("store")) c.max_batch = j["store"].value("max_batch", c.max_batch);
+  if (j.contains("cluster_network"))
+    c.cluster_network_path = j["cluster_network"].get<std::string>();
+  if (j.contains("nodes")) {
+    c.heartbeat_interval_ms = j["nodes"].value("heartbeat_interval_ms", c.heartbeat_interval_ms);
+    c.heartbeat_timeout_ms = j["nodes"].value("heartbeat_timeout_ms", c.heartbeat_timeout_ms);
+  }
+  if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {
+    return fail(
+        doc->error_at("nodes.heartbeat_timeout_ms", "must be longer than heartbeat_interval_ms"));
+  }
   return c;
 }
 

@@ -4,6 +4,7 @@
 // reference.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "common/endpoint.hpp"
@@ -20,6 +21,9 @@ struct ControllerConfig {
   std::size_t max_body_bytes = 1 << 20;
   int idle_timeout_s = 60;
   std::size_t max_batch = 1024;
+  std::string cluster_network_path;  // empty: no switch tree
+  std::int64_t heartbeat_interval_ms = 5000;
+  std::int64_t heartbeat_timeout_ms = 30000;
 };
 
 // Reads and validates `path`; unset fields keep their defaults.

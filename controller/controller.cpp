@@ -14,9 +14,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/agent_protocol.hpp"
 #include "common/log.hpp"
+#include "common/topology/cluster_network.hpp"
 #include "controller/api/http_server.hpp"
 #include "controller/api/job_api.hpp"
+#include "controller/api/node_api.hpp"
+#include "controller/api/router.hpp"
+#include "controller/nodes/agent_gateway.hpp"
+#include "controller/nodes/node_registry.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/migrations.hpp"
 
@@ -93,6 +99,33 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << reads.error().message;
     return 1;
   }
+  topo::ClusterNetwork network;
+  if (!config.cluster_network_path.empty()) {
+    auto doc = load_yaml_file(config.cluster_network_path);
+    auto loaded = doc ? topo::cluster_network_from_document(doc.value())
+                      : Result<topo::ClusterNetwork, SpecError>(fail(doc.error()));
+    if (!loaded) {
+      SY_LOG(error, "controller") << loaded.error().to_string();
+      return 1;
+    }
+    network = std::move(loaded).value();
+  }
+  nodes::NodeRegistry registry(network);
+  {
+    auto node_reader = store::NodeStore::open(reader_db.value());
+    auto rows =
+        node_reader
+            ? node_reader->list()
+            : Result<std::vector<store::NodeRow>, store::StoreError>(fail(node_reader.error()));
+    if (!rows) {
+      SY_LOG(error, "store") << rows.error().message;
+      return 1;
+    }
+    registry.load(rows.value(), wall_clock_ms());
+    if (!rows->empty()) {
+      SY_LOG(info, "agents") << rows->size() << " known nodes: waiting for their agents";
+    }
+  }
   auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch);
   if (!writes) {
     SY_LOG(error, "store") << writes.error().message;
@@ -102,8 +135,16 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
 
   boost::asio::io_context ioc(1);
   api::JobApi job_api(*writes.value(), reads.value(), wall_clock_ms);
+  api::NodeApi node_api(*writes.value(), registry, wall_clock_ms);
+  api::ApiRouter router;
+  router.add("/v1/jobs", job_api);
+  router.add("/v1/nodes", node_api);
+  nodes::AgentGateway gateway(ioc, *writes.value(), registry,
+                              {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
+                              wall_clock_ms);
   api::HttpServer server(
-      ioc, job_api, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
+      ioc, router, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
+  server.add_websocket(protocol::kAgentPath, gateway);
   auto bound = server.listen(config.listen);
   if (!bound) {
     SY_LOG(error, "http") << bound.error();
@@ -116,6 +157,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     }
   }
   SY_LOG(info, "http") << "listening on " << bound->to_string();
+  gateway.start();
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(ioc);
@@ -123,6 +165,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     if (ec) return;
     SY_LOG(info, "controller") << "signal " << signo << ": shutting down";
     server.stop_accepting();
+    gateway.stop();
     writes.value()->stop();  // commits and answers everything already queued
     // Give the answers to those last writes a moment to leave, then stop serving.
     grace.expires_after(std::chrono::milliseconds(300));

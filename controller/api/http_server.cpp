@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
+#include <map>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "common/log.hpp"
 
@@ -16,6 +19,7 @@ namespace sy::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -74,10 +78,89 @@ ApiRequest to_api_request(http::request<http::string_body>&& req) {
   return out;
 }
 
+class WsSession : public WebSocketConnection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket&& socket, WebSocketHandler& handler)
+      : ws_(std::move(socket)), handler_(handler) {
+    beast::error_code ec;
+    auto ep = ws_.next_layer().socket().remote_endpoint(ec);
+    remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void start(http::request<http::string_body> req) {
+    // Pings the peer when idle and drops it when it stops answering: a silent partition
+    // becomes a closed connection.
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(1 << 20);
+    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->closed();
+      self->read();
+    });
+  }
+
+  void send(std::string text) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      self->outbox_.push_back(std::move(t));
+      if (self->outbox_.size() == 1) self->write_next();
+    });
+  }
+
+  void close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (self->outbox_.empty()) self->do_close();
+    });
+  }
+
+  std::string remote() const override { return remote_; }
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->closed();
+      std::string text = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      self->handler_.on_message(self, std::move(text));
+      self->read();
+    });
+  }
+
+  void write_next() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(outbox_.front()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec) return self->closed();
+                      self->outbox_.pop_front();
+                      if (!self->outbox_.empty()) return self->write_next();
+                      if (self->closing_) self->do_close();
+                    });
+  }
+
+  void do_close() {
+    ws_.async_close(websocket::close_code::normal,
+                    [self = shared_from_this()](beast::error_code) { self->closed(); });
+  }
+
+  void closed() {
+    if (closed_) return;
+    closed_ = true;
+    handler_.on_closed(shared_from_this());
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  WebSocketHandler& handler_;
+  std::deque<std::string> outbox_;
+  std::string remote_;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  Session(tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options,
+          const std::map<std::string, WebSocketHandler*>& websockets)
+      : stream_(std::move(socket)), handler_(handler), options_(options), websockets_(websockets) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -114,6 +197,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return write(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
     }
     auto req = parser_->release();
+    if (websocket::is_upgrade(req)) {
+      const std::string path(req.target().substr(0, req.target().find('?')));
+      auto it = websockets_.find(path);
+      if (it == websockets_.end()) {
+        keep_alive_ = false;
+        return write(error_response(404, "no_such_endpoint", "no WebSocket endpoint " + path));
+      }
+      stream_.expires_never();  // the WebSocket layer keeps its own timeouts
+      std::make_shared<WsSession>(stream_.release_socket(), *it->second)->start(std::move(req));
+      return;
+    }
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     // Hold the connection while the handler works; answers may come from another thread.
@@ -150,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestHandler& handler_;
   const HttpServerOptions options_;
+  const std::map<std::string, WebSocketHandler*> websockets_;  // a copy: a handful of entries
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };
@@ -167,7 +262,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         return;
       }
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), self->handler, self->options)->start();
+        std::make_shared<Session>(std::move(socket), self->handler, self->options, self->websockets)
+            ->start();
       } else {
         SY_LOG(warn, "http") << "accept failed: " << ec.message();
       }
@@ -179,6 +275,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   RequestHandler& handler;
   HttpServerOptions options;
   tcp::acceptor acceptor;
+  std::map<std::string, WebSocketHandler*> websockets;
 };
 
 HttpServer::HttpServer(asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options)
@@ -186,6 +283,10 @@ HttpServer::HttpServer(asio::io_context& ioc, RequestHandler& handler, HttpServe
 
 HttpServer::~HttpServer() {
   stop_accepting();
+}
+
+void HttpServer::add_websocket(const std::string& path, WebSocketHandler& handler) {
+  impl_->websockets[path] = &handler;
 }
 
 Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {

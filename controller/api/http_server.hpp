@@ -13,6 +13,7 @@
 #include "common/endpoint.hpp"
 #include "common/result.hpp"
 #include "controller/api/api_types.hpp"
+#include "controller/api/websocket.hpp"
 
 namespace sy::api {
 
@@ -27,6 +28,9 @@ class HttpServer {
   HttpServer(boost::asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options);
   ~HttpServer();
 
+  // Upgrades requests for `path` to WebSocket connections served by `handler`. Call before
+  // listen().
+  void add_websocket(const std::string& path, WebSocketHandler& handler);
   // Binds and starts accepting. Returns the bound endpoint (its port is real even if 0 was asked).
   Result<Endpoint, std::string> listen(const Endpoint& where);
   // Stops accepting new connections; connections in progress finish their current request.

@@ -6,7 +6,6 @@
 
 #include "common/job_spec.hpp"
 #include "common/log.hpp"
-#include "controller/store/migrations.hpp"
 
 namespace sy::api {
 namespace {
@@ -60,13 +59,6 @@ JobApi::JobApi(store::CommitQueue& writes, store::JobStore& reads, Clock now_ms)
 void JobApi::handle(ApiRequest request, Responder respond) {
   const std::string& path = request.path;
   const std::string& method = request.method;
-  if (path == "/v1/health") {
-    if (method != "GET") return respond(error_response(405, "method_not_allowed", "use GET"));
-    return respond({200,
-                    {{"status", "ok"},
-                     {"version", SY_VERSION},
-                     {"schema_version", store::latest_schema_version()}}});
-  }
   if (path == "/v1/jobs") {
     if (method == "POST") return submit(request, std::move(respond));
     if (method == "GET") return respond(list(request));
@@ -112,8 +104,8 @@ void JobApi::submit(const ApiRequest& request, Responder respond) {
       store::NewJob{std::move(spec).value(), std::move(user).value(), std::move(token), now_ms_()});
   auto outcome = std::make_shared<store::SubmitOutcome>();
   writes_.submit(
-      [job, outcome](store::JobStore& s) -> Result<void, store::StoreError> {
-        auto r = s.insert(*job);
+      [job, outcome](store::Stores& s) -> Result<void, store::StoreError> {
+        auto r = s.jobs.insert(*job);
         if (!r) return fail(std::move(r).error());
         *outcome = r.value();
         return {};
@@ -197,8 +189,8 @@ void JobApi::cancel(const ApiRequest& request, std::int64_t id, Responder respon
   const std::int64_t now = now_ms_();
   const std::string reason = "cancelled by " + user.value();
   writes_.submit(
-      [id, now, reason, result](store::JobStore& s) -> Result<void, store::StoreError> {
-        auto r = s.apply_event(id, JobEvent::cancel, reason, now);
+      [id, now, reason, result](store::Stores& s) -> Result<void, store::StoreError> {
+        auto r = s.jobs.apply_event(id, JobEvent::cancel, reason, now);
         if (!r) return fail(std::move(r).error());
         *result = std::move(r).value();
         return {};

@@ -1,6 +1,5 @@
 #pragma once
 // JobApi: the /v1 job endpoints.
-//   GET    /v1/health        liveness and versions
 //   POST   /v1/jobs          submit (body: job spec as JSON; headers X-Sy-User, Idempotency-Key)
 //   GET    /v1/jobs          list (?state=PENDING,RUNNING|active|all &user= &after= &limit=)
 //   GET    /v1/jobs/{id}     one job, with its events

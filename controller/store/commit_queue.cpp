@@ -6,9 +6,12 @@ namespace sy::store {
 
 Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(Db db, std::size_t max_batch) {
   std::unique_ptr<CommitQueue> q(new CommitQueue(std::move(db), max_batch));
-  auto store = JobStore::open(q->db_);
-  if (!store) return fail(std::move(store).error());
-  q->store_ = std::make_unique<JobStore>(std::move(store).value());
+  auto jobs = JobStore::open(q->db_);
+  if (!jobs) return fail(std::move(jobs).error());
+  q->jobs_ = std::make_unique<JobStore>(std::move(jobs).value());
+  auto nodes = NodeStore::open(q->db_);
+  if (!nodes) return fail(std::move(nodes).error());
+  q->nodes_ = std::make_unique<NodeStore>(std::move(nodes).value());
   q->writer_ = std::thread([raw = q.get()] { raw->run(); });
   return q;
 }
@@ -71,9 +74,10 @@ void CommitQueue::commit_batch(std::vector<std::pair<Apply, Done>>& batch) {
   outcomes.reserve(batch.size());
   auto begin = db_.exec("BEGIN IMMEDIATE");
   if (begin) {
+    Stores stores{*jobs_, *nodes_};
     for (auto& [apply, done] : batch) {
       (void)db_.exec("SAVEPOINT op");
-      auto r = apply(*store_);
+      auto r = apply(stores);
       // A failed operation leaves nothing behind; the rest of the batch still commits.
       if (!r) (void)db_.exec("ROLLBACK TO op");
       (void)db_.exec("RELEASE op");

@@ -14,6 +14,7 @@
 
 #include "common/result.hpp"
 #include "controller/store/job_store.hpp"
+#include "controller/store/node_store.hpp"
 #include "controller/store/sqlite.hpp"
 
 namespace sy::store {
@@ -24,11 +25,17 @@ struct CommitStats {
   std::uint64_t largest_batch = 0;
 };
 
+// What a write may touch, all on the writer's connection.
+struct Stores {
+  JobStore& jobs;
+  NodeStore& nodes;
+};
+
 class CommitQueue {
  public:
   // Runs inside the batch's transaction on the writer thread. It may keep its own results
   // (captured state) for `done` to report.
-  using Apply = std::function<Result<void, StoreError>(JobStore&)>;
+  using Apply = std::function<Result<void, StoreError>(Stores&)>;
   // Runs on the writer thread after COMMIT: ok when both the operation and the commit held;
   // otherwise the operation's own error, or the commit's. Must not block.
   using Done = std::function<void(Result<void, StoreError>)>;
@@ -49,7 +56,8 @@ class CommitQueue {
   void commit_batch(std::vector<std::pair<Apply, Done>>& batch);
 
   Db db_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<NodeStore> nodes_;
   std::size_t max_batch_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

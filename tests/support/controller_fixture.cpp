@@ -20,17 +20,25 @@ std::string source_dir() {
   return SY_SOURCE_DIR;
 }
 
-ControllerFixture::ControllerFixture() = default;
+std::string agent_binary() {
+  return SY_AGENT_BIN;
+}
+
+ControllerFixture::ControllerFixture(std::string config_yaml)
+    : config_yaml_(std::move(config_yaml)) {}
 
 void ControllerFixture::start() {
   const std::string port_file = dir_.file("port");
   std::filesystem::remove(port_file);
   // Port 0 on the first start; afterwards the same port, as a restarted daemon would have.
   const std::string listen = "127.0.0.1:" + std::to_string(endpoint_.port);
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{controller_binary(), "--listen", listen, "--state-dir",
-                               dir_.file("state"), "--port-file", port_file},
-      dir_.file("controller.log"));
+  std::vector<std::string> argv{controller_binary(), "--listen",    listen,   "--state-dir",
+                                dir_.file("state"),  "--port-file", port_file};
+  if (!config_yaml_.empty()) {
+    argv.push_back("--config");
+    argv.push_back(dir_.write("controller.yaml", config_yaml_));
+  }
+  process_ = std::make_unique<ChildProcess>(argv, dir_.file("controller.log"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file);

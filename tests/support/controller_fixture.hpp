@@ -13,7 +13,9 @@ namespace sy::test {
 
 class ControllerFixture {
  public:
-  ControllerFixture();
+  // `config_yaml`, when given, is written to a file passed as --config (listen and state_dir
+  // always come from flags).
+  explicit ControllerFixture(std::string config_yaml = "");
   // Starts the controller and waits until it listens. Throws with its log if it does not.
   void start();
   void kill_hard();  // SIGKILL, as a crash would
@@ -25,12 +27,14 @@ class ControllerFixture {
 
  private:
   TempDir dir_;
+  std::string config_yaml_;
   Endpoint endpoint_;
   std::unique_ptr<ChildProcess> process_;
 };
 
 // Paths of the binaries under test, set by CMake.
 std::string controller_binary();
+std::string agent_binary();
 std::string cli_binary();
 std::string source_dir();
 

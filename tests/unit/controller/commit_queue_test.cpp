@@ -36,8 +36,8 @@ std::future<JobId> insert(CommitQueue& q, NewJob j) {
   auto id = std::make_shared<JobId>(-1);
   auto fut = promise->get_future();
   q.submit(
-      [j = std::move(j), id](JobStore& s) -> Result<void, StoreError> {
-        auto r = s.insert(j);
+      [j = std::move(j), id](Stores& s) -> Result<void, StoreError> {
+        auto r = s.jobs.insert(j);
         if (!r) return fail(std::move(r).error());
         *id = r->id;
         return {};
@@ -91,9 +91,9 @@ TEST_CASE("a failing write does not spoil the rest of its batch", "[commit]") {
   auto ok1 = insert(*q, job(1));
   auto bad = std::make_shared<std::promise<bool>>();
   q->submit(
-      [](JobStore& s) -> Result<void, StoreError> {
+      [](Stores& s) -> Result<void, StoreError> {
         // Writes, then fails: the savepoint must undo the write.
-        (void)s.insert(job(99));
+        (void)s.jobs.insert(job(99));
         return fail(StoreError::conflict("refused on purpose"));
       },
       [bad](Result<void, StoreError> r) {

@@ -1,0 +1,174 @@
+#include "agent/controller_link.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/agent_protocol.hpp"
+#include "common/log.hpp"
+
+namespace sy::agent {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl> {
+  Impl(asio::io_context& io, Endpoint ep, std::string n, topo::NodeTopology t)
+      : ioc(io),
+        controller(std::move(ep)),
+        node(std::move(n)),
+        topology(std::move(t)),
+        resolver(io),
+        heartbeat_timer(io),
+        retry_timer(io) {}
+
+  void connect() {
+    if (stopping) return;
+    const std::uint64_t gen = ++generation;
+    ws = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc);
+    auto self = shared_from_this();
+    resolver.async_resolve(
+        controller.host, std::to_string(controller.port),
+        [self, gen](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return self->failed(gen, "resolve: " + ec.message());
+          beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(5));
+          beast::get_lowest_layer(*self->ws).async_connect(
+              results, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
+                if (ec2) return self->failed(gen, "connect: " + ec2.message());
+                self->handshake(gen);
+              });
+        });
+  }
+
+  void handshake(std::uint64_t gen) {
+    beast::get_lowest_layer(*ws).expires_never();
+    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    auto self = shared_from_this();
+    ws->async_handshake(
+        controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
+          if (ec) return self->failed(gen, "handshake: " + ec.message());
+          self->write(gen, protocol::register_message(self->node, self->topology).dump());
+          self->read(gen);
+        });
+  }
+
+  void read(std::uint64_t gen) {
+    auto self = shared_from_this();
+    ws->async_read(buffer, [self, gen](beast::error_code ec, std::size_t) {
+      if (gen != self->generation) return;
+      if (ec) return self->failed(gen, "connection lost: " + ec.message());
+      auto message =
+          nlohmann::json::parse(beast::buffers_to_string(self->buffer.data()), nullptr, false);
+      self->buffer.consume(self->buffer.size());
+      self->on_message(gen, message);
+      self->read(gen);
+    });
+  }
+
+  void on_message(std::uint64_t gen, const nlohmann::json& m) {
+    auto type = protocol::message_type(m);
+    if (!type) return failed(gen, "controller sent " + type.error());
+    if (type.value() == "registered") {
+      interval_ms =
+          std::max<std::int64_t>(50, m.value("heartbeat_interval_ms", std::int64_t{5000}));
+      backoff_ms = kMinBackoffMs;
+      SY_LOG(info, "agent") << "registered " << node << " with " << controller.to_string()
+                            << " (heartbeat every " << interval_ms << " ms)";
+      schedule_heartbeat(gen);
+    } else if (type.value() == "error") {
+      failed(gen, "controller refused: " + m.value("message", std::string("?")));
+    }
+  }
+
+  void schedule_heartbeat(std::uint64_t gen) {
+    heartbeat_timer.expires_after(std::chrono::milliseconds(interval_ms));
+    auto self = shared_from_this();
+    heartbeat_timer.async_wait([self, gen](beast::error_code ec) {
+      if (ec || gen != self->generation) return;
+      self->write(gen, protocol::heartbeat_message(++self->seq).dump(),
+                  [self, gen] { self->schedule_heartbeat(gen); });
+    });
+  }
+
+  // One write at a time: the register message, then heartbeats each after the last completed.
+  void write(std::uint64_t gen, std::string text, std::function<void()> then = {}) {
+    auto payload = std::make_shared<std::string>(std::move(text));
+    auto self = shared_from_this();
+    ws->text(true);
+    ws->async_write(asio::buffer(*payload), [self, gen, payload, then = std::move(then)](
+                                                beast::error_code ec, std::size_t) {
+      if (gen != self->generation) return;
+      if (ec) return self->failed(gen, "send: " + ec.message());
+      if (then) then();
+    });
+  }
+
+  void failed(std::uint64_t gen, const std::string& why) {
+    if (gen != generation || stopping) return;
+    ++generation;  // callbacks of this connection are stale from now on
+    heartbeat_timer.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(*ws).socket().close(ignored);
+    SY_LOG(warn, "agent") << "controller " << controller.to_string() << ": " << why
+                          << "; retrying in " << backoff_ms << " ms";
+    retry_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
+    auto self = shared_from_this();
+    retry_timer.async_wait([self](beast::error_code ec) {
+      if (!ec) self->connect();
+    });
+  }
+
+  void stop() {
+    stopping = true;
+    ++generation;
+    heartbeat_timer.cancel();
+    retry_timer.cancel();
+    resolver.cancel();
+    if (ws) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(*ws).socket().close(ignored);
+    }
+  }
+
+  static constexpr std::int64_t kMinBackoffMs = 100;
+  static constexpr std::int64_t kMaxBackoffMs = 2000;
+
+  asio::io_context& ioc;
+  Endpoint controller;
+  std::string node;
+  topo::NodeTopology topology;
+  tcp::resolver resolver;
+  asio::steady_timer heartbeat_timer;
+  asio::steady_timer retry_timer;
+  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  beast::flat_buffer buffer;
+  std::uint64_t generation = 0;
+  std::int64_t interval_ms = 5000;
+  std::int64_t backoff_ms = kMinBackoffMs;
+  std::int64_t seq = 0;
+  bool stopping = false;
+};
+
+ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, std::string node,
+                               topo::NodeTopology topology)
+    : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(node),
+                                   std::move(topology))) {}
+
+ControllerLink::~ControllerLink() {
+  impl_->stop();
+}
+void ControllerLink::start() {
+  impl_->connect();
+}
+void ControllerLink::stop() {
+  impl_->stop();
+}
+
+}  // namespace sy::agent

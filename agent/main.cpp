@@ -1,0 +1,118 @@
+// sy-agent: the Switchyard node agent.
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "agent/controller_link.hpp"
+#include "agent/discovery.hpp"
+#include "common/agent_protocol.hpp"
+#include "common/log.hpp"
+#include "common/topology/topology_file.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: sy-agent [options]
+       sy-agent discover [--topology FILE]
+
+Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
+the registration alive with heartbeats, reconnecting whenever the controller restarts.
+
+options:
+  --controller HOST:PORT  the controller (default 127.0.0.1:6820)
+  --topology FILE         present this topology (schemas/topology.schema.json) instead of
+                          discovering one: how a whole fake cluster runs on one machine
+  --node-name NAME        the node's name (default: the host name)
+  --log-level LEVEL       debug, info, warn or error (default info)
+  --version, -h/--help
+
+`sy-agent discover` prints the topology the agent would register (JSON) and exits.
+)";
+
+int usage_error(const std::string& m) {
+  std::cerr << "sy-agent: " << m << "\n(see sy-agent --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sy;
+  std::string controller = "127.0.0.1:6820", topology_file, node_name, level;
+  bool discover_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "sy-agent " << SY_VERSION << "\n";
+      return 0;
+    }
+    if (arg == "discover" && i == 1) {
+      discover_only = true;
+      continue;
+    }
+    std::string* target = arg == "--controller"  ? &controller
+                          : arg == "--topology"  ? &topology_file
+                          : arg == "--node-name" ? &node_name
+                          : arg == "--log-level" ? &level
+                                                 : nullptr;
+    if (!target) return usage_error("unknown argument '" + arg + "'");
+    if (i + 1 >= argc) return usage_error(arg + " needs a value");
+    *target = argv[++i];
+  }
+  log::Level lvl = log::Level::info;
+  if (!level.empty() && !log::parse_level(level, lvl)) return usage_error("bad --log-level");
+  log::set_level(lvl);
+
+  topo::NodeTopology topology;
+  if (!topology_file.empty()) {
+    auto loaded = topo::load_node_topology(topology_file);
+    if (!loaded) {
+      std::cerr << "sy-agent: " << loaded.error().to_string() << "\n";
+      return 2;
+    }
+    topology = std::move(loaded).value();
+  } else {
+    auto found = agent::discover_topology();
+    if (!found) {
+      std::cerr << "sy-agent: " << found.error() << "\n";
+      return 1;
+    }
+    topology = std::move(found).value();
+  }
+  if (discover_only) {
+    std::cout << topo::node_topology_to_json(topology).dump(2) << "\n";
+    return 0;
+  }
+  if (node_name.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    node_name = host;
+  }
+  if (!protocol::valid_node_name(node_name))
+    return usage_error("'" + node_name + "' is not a node name");
+  auto endpoint = parse_endpoint(controller, kDefaultControllerPort);
+  if (!endpoint) return usage_error("--controller: " + endpoint.error());
+
+  boost::asio::io_context ioc(1);
+  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology);
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    SY_LOG(info, "agent") << "signal " << signo << ": stopping";
+    link.stop();
+    ioc.stop();
+  });
+  SY_LOG(info, "agent") << "node " << node_name << ": " << topology.gpu_count() << " GPUs, "
+                        << topology.nics.size() << " NICs; controller " << endpoint->to_string();
+  link.start();
+  ioc.run();
+  return 0;
+}

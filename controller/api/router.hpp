@@ -1,0 +1,25 @@
+#pragma once
+// ApiRouter: sends each request to the handler that owns its path prefix, and answers
+// /v1/health itself.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/api/api_types.hpp"
+
+namespace sy::api {
+
+class ApiRouter : public RequestHandler {
+ public:
+  // `prefix` matches the path itself and anything under "prefix/".
+  void add(std::string prefix, RequestHandler& handler) {
+    routes_.emplace_back(std::move(prefix), &handler);
+  }
+  void handle(ApiRequest request, Responder respond) override;
+
+ private:
+  std::vector<std::pair<std::string, RequestHandler*>> routes_;
+};
+
+}  // namespace sy::api

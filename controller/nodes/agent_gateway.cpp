@@ -1,0 +1,139 @@
+#include "controller/nodes/agent_gateway.hpp"
+
+#include <algorithm>
+
+#include "common/agent_protocol.hpp"
+#include "common/log.hpp"
+
+namespace sy::nodes {
+
+AgentGateway::AgentGateway(boost::asio::io_context& ioc, store::CommitQueue& writes,
+                           NodeRegistry& registry, GatewayOptions options, Clock now_ms)
+    : writes_(writes),
+      registry_(registry),
+      options_(options),
+      now_ms_(std::move(now_ms)),
+      timer_(ioc) {}
+
+void AgentGateway::start() {
+  check_liveness();
+}
+
+void AgentGateway::stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void AgentGateway::refuse(const std::shared_ptr<api::WebSocketConnection>& c,
+                          const std::string& why) {
+  SY_LOG(warn, "agents") << c->remote() << ": " << why;
+  c->send(protocol::error_message(why).dump());
+  c->close();
+}
+
+void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c,
+                              std::string text) {
+  auto message = nlohmann::json::parse(text, nullptr, false);
+  auto type = protocol::message_type(message);
+  if (!type) return refuse(c, type.error());
+  if (type.value() == "register") return handle_register(c, message);
+  if (type.value() == "heartbeat") return handle_heartbeat(c);
+  refuse(c, "unknown message type '" + type.value() + "'");
+}
+
+void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnection>& c,
+                                   const nlohmann::json& m) {
+  auto reg = protocol::read_register(m);
+  if (!reg) return refuse(c, reg.error());
+  auto registration = std::make_shared<protocol::Register>(std::move(reg).value());
+  const std::int64_t now = now_ms_();
+  writes_.submit(
+      [registration, now](store::Stores& s) {
+        return s.nodes.register_node(registration->node, registration->topology,
+                                     registration->agent_version, now);
+      },
+      [this, c, registration, now](Result<void, store::StoreError> committed) {
+        if (!committed) return refuse(c, "registration not saved: " + committed.error().message);
+        registry_.registered(registration->node, registration->topology,
+                             registration->agent_version, now);
+        std::shared_ptr<api::WebSocketConnection> previous;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          previous = connection_of_[registration->node].lock();
+          if (previous == c) previous.reset();
+          if (previous) node_of_.erase(previous.get());
+          node_of_[c.get()] = registration->node;
+          connection_of_[registration->node] = c;
+        }
+        // A node has one agent: a new registration replaces a connection left half-open.
+        if (previous) previous->close();
+        SY_LOG(info, "agents") << "node " << registration->node << " registered from "
+                               << c->remote() << " (" << registration->topology.gpu_count()
+                               << " GPUs)";
+        c->send(protocol::registered_message(registration->node, options_.heartbeat_interval_ms)
+                    .dump());
+      });
+}
+
+void AgentGateway::handle_heartbeat(const std::shared_ptr<api::WebSocketConnection>& c) {
+  std::string node;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = node_of_.find(c.get());
+    if (it != node_of_.end()) node = it->second;
+  }
+  if (node.empty()) return refuse(c, "heartbeat before register");
+  registry_.heard_from(node, now_ms_());
+  if (registry_.is_alive(node)) return;
+  // Declared DOWN, now heard again (e.g. a healed partition): bring it back.
+  const std::int64_t now = now_ms_();
+  writes_.submit([node, now](store::Stores& s) { return s.nodes.set_alive(node, true, "", now); },
+                 [this, node](Result<void, store::StoreError> committed) {
+                   if (!committed) return;
+                   registry_.set_alive(node, true, "");
+                   SY_LOG(info, "agents") << "node " << node << " is back";
+                 });
+}
+
+void AgentGateway::on_closed(const std::shared_ptr<api::WebSocketConnection>& c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = node_of_.find(c.get());
+  if (it == node_of_.end()) return;
+  SY_LOG(info, "agents") << "node " << it->second << ": connection closed";
+  if (connection_of_[it->second].lock() == c) connection_of_.erase(it->second);
+  node_of_.erase(it);
+}
+
+void AgentGateway::check_liveness() {
+  const std::int64_t now = now_ms_();
+  for (const std::string& node : registry_.silent_since(now, options_.heartbeat_timeout_ms)) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!going_down_.insert(node).second) continue;
+    }
+    const std::string reason = "no heartbeat for " +
+                               std::to_string(options_.heartbeat_timeout_ms / 1000.0).substr(0, 4) +
+                               "s";
+    writes_.submit([node, reason,
+                    now](store::Stores& s) { return s.nodes.set_alive(node, false, reason, now); },
+                   [this, node, reason](Result<void, store::StoreError> committed) {
+                     {
+                       std::lock_guard<std::mutex> lock(mutex_);
+                       going_down_.erase(node);
+                     }
+                     if (!committed) return;
+                     registry_.set_alive(node, false, reason);
+                     SY_LOG(warn, "agents") << "node " << node << " is DOWN: " << reason;
+                   });
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopped_) return;
+  const auto period = std::clamp<std::int64_t>(options_.heartbeat_timeout_ms / 4, 50, 1000);
+  timer_.expires_after(std::chrono::milliseconds(period));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) check_liveness();
+  });
+}
+
+}  // namespace sy::nodes

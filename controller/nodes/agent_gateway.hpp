@@ -1,0 +1,57 @@
+#pragma once
+// AgentGateway: the controller's end of the agents' WebSocket. It registers nodes (persisting
+// each registration before acknowledging it), takes heartbeats, and declares a node DOWN when it
+// has been silent for longer than the heartbeat timeout. A closed connection alone does not take
+// a node down: an agent that restarts quickly should not cost its node its jobs.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "controller/api/websocket.hpp"
+#include "controller/nodes/node_registry.hpp"
+#include "controller/store/commit_queue.hpp"
+
+namespace sy::nodes {
+
+struct GatewayOptions {
+  std::int64_t heartbeat_interval_ms = 5000;
+  std::int64_t heartbeat_timeout_ms = 30000;
+};
+
+class AgentGateway : public api::WebSocketHandler {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  AgentGateway(boost::asio::io_context& ioc, store::CommitQueue& writes, NodeRegistry& registry,
+               GatewayOptions options, Clock now_ms);
+
+  void start();  // begins the liveness checks
+  void stop();
+  void on_message(const std::shared_ptr<api::WebSocketConnection>& c, std::string text) override;
+  void on_closed(const std::shared_ptr<api::WebSocketConnection>& c) override;
+
+ private:
+  void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
+  void handle_heartbeat(const std::shared_ptr<api::WebSocketConnection>& c);
+  void check_liveness();
+  void refuse(const std::shared_ptr<api::WebSocketConnection>& c, const std::string& why);
+
+  store::CommitQueue& writes_;
+  NodeRegistry& registry_;
+  GatewayOptions options_;
+  Clock now_ms_;
+  boost::asio::steady_timer timer_;
+  std::mutex mutex_;
+  std::map<const api::WebSocketConnection*, std::string> node_of_;
+  std::map<std::string, std::weak_ptr<api::WebSocketConnection>> connection_of_;
+  std::set<std::string> going_down_;  // DOWN being committed: do not queue it twice
+  bool stopped_ = false;
+};
+
+}  // namespace sy::nodes

@@ -1,0 +1,105 @@
+#include "controller/nodes/node_registry.hpp"
+
+namespace sy::nodes {
+
+std::string_view node_state_name(NodeState s) {
+  switch (s) {
+    case NodeState::up:
+      return "UP";
+    case NodeState::draining:
+      return "DRAINING";
+    case NodeState::down:
+      return "DOWN";
+  }
+  return "DOWN";
+}
+
+void NodeRegistry::load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& row : rows)
+    nodes_[row.name] = Entry{row, now_ms};
+}
+
+void NodeRegistry::registered(const std::string& name, const topo::NodeTopology& topology,
+                              const std::string& agent_version, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Entry& e = nodes_[name];
+  e.row.name = name;
+  e.row.topology = topology;
+  e.row.agent_version = agent_version;
+  e.row.alive = true;
+  if (!e.row.drain) e.row.reason.clear();
+  e.row.registered_ms = now_ms;
+  e.last_heard_ms = now_ms;
+}
+
+bool NodeRegistry::heard_from(const std::string& name, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return false;
+  it->second.last_heard_ms = now_ms;
+  return true;
+}
+
+std::vector<std::string> NodeRegistry::silent_since(std::int64_t now_ms,
+                                                    std::int64_t timeout_ms) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, e] : nodes_) {
+    if (e.row.alive && now_ms - e.last_heard_ms > timeout_ms) out.push_back(name);
+  }
+  return out;
+}
+
+void NodeRegistry::set_alive(const std::string& name, bool alive, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = nodes_.find(name); it != nodes_.end()) {
+    it->second.row.alive = alive;
+    it->second.row.reason = reason;
+  }
+}
+
+void NodeRegistry::set_drain(const std::string& name, bool drain, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = nodes_.find(name); it != nodes_.end()) {
+    it->second.row.drain = drain;
+    it->second.row.reason = reason;
+  }
+}
+
+bool NodeRegistry::is_alive(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(name);
+  return it != nodes_.end() && it->second.row.alive;
+}
+
+NodeView NodeRegistry::view(const Entry& e) const {
+  NodeView v;
+  v.name = e.row.name;
+  v.state = !e.row.alive ? NodeState::down : e.row.drain ? NodeState::draining : NodeState::up;
+  v.reason = e.row.reason;
+  v.topology = e.row.topology;
+  v.leaf = network_.leaf_of(e.row.name).value_or("");
+  v.spine = network_.spine_of(e.row.name).value_or("");
+  v.agent_version = e.row.agent_version;
+  v.registered_ms = e.row.registered_ms;
+  v.last_heard_ms = e.last_heard_ms;
+  return v;
+}
+
+std::vector<NodeView> NodeRegistry::list() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<NodeView> out;
+  for (const auto& [name, e] : nodes_)
+    out.push_back(view(e));
+  return out;
+}
+
+std::optional<NodeView> NodeRegistry::get(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return std::nullopt;
+  return view(it->second);
+}
+
+}  // namespace sy::nodes

@@ -1,0 +1,101 @@
+#include "controller/store/node_store.hpp"
+
+#include "common/topology/topology_file.hpp"
+
+namespace sy::store {
+
+Result<NodeStore, StoreError> NodeStore::open(Db& db) {
+  NodeStore s(db);
+  struct {
+    Statement* target;
+    const char* sql;
+  } statements[] = {
+      {&s.upsert_,
+       "INSERT INTO nodes (name, alive, reason, gpus, topology_json, agent_version, registered_ms, "
+       "updated_ms) VALUES (?1, 1, '', ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET "
+       "alive = 1, reason = CASE WHEN drain = 1 THEN reason ELSE '' END, gpus = ?2, "
+       "topology_json = ?3, agent_version = ?4, registered_ms = ?5, updated_ms = ?5"},
+      {&s.set_alive_, "UPDATE nodes SET alive = ?2, reason = ?3, updated_ms = ?4 WHERE name = ?1"},
+      {&s.set_drain_, "UPDATE nodes SET drain = ?2, reason = ?3, updated_ms = ?4 WHERE name = ?1"},
+      {&s.list_,
+       "SELECT name, alive, drain, reason, topology_json, agent_version, registered_ms, updated_ms "
+       "FROM nodes ORDER BY name"},
+  };
+  for (auto& st : statements) {
+    auto p = db.prepare(st.sql);
+    if (!p) return fail(std::move(p).error());
+    *st.target = std::move(p).value();
+  }
+  return s;
+}
+
+Result<void, StoreError> NodeStore::register_node(const std::string& name,
+                                                  const topo::NodeTopology& topology,
+                                                  const std::string& agent_version,
+                                                  std::int64_t now_ms) {
+  upsert_.bind(1, std::string_view(name))
+      .bind(2, std::int64_t{topology.gpu_count()})
+      .bind(3, std::string_view(topo::node_topology_to_json(topology).dump()))
+      .bind(4, std::string_view(agent_version))
+      .bind(5, now_ms);
+  return upsert_.run();
+}
+
+Result<void, StoreError> NodeStore::expect_one(const std::string& name) {
+  if (db_->changes() == 0)
+    return fail(StoreError::not_found("node " + name + " is not registered"));
+  return {};
+}
+
+Result<void, StoreError> NodeStore::set_alive(const std::string& name, bool alive,
+                                              const std::string& reason, std::int64_t now_ms) {
+  set_alive_.bind(1, std::string_view(name))
+      .bind(2, std::int64_t{alive})
+      .bind(3, std::string_view(reason))
+      .bind(4, now_ms);
+  if (auto r = set_alive_.run(); !r) return r;
+  return expect_one(name);
+}
+
+Result<void, StoreError> NodeStore::set_drain(const std::string& name, bool drain,
+                                              const std::string& reason, std::int64_t now_ms) {
+  set_drain_.bind(1, std::string_view(name))
+      .bind(2, std::int64_t{drain})
+      .bind(3, std::string_view(reason))
+      .bind(4, now_ms);
+  if (auto r = set_drain_.run(); !r) return r;
+  return expect_one(name);
+}
+
+Result<std::vector<NodeRow>, StoreError> NodeStore::list() {
+  std::vector<NodeRow> out;
+  while (true) {
+    auto row = list_.step();
+    if (!row) {
+      list_.reset();
+      return fail(std::move(row).error());
+    }
+    if (!row.value()) break;
+    NodeRow n;
+    n.name = list_.column_text(0);
+    n.alive = list_.column_int(1) != 0;
+    n.drain = list_.column_int(2) != 0;
+    n.reason = list_.column_text(3);
+    auto topology = topo::node_topology_from_document(
+        Document::from_value(nlohmann::json::parse(list_.column_text(4), nullptr, false)));
+    if (!topology) {
+      list_.reset();
+      return fail(StoreError::internal(
+          "node " + n.name + " has an unreadable topology: " + topology.error().to_string()));
+    }
+    n.topology = std::move(topology).value();
+    n.agent_version = list_.column_text(5);
+    n.registered_ms = list_.column_int(6);
+    n.updated_ms = list_.column_int(7);
+    out.push_back(std::move(n));
+  }
+  list_.reset();
+  return out;
+}
+
+}  // namespace sy::store

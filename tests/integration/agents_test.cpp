@@ -1,0 +1,162 @@
+// The real sy-controller with 4 real sy-agent processes presenting fixture topologies under two
+// leaf switches: registration, node loss by SIGKILL, and re-registration after a controller
+// restart, observed through the real sy CLI.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/units.hpp"
+#include "tests/support/controller_fixture.hpp"
+#include "tests/support/process.hpp"
+
+using namespace sy;
+using namespace sy::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kTimeoutMs = 1500;
+
+nlohmann::json nodes_json(const ControllerFixture& c) {
+  auto r = run_program({cli_binary(), "--controller", c.address(), "nodes", "--json"},
+                       {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}});
+  if (r.exit_code != 0) return nlohmann::json::array();
+  return nlohmann::json::parse(r.out);
+}
+
+std::map<std::string, nlohmann::json> by_name(const nlohmann::json& nodes) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& n : nodes)
+    out[n["name"].get<std::string>()] = n;
+  return out;
+}
+
+// Polls `sy nodes --json` until `done` holds (bounded); returns the last answer.
+template <class Pred>
+nlohmann::json wait_for(const ControllerFixture& c, Pred done, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  nlohmann::json nodes;
+  do {
+    nodes = nodes_json(c);
+    if (done(by_name(nodes))) return nodes;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (Clock::now() < deadline);
+  return nodes;
+}
+
+}  // namespace
+
+TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register after a restart",
+          "[integration][agents]") {
+  ControllerFixture controller(
+      "cluster_network: " + source_dir() + "/examples/topologies/cluster-2spine-4leaf.yaml\n" +
+      "nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: " + std::to_string(kTimeoutMs) +
+      "}\n");
+  controller.start();
+  const std::map<std::string, std::string> fixtures = {{"node01", "dgx1-v100"},
+                                                       {"node02", "dgx-h100"},
+                                                       {"node05", "pcie-4gpu-nvlink-pairs"},
+                                                       {"node06", "pcie-8gpu-2socket"}};
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents;
+  for (const auto& [node, fixture] : fixtures) {
+    agents[node] = std::make_unique<ChildProcess>(
+        std::vector<std::string>{agent_binary(), "--controller", controller.address(),
+                                 "--node-name", node, "--topology",
+                                 source_dir() + "/examples/topologies/" + fixture + ".yaml"},
+        controller.dir().file(node + ".log"));
+  }
+
+  auto all_up = [](const std::map<std::string, nlohmann::json>& n) {
+    if (n.size() != 4) return false;
+    for (const auto& [name, node] : n) {
+      if (node["state"] != "UP") return false;
+    }
+    return true;
+  };
+  auto nodes = by_name(wait_for(controller, all_up, std::chrono::seconds(20)));
+  INFO(controller.log());
+  REQUIRE(all_up(nodes));
+  CHECK(nodes["node01"]["gpus"] == 8);
+  CHECK(nodes["node01"]["leaf"] == "leaf1");
+  CHECK(nodes["node02"]["leaf"] == "leaf1");
+  CHECK(nodes["node05"]["gpus"] == 4);
+  CHECK(nodes["node05"]["leaf"] == "leaf2");
+  CHECK(nodes["node06"]["spine"] == "spine1");
+
+  auto shown =
+      run_program({cli_binary(), "--controller", controller.address(), "node", "show", "node01"},
+                  {{"SY_CONFIG", ""}});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("GPU0  X     NV1   NV1   NV2   NV2   SYS   SYS   SYS   NODE  SYS   0") !=
+        std::string::npos);
+  CHECK(shown.out.find("GPU2  Tesla V100-SXM2-32GB  32G  NUMA 0  nearest NIC mlx5_0 (PIX)") !=
+        std::string::npos);
+
+  // Node loss: SIGKILL node02's agent; the node must go DOWN after the timeout, not before.
+  const auto killed_at = Clock::now();
+  agents["node02"]->signal(SIGKILL);
+  agents["node02"]->wait(std::chrono::seconds(5));
+  auto down = [](const std::map<std::string, nlohmann::json>& n) {
+    return n.count("node02") && n.at("node02")["state"] == "DOWN";
+  };
+  nodes = by_name(wait_for(controller, down, std::chrono::milliseconds(kTimeoutMs + 3000)));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
+  REQUIRE(down(nodes));
+  CHECK(took.count() >= kTimeoutMs - 200);  // not DOWN merely because its connection closed
+  CHECK(took.count() <= kTimeoutMs + 3000);
+  CHECK(nodes["node02"]["reason"].get<std::string>().rfind("no heartbeat for", 0) == 0);
+  CHECK(nodes["node01"]["state"] == "UP");
+
+  // Drain and resume, as an operator would.
+  auto drained = run_program({cli_binary(), "--controller", controller.address(), "drain", "node06",
+                              "--reason", "fan replacement"},
+                             {{"SY_CONFIG", ""}});
+  CHECK(drained.out == "Node node06 is DRAINING\n");
+  CHECK(by_name(nodes_json(controller))["node06"]["reason"] == "fan replacement");
+
+  // Controller restart: the live agents re-register by themselves, nothing is duplicated, and
+  // the node whose agent is gone stays DOWN; the drain survives the restart.
+  controller.kill_hard();
+  const std::string restarted_at =
+      format_utc_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count());
+  controller.start();
+  // Registration times are ISO 8601 UTC strings, which sort as times do.
+  auto reregistered = [&](const std::map<std::string, nlohmann::json>& n) {
+    for (const char* name : {"node01", "node05", "node06"}) {
+      if (!n.count(name) || n.at(name)["registered_time"].get<std::string>() < restarted_at) {
+        return false;
+      }
+    }
+    return n.size() == 4;
+  };
+  const auto after = wait_for(controller, reregistered, std::chrono::seconds(20));
+  nodes = by_name(after);
+  REQUIRE(reregistered(nodes));
+  CHECK(after.size() == 4);
+  std::set<std::string> names;
+  for (const auto& n : after)
+    names.insert(n["name"].get<std::string>());
+  CHECK(names.size() == 4);
+  CHECK(nodes["node01"]["state"] == "UP");
+  CHECK(nodes["node06"]["state"] == "DRAINING");
+  CHECK(nodes["node02"]["state"] == "DOWN");
+  CHECK(nodes["node02"]["registered_time"].get<std::string>() < restarted_at);
+  CHECK(run_program({cli_binary(), "--controller", controller.address(), "resume", "node06"},
+                    {{"SY_CONFIG", ""}})
+            .out == "Node node06 is UP\n");
+
+  for (auto& [name, agent] : agents)
+    agent->signal(SIGTERM);
+  for (auto& [name, agent] : agents)
+    agent->wait(std::chrono::seconds(10));
+  CHECK(controller.stop() == 0);
+}

@@ -1,0 +1,77 @@
+#include <catch2/catch.hpp>
+
+#include "common/agent_protocol.hpp"
+#include "common/topology/topology_file.hpp"
+#include "controller/nodes/node_registry.hpp"
+#include "tests/support/controller_fixture.hpp"
+
+using namespace sy;
+using namespace sy::nodes;
+
+namespace {
+topo::NodeTopology two_gpus() {
+  auto doc =
+      parse_yaml_document("gpus: [{index: 0}, {index: 1}]\ngpu_links: [[X, NV2], [NV2, X]]\n", "t");
+  return topo::node_topology_from_document(doc.value()).value();
+}
+}  // namespace
+
+TEST_CASE("liveness: silent nodes are found by time alone", "[nodes]") {
+  topo::ClusterNetwork net({{"spine1", {{"leaf1", {"a"}}}}});
+  NodeRegistry registry(net);
+  registry.registered("a", two_gpus(), "0.1.0", 1000);
+  registry.registered("b", two_gpus(), "0.1.0", 1000);
+  CHECK(registry.silent_since(1500, 1000).empty());
+  CHECK(registry.heard_from("a", 1800));
+  CHECK_FALSE(registry.heard_from("nobody", 1800));
+  CHECK(registry.silent_since(2100, 1000) == std::vector<std::string>{"b"});
+  registry.set_alive("b", false, "no heartbeat for 1.00s");
+  CHECK(registry.silent_since(5000, 1000) ==
+        std::vector<std::string>{"a"});  // DOWN is not re-reported
+  auto b = registry.get("b");
+  REQUIRE(b);
+  CHECK(b->state == NodeState::down);
+  CHECK(registry.get("a")->leaf == "leaf1");
+  CHECK(registry.get("b")->leaf.empty());
+
+  registry.set_drain("a", true, "maintenance");
+  CHECK(registry.get("a")->state == NodeState::draining);
+  registry.registered("a", two_gpus(), "0.1.0", 6000);  // re-registering keeps the drain
+  CHECK(registry.get("a")->state == NodeState::draining);
+  CHECK(registry.get("a")->reason == "maintenance");
+  registry.registered("b", two_gpus(), "0.1.0", 6000);  // a DOWN node comes back by registering
+  CHECK(registry.get("b")->state == NodeState::up);
+  CHECK(registry.get("b")->reason.empty());
+}
+
+TEST_CASE("nodes loaded at start get a fresh heartbeat window", "[nodes]") {
+  NodeRegistry registry{topo::ClusterNetwork()};
+  store::NodeRow up{"a", true, false, "", two_gpus(), "0.1.0", 10, 10};
+  store::NodeRow down{"b", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10};
+  registry.load({up, down}, 100000);
+  CHECK(registry.silent_since(100500, 1000).empty());
+  CHECK(registry.silent_since(101001, 1000) == std::vector<std::string>{"a"});
+  CHECK(registry.list().size() == 2);
+}
+
+TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
+  const auto good = protocol::register_message("node01", two_gpus());
+  auto read = protocol::read_register(good);
+  REQUIRE(read.ok());
+  CHECK(read->node == "node01");
+  CHECK(read->topology.link(0, 1).name() == "NV2");
+
+  auto bad_name = good;
+  bad_name["node"] = "../etc";
+  CHECK(protocol::read_register(bad_name).error() == "register: \"node\" must be a host name");
+  auto bad_topology = good;
+  bad_topology["topology"]["gpu_links"][0][1] = "NV3";
+  CHECK(protocol::read_register(bad_topology).error() ==
+        "register: topology: gpu_links[1][0]: is NV2 but GPU0 to GPU1 is NV3: links must be "
+        "symmetric");
+  auto no_topology = good;
+  no_topology.erase("topology");
+  CHECK(protocol::read_register(no_topology).error() == "register: \"topology\" is required");
+  CHECK_FALSE(protocol::message_type(nlohmann::json::array()).ok());
+  CHECK(protocol::message_type(protocol::heartbeat_message(3)).value() == "heartbeat");
+}
