@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "agent/host_probe.hpp"
 #include "agent/nvml.hpp"
 #include "common/topology/nvidia_smi_topo.hpp"
 
@@ -50,9 +51,21 @@ Result<topo::NodeTopology, std::string> discover_topology() {
     if (!parsed) return fail(parsed.error().to_string());
     smi = std::move(parsed).value();
   }
-  if (facts && smi) return merge_discovery(*smi, topology_from_nvml(facts.value()));
-  if (facts) return topology_from_nvml(facts.value());
-  if (smi) return *smi;
+  std::optional<topo::NodeTopology> node;
+  if (facts && smi) {
+    auto merged = merge_discovery(*smi, topology_from_nvml(facts.value()));
+    if (!merged) return merged;
+    node = std::move(merged).value();
+  } else if (facts) {
+    node = topology_from_nvml(facts.value());
+  } else if (smi) {
+    node = std::move(smi);
+  }
+  if (node) {
+    // hwloc is best-effort: a node without it still has its GPU links.
+    if (auto host = read_host_facts()) apply_host_facts(*node, host.value());
+    return *node;
+  }
   return fail("no NVIDIA GPU found (" + facts.error() + "; " + smi_text.error() +
               "): give --topology FILE to present a topology instead");
 }

@@ -1,7 +1,8 @@
 #pragma once
 // What this node has: the matrix from `nvidia-smi topo -m` (links, NICs, NUMA), with each GPU's
 // identity (model, UUID, memory, PCI address) from NVML when the driver is there; NVML alone
-// when nvidia-smi is missing. Without either, the error says so and points at --topology.
+// when nvidia-smi is missing; then sockets, NUMA CPU lists, NIC and NVMe locality from hwloc.
+// Without nvidia-smi or NVML, the error says so and points at --topology.
 
 #include <string>
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "agent/discovery.hpp"
+#include "agent/host_probe.hpp"
 #include "agent/nvml.hpp"
 #include "common/topology/nvidia_smi_topo.hpp"
 
@@ -76,4 +77,36 @@ TEST_CASE("without a driver, discovery says what is missing", "[discovery]") {
   }
   CHECK(found.error().find("give --topology FILE") != std::string::npos);
   CHECK(found.error().find("NVML not available") != std::string::npos);
+}
+
+TEST_CASE("hwloc reads this host", "[discovery][hwloc]") {
+  auto host = read_host_facts();
+  REQUIRE(host.ok());
+  CHECK(host->sockets >= 1);
+  REQUIRE_FALSE(host->numa_nodes.empty());
+  CHECK_FALSE(host->numa_nodes[0].cpus.empty());
+}
+
+TEST_CASE("host facts fill what the GPU sources leave out, and override nothing", "[discovery]") {
+  topo::NodeTopology node;
+  node.gpus = {{0, "A", "", 0, "00000000:1B:00.0", std::nullopt, ""},
+               {1, "A", "", 0, "00000000:9C:00.0", 1, ""}};
+  node.gpu_links = {{{}, {topo::LinkKind::sys, 0}}, {{topo::LinkKind::sys, 0}, {}}};
+  node.nics = {{"mlx5_0", std::nullopt, "", 0, ""}};
+  node.nic_links = {{{topo::LinkKind::pix, 0}, {topo::LinkKind::sys, 0}}};
+  HostFacts facts;
+  facts.sockets = 2;
+  facts.numa_nodes = {{0, "0-15"}, {1, "16-31"}};
+  facts.numa_of_pci = {{"0000:1B:00.0", 0}, {"0000:9C:00.0", 0}};
+  facts.nics = {{"mlx5_0", "0000:1A:00.0", 0, 0}, {"mlx5_9", "0000:9D:00.0", 1, 0}};
+  facts.nvme = {{"nvme0n1", "0000:3D:00.0", 0, 3662830}};
+  apply_host_facts(node, facts);
+  CHECK(node.sockets == 2);
+  CHECK(node.numa_nodes.size() == 2);
+  CHECK(node.gpus[0].numa == 0);  // found by PCI address, whatever its spelling
+  CHECK(node.gpus[1].numa == 1);  // kept: nvidia-smi already said
+  CHECK(node.nics[0].numa == 0);
+  CHECK(node.nics[0].pci_bus_id == "0000:1A:00.0");
+  REQUIRE(node.nvme.size() == 1);
+  CHECK(node.nvme[0].capacity_mib == 3662830);
 }
