@@ -1,0 +1,140 @@
+#include "controller/scheduler/gang_placer.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <set>
+
+namespace sy::sched {
+
+std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free, int count) {
+  const NodeInput& n = snapshot_.nodes[node];
+  if (!n.schedulable || std::popcount(free) < count || n.topology == nullptr) return std::nullopt;
+  GpuMask chosen = 0;
+  if (!profile_.topology_aware) {
+    for (int g : placement::gpus_of(free)) {  // first fit: the lowest free indices
+      if (std::popcount(chosen) == count) break;
+      chosen |= GpuMask{1} << g;
+    }
+  } else {
+    const auto key = std::make_tuple(n.topology, free, count);
+    auto it = subset_cache_.find(key);
+    if (it == subset_cache_.end()) {
+      GpuMask mask = 0;
+      for (int g : topo::best_ring_subset(*n.topology, placement::gpus_of(free), count)) {
+        mask |= GpuMask{1} << g;
+      }
+      it = subset_cache_.emplace(key, mask).first;
+    }
+    chosen = it->second;
+  }
+  int score = 0;
+  for (const auto& [scorer, weight] : profile_.scorers) {
+    score += weight * scorer->score({*n.topology, free, chosen});
+  }
+  return NodeOption{node, chosen, score, free};
+}
+
+GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen) {
+  GangChoice c;
+  c.ring_gbps = topo::kUnlimitedGbps;
+  for (const NodeOption& o : chosen) {
+    c.placements.push_back({o.node, o.gpus});
+    const auto& t = *snapshot_.nodes[o.node].topology;
+    c.ring_gbps = std::min(c.ring_gbps, topo::ring_bottleneck_gbps(t, placement::gpus_of(o.gpus)));
+  }
+  // Each scorer's weighted contribution, averaged over the gang's nodes, for `sy show`.
+  for (const auto& [scorer, weight] : profile_.scorers) {
+    int sum = 0;
+    for (const NodeOption& o : chosen) {
+      sum += weight * scorer->score({*snapshot_.nodes[o.node].topology, o.free_before, o.gpus});
+    }
+    c.scores.emplace_back(std::string(scorer->name()), sum / static_cast<int>(chosen.size()));
+  }
+  std::sort(c.placements.begin(), c.placements.end(),
+            [](const NodePlacement& a, const NodePlacement& b) { return a.node < b.node; });
+  return c;
+}
+
+std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
+                                            const std::vector<GpuMask>& free) {
+  std::vector<NodeOption> options;
+  for (int i = 0; i < static_cast<int>(snapshot_.nodes.size()); ++i) {
+    if (auto o = on_node(i, free[i], job.gpus_per_node)) options.push_back(*o);
+  }
+  if (static_cast<int>(options.size()) < job.nodes) return std::nullopt;
+  // Best score first; ties go to the lower node index.
+  auto better = [](const NodeOption& a, const NodeOption& b) {
+    return a.score != b.score ? a.score > b.score : a.node < b.node;
+  };
+  if (!profile_.topology_aware) {
+    return finish({options.begin(), options.begin() + job.nodes});  // lowest indices
+  }
+  std::sort(options.begin(), options.end(), better);
+  if (job.nodes == 1) return finish({options.front()});
+
+  // Group by leaf, then by spine. Nodes under no known switch form their own leaf each.
+  std::map<std::string, std::vector<NodeOption>> by_leaf;
+  std::map<std::string, std::vector<std::string>> leaves_of_spine;
+  for (const NodeOption& o : options) {
+    const NodeInput& n = snapshot_.nodes[o.node];
+    const std::string leaf = n.leaf.empty() ? "\x01" + n.name : n.leaf;
+    if (by_leaf[leaf].empty()) leaves_of_spine[n.spine].push_back(leaf);
+    by_leaf[leaf].push_back(o);
+  }
+  auto take_from_leaves =
+      [&](std::vector<std::string> leaves) -> std::optional<std::vector<NodeOption>> {
+    // Fullest leaves first, so the gang spans as few leaves as it can.
+    std::stable_sort(leaves.begin(), leaves.end(), [&](const std::string& a, const std::string& b) {
+      return by_leaf[a].size() > by_leaf[b].size();
+    });
+    std::vector<NodeOption> chosen;
+    for (const auto& leaf : leaves) {
+      for (const NodeOption& o : by_leaf[leaf]) {
+        if (static_cast<int>(chosen.size()) == job.nodes) return chosen;
+        chosen.push_back(o);
+      }
+    }
+    if (static_cast<int>(chosen.size()) == job.nodes) return chosen;
+    return std::nullopt;
+  };
+  auto total = [](const std::vector<NodeOption>& v) {
+    int s = 0;
+    for (const auto& o : v)
+      s += o.score;
+    return s;
+  };
+  // One leaf: the best-scoring one; among equals the one with the fewest spare nodes (best fit).
+  std::optional<std::vector<NodeOption>> best;
+  std::size_t best_spare = 0;
+  for (const auto& [leaf, nodes] : by_leaf) {
+    if (static_cast<int>(nodes.size()) < job.nodes) continue;
+    std::vector<NodeOption> chosen(nodes.begin(), nodes.begin() + job.nodes);
+    const std::size_t spare = nodes.size() - job.nodes;
+    if (!best || total(chosen) > total(*best) ||
+        (total(chosen) == total(*best) && spare < best_spare)) {
+      best = chosen, best_spare = spare;
+    }
+  }
+  if (best) return finish(*best);
+  // One spine, fewest leaves.
+  std::optional<std::vector<NodeOption>> best_spine;
+  std::size_t best_leaves = 0;
+  for (const auto& [spine, leaves] : leaves_of_spine) {
+    if (spine.empty()) continue;
+    auto chosen = take_from_leaves(leaves);
+    if (!chosen) continue;
+    std::set<std::string> used;
+    for (const auto& o : *chosen)
+      used.insert(snapshot_.nodes[o.node].leaf);
+    if (!best_spine || used.size() < best_leaves) best_spine = chosen, best_leaves = used.size();
+  }
+  if (best_spine) return finish(*best_spine);
+  std::vector<std::string> all;
+  for (const auto& [leaf, nodes] : by_leaf)
+    all.push_back(leaf);
+  auto anywhere = take_from_leaves(all);
+  if (anywhere) return finish(*anywhere);
+  return std::nullopt;
+}
+
+}  // namespace sy::sched

@@ -1,0 +1,164 @@
+// Invariants of the scheduling pass over randomized clusters and queues. Seeds are fixed, so a
+// failure names the seed that reproduces it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <random>
+#include <set>
+
+#include "controller/scheduler/gang_placer.hpp"
+#include "controller/scheduler/plan.hpp"
+#include "tests/support/cluster_builder.hpp"
+
+using namespace sy;
+using namespace sy::sched;
+using sy::test::ClusterBuilder;
+
+namespace {
+
+constexpr std::int64_t kMinute = 60 * 1000;
+
+Profile profile_for(bool topology_aware, bool backfill) {
+  static const auto scorers = placement::make_placement_scorers();
+  Profile p;
+  p.topology_aware = topology_aware;
+  p.backfill = backfill;
+  p.default_time_limit_ms = 60 * kMinute;
+  for (const auto& s : scorers)
+    p.scorers.emplace_back(s.get(), 1);
+  return p;
+}
+
+Snapshot random_snapshot(unsigned seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const char* fixtures[] = {"dgx1-v100", "dgx-h100", "pcie-4gpu-nvlink-pairs", "pcie-8gpu-2socket"};
+  ClusterBuilder b;
+  const int nodes = pick(1, 10);
+  for (int i = 0; i < nodes; ++i) {
+    b.node("n" + std::to_string(i), fixtures[pick(0, 3)], "leaf" + std::to_string(i / 3),
+           "spine" + std::to_string(i / 6));
+  }
+  Snapshot s = b.snapshot();
+  JobId next_job = 1000;
+  for (int i = 0; i < nodes; ++i) {
+    const int gpus = s.nodes[i].topology->gpu_count();
+    GpuMask busy = 0;
+    for (int g = 0; g < gpus; ++g) {
+      if (pick(0, 2) == 0) busy |= GpuMask{1} << g;
+    }
+    if (busy) {
+      s.nodes[i].free &= ~busy;
+      s.running.push_back({next_job++, i, busy, pick(1, 120) * kMinute});
+    }
+    if (pick(0, 9) == 0) s.nodes[i].schedulable = false;
+  }
+  const int jobs = pick(1, 25);
+  const int sizes[] = {1, 1, 2, 4, 4, 8};
+  for (int j = 0; j < jobs; ++j) {
+    PendingJob job;
+    job.id = j + 1;
+    job.account = "a" + std::to_string(pick(0, 3));
+    job.priority = pick(0, 2) * 10;
+    job.submit_ms = pick(0, 1000);
+    job.nodes = pick(0, 4) == 0 ? pick(2, 3) : 1;
+    job.gpus_per_node = sizes[pick(0, 5)];
+    job.time_limit_ms = pick(0, 3) == 0 ? 0 : pick(5, 240) * kMinute;
+    s.pending.push_back(job);
+  }
+  s.usage = {{"a0", 5}, {"a1", 500}, {"a2", 0}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("scheduling invariants hold on random clusters and queues", "[scheduler][property]") {
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    const Snapshot s = random_snapshot(seed);
+    for (bool aware : {true, false}) {
+      for (bool backfill : {true, false}) {
+        INFO("seed " << seed << " topology_aware=" << aware << " backfill=" << backfill);
+        const Profile profile = profile_for(aware, backfill);
+        const Plan p = plan(s, profile);
+
+        // Same input, same output, whatever order the queue arrived in.
+        CHECK(plan(s, profile) == p);
+        Snapshot shuffled = s;
+        std::shuffle(shuffled.pending.begin(), shuffled.pending.end(), std::mt19937(seed));
+        CHECK(plan(shuffled, profile) == p);
+
+        // Every pending job either starts or waits, once.
+        std::map<JobId, int> seen;
+        for (const auto& st : p.starts)
+          seen[st.job]++;
+        for (const auto& w : p.waits)
+          seen[w.job]++;
+        REQUIRE(seen.size() == s.pending.size());
+        for (const auto& [job, n] : seen)
+          CHECK(n == 1);
+
+        // No GPU is given twice, or given while busy or on an unschedulable node; gangs are whole.
+        std::vector<GpuMask> taken(s.nodes.size(), 0);
+        std::map<JobId, const PendingJob*> by_id;
+        for (const auto& j : s.pending)
+          by_id[j.id] = &j;
+        for (const auto& st : p.starts) {
+          const PendingJob& job = *by_id.at(st.job);
+          REQUIRE(static_cast<int>(st.placements.size()) == job.nodes);
+          std::set<int> nodes;
+          for (const auto& pl : st.placements) {
+            nodes.insert(pl.node);
+            CHECK(std::popcount(pl.gpus) == job.gpus_per_node);
+            CHECK(s.nodes[pl.node].schedulable);
+            CHECK((pl.gpus & ~s.nodes[pl.node].free) == 0);
+            CHECK((pl.gpus & taken[pl.node]) == 0);
+            taken[pl.node] |= pl.gpus;
+          }
+          CHECK(static_cast<int>(nodes.size()) == job.nodes);
+        }
+
+        // A backfilled job never delays the reservation: it ends first or keeps off its GPUs.
+        std::vector<GpuMask> reserved(s.nodes.size(), 0);
+        if (p.reservation) {
+          for (const auto& pl : p.reservation->placements)
+            reserved[pl.node] |= pl.gpus;
+          for (const auto& st : p.starts) {
+            if (!st.backfilled) continue;
+            const PendingJob& job = *by_id.at(st.job);
+            const std::int64_t end =
+                s.now_ms + (job.time_limit_ms ? job.time_limit_ms : profile.default_time_limit_ms);
+            if (end <= p.reservation->start_ms) continue;
+            for (const auto& pl : st.placements)
+              CHECK((pl.gpus & reserved[pl.node]) == 0);
+          }
+        }
+
+        // No job waits while a placement for it is free that no higher job needs: what is left
+        // after the starts (less the reservation's GPUs for jobs that would overlap it) cannot
+        // hold any waiting job that was considered.
+        std::vector<GpuMask> left(s.nodes.size());
+        for (std::size_t n = 0; n < s.nodes.size(); ++n) {
+          left[n] = (s.nodes[n].schedulable ? s.nodes[n].free : 0) & ~taken[n];
+        }
+        GangPlacer placer(s, profile);
+        for (const auto& w : p.waits) {
+          if (w.reason.find("behind job") != std::string::npos ||
+              w.reason.find("backfill depth") != std::string::npos) {
+            continue;
+          }
+          const PendingJob& job = *by_id.at(w.job);
+          std::vector<GpuMask> usable = left;
+          const std::int64_t end =
+              s.now_ms + (job.time_limit_ms ? job.time_limit_ms : profile.default_time_limit_ms);
+          const bool is_reserved = p.reservation && p.reservation->job == job.id;
+          if (p.reservation && !is_reserved && end > p.reservation->start_ms) {
+            for (std::size_t n = 0; n < usable.size(); ++n)
+              usable[n] &= ~reserved[n];
+          }
+          CHECK_FALSE(placer.place(job, usable).has_value());
+        }
+      }
+    }
+  }
+}

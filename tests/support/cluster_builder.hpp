@@ -1,0 +1,29 @@
+#pragma once
+// ClusterBuilder: scheduler snapshots from the fixture topologies, for tests and benchmarks.
+//   ClusterBuilder b; b.node("node01", "dgx1-v100", "leaf1", "spine1"); auto s = b.snapshot();
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "controller/scheduler/snapshot.hpp"
+
+namespace sy::test {
+
+class ClusterBuilder {
+ public:
+  // Adds a node with every GPU free. `fixture` names a file in examples/topologies/.
+  ClusterBuilder& node(const std::string& name, const std::string& fixture,
+                       const std::string& leaf = "", const std::string& spine = "");
+  ClusterBuilder& busy(const std::string& node, sched::GpuMask gpus, sched::JobId job,
+                       std::int64_t end_ms);
+  ClusterBuilder& job(sched::JobId id, int nodes, int gpus_per_node, std::int64_t time_limit_ms = 0,
+                      int priority = 0, const std::string& account = "acct");
+  sched::Snapshot snapshot(std::int64_t now_ms = 0) const;
+  static const topo::NodeTopology& fixture(const std::string& name);
+
+ private:
+  sched::Snapshot s_;
+};
+
+}  // namespace sy::test
