@@ -34,6 +34,51 @@ std::string short_time(std::int64_t ms) {
   return t.substr(0, 10) + " " + t.substr(11, 8);
 }
 
+// Like squeue: where a placed job runs, else why it waits.
+std::string nodelist_or_reason(const JobRecord& j) {
+  if (j.placement.is_object() && j.placement.contains("nodes")) {
+    std::string out;
+    for (const auto& n : j.placement["nodes"]) {
+      out += (out.empty() ? "" : ",") + n.value("node", std::string("?"));
+    }
+    return out;
+  }
+  return j.reason.empty() ? "-" : "(" + j.reason + ")";
+}
+
+// "node01 GPUs 0,1,2,3; node02 GPUs 4,5" and the ring and scores behind the choice.
+void print_placement(std::ostream& out, const nlohmann::json& p) {
+  out << "  Placement=";
+  bool first = true;
+  for (const auto& n : p["nodes"]) {
+    out << (first ? "" : "; ") << n.value("node", std::string("?")) << " GPUs ";
+    for (std::size_t i = 0; i < n["gpus"].size(); ++i)
+      out << (i ? "," : "") << n["gpus"][i].get<int>();
+    first = false;
+  }
+  out << "\n  Ring=";
+  if (p["ring_gbps"].is_number()) {
+    out << p["ring_gbps"].get<double>() << " GB/s at its slowest link ("
+        << (p["ring_link"].is_string() ? p["ring_link"].get<std::string>() : "-")
+        << ") inside a node";
+  } else {
+    out << "none inside a node (one GPU per node)";
+  }
+  if (p.contains("leaves") && !p["leaves"].empty()) {
+    out << "  LeafSwitches=";
+    for (std::size_t i = 0; i < p["leaves"].size(); ++i)
+      out << (i ? "," : "") << p["leaves"][i].get<std::string>();
+  }
+  out << (p.value("backfilled", false) ? "  Backfilled=yes" : "")
+      << "  Profile=" << p.value("profile", std::string("?")) << "\n";
+  if (!p["scores"].empty()) {
+    out << "  Scores:";
+    for (const auto& [name, value] : p["scores"].items())
+      out << " " << name << "=" << value.get<int>();
+    out << "\n";
+  }
+}
+
 std::string optional_time(const std::optional<std::int64_t>& ms) {
   return ms ? format_utc_ms(*ms) : "-";
 }
@@ -100,13 +145,13 @@ int cmd_queue(const Invocation& inv) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  Table table(
-      {"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED", "REASON"});
+  Table table({"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED",
+               "NODELIST(REASON)"});
   for (const auto& j : jobs.value()) {
     table.add_row({std::to_string(j.id), j.spec.name, j.user, std::string(state_name(j.state)),
                    std::to_string(j.spec.total_gpus()), std::to_string(j.spec.resources.nodes),
                    j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
-                   short_time(j.submit_ms), j.reason.empty() ? "-" : j.reason});
+                   short_time(j.submit_ms), nodelist_or_reason(j)});
   }
   table.print(std::cout);
   return 0;
@@ -156,6 +201,7 @@ int cmd_show(const Invocation& inv) {
       out << (i ? " " : "") << s.command[i];
     out << "\n";
   }
+  if (j.placement.is_object()) print_placement(out, j.placement);
   if (!s.datasets.empty()) {
     out << "  Datasets=";
     for (std::size_t i = 0; i < s.datasets.size(); ++i)

@@ -34,6 +34,7 @@ nlohmann::json job_record_to_json(const JobRecord& job) {
   put_time(j, "end_time", job.end_ms);
   j["exit_code"] = job.exit_code ? nlohmann::json(*job.exit_code) : nlohmann::json(nullptr);
   j["spec"] = job_spec_to_json(job.spec);
+  j["placement"] = job.placement;
   if (!job.events.empty()) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : job.events) {
@@ -71,6 +72,7 @@ Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j) {
     job.end_ms = *end;
     if (j.contains("exit_code") && !j["exit_code"].is_null())
       job.exit_code = j["exit_code"].get<int>();
+    if (j.contains("placement")) job.placement = j["placement"];
     if (j.contains("events")) {
       for (const auto& e : j["events"]) {
         JobEventRecord ev;

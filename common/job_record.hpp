@@ -38,6 +38,8 @@ struct JobRecord {
   std::optional<std::int64_t> end_ms;
   std::optional<int> exit_code;
   std::vector<JobEventRecord> events;  // filled by single-job reads only
+  // The scheduling decision for a placed job: nodes, GPUs, ring, scores (see docs/api.md).
+  nlohmann::json placement;  // null while it waits
   bool operator==(const JobRecord&) const = default;
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
+#include "common/units.hpp"
 
 namespace sy::controller {
 
@@ -29,6 +30,19 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
   if (j.contains("nodes")) {
     c.heartbeat_interval_ms = j["nodes"].value("heartbeat_interval_ms", c.heartbeat_interval_ms);
     c.heartbeat_timeout_ms = j["nodes"].value("heartbeat_timeout_ms", c.heartbeat_timeout_ms);
+  }
+  if (j.contains("scheduler")) {
+    const auto& s = j["scheduler"];
+    c.scheduler_profile = s.value("profile", c.scheduler_profile);
+    c.backfill_depth = s.value("backfill_depth", c.backfill_depth);
+    if (s.contains("default_time_limit")) {
+      const auto& v = s["default_time_limit"];
+      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
+                                                       : std::to_string(v.get<int>()));
+      if (!secs) return fail(doc->error_at("scheduler.default_time_limit", secs.error()));
+      c.default_time_limit_ms = secs.value() * 1000;
+    }
+    if (s.contains("weights")) c.scorer_weights = s["weights"].get<std::map<std::string, int>>();
   }
   if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {
     return fail(

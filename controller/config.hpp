@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "common/endpoint.hpp"
@@ -24,6 +25,10 @@ struct ControllerConfig {
   std::string cluster_network_path;  // empty: no switch tree
   std::int64_t heartbeat_interval_ms = 5000;
   std::int64_t heartbeat_timeout_ms = 30000;
+  std::string scheduler_profile = "switchyard";
+  std::int64_t default_time_limit_ms = 3600 * 1000;
+  int backfill_depth = 1000;
+  std::map<std::string, int> scorer_weights;
 };
 
 // Reads and validates `path`; unset fields keep their defaults.

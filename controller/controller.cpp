@@ -23,6 +23,8 @@
 #include "controller/api/router.hpp"
 #include "controller/nodes/agent_gateway.hpp"
 #include "controller/nodes/node_registry.hpp"
+#include "controller/runtime/scheduling_loop.hpp"
+#include "controller/scheduler/profiles.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/migrations.hpp"
 
@@ -126,6 +128,22 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       SY_LOG(info, "agents") << rows->size() << " known nodes: waiting for their agents";
     }
   }
+  const auto scorers = placement::make_placement_scorers();
+  auto profile = sched::make_profile(config.scheduler_profile, scorers, config.scorer_weights);
+  if (!profile) {
+    SY_LOG(error, "controller") << profile.error();
+    return 1;
+  }
+  profile->default_time_limit_ms = config.default_time_limit_ms;
+  profile->backfill_depth = config.backfill_depth;
+  auto scheduler_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto scheduler_reads =
+      scheduler_db ? store::JobStore::open(scheduler_db.value())
+                   : Result<store::JobStore, store::StoreError>(fail(scheduler_db.error()));
+  if (!scheduler_reads) {
+    SY_LOG(error, "store") << scheduler_reads.error().message;
+    return 1;
+  }
   auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch);
   if (!writes) {
     SY_LOG(error, "store") << writes.error().message;
@@ -142,6 +160,12 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   nodes::AgentGateway gateway(ioc, *writes.value(), registry,
                               {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
                               wall_clock_ms);
+  runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(), registry,
+                                     profile.value(), wall_clock_ms);
+  auto reschedule = [&scheduling] { scheduling.request(); };
+  job_api.set_on_change(reschedule);
+  node_api.set_on_change(reschedule);
+  gateway.set_on_change(reschedule);
   api::HttpServer server(
       ioc, router, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
   server.add_websocket(protocol::kAgentPath, gateway);
@@ -158,6 +182,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   SY_LOG(info, "http") << "listening on " << bound->to_string();
   gateway.start();
+  scheduling.start();
+  SY_LOG(info, "scheduler") << "profile " << profile->name;
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(ioc);
@@ -166,6 +192,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(info, "controller") << "signal " << signo << ": shutting down";
     server.stop_accepting();
     gateway.stop();
+    scheduling.stop();
     writes.value()->stop();  // commits and answers everything already queued
     // Give the answers to those last writes a moment to leave, then stop serving.
     grace.expires_after(std::chrono::milliseconds(300));

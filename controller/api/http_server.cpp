@@ -1,6 +1,7 @@
 #include "controller/api/http_server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <deque>
 #include <map>
@@ -234,10 +235,26 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Lingering close: stop sending, then read and discard what the client is still sending
+  // (briefly), so that a client still writing a refused body reads our answer instead of a reset.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain();
   }
+
+  void drain() {
+    stream_.expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < kMaxDrainBytes) self->drain();
+                            });
+  }
+
+  static constexpr std::size_t kMaxDrainBytes = 64 << 20;
+  std::array<char, 16384> drain_buffer_{};
+  std::size_t drained_ = 0;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

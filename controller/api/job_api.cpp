@@ -110,8 +110,9 @@ void JobApi::submit(const ApiRequest& request, Responder respond) {
         *outcome = r.value();
         return {};
       },
-      [outcome, respond = std::move(respond)](Result<void, store::StoreError> committed) {
+      [this, outcome, respond = std::move(respond)](Result<void, store::StoreError> committed) {
         if (!committed) return respond(store_failure(committed.error()));
+        if (on_change_) on_change_();
         respond({outcome->created ? 201 : 200,
                  {{"id", outcome->id}, {"state", "PENDING"}, {"created", outcome->created}}});
       });
@@ -195,8 +196,9 @@ void JobApi::cancel(const ApiRequest& request, std::int64_t id, Responder respon
         *result = std::move(r).value();
         return {};
       },
-      [result, respond = std::move(respond)](Result<void, store::StoreError> committed) {
+      [this, result, respond = std::move(respond)](Result<void, store::StoreError> committed) {
         if (!committed) return respond(store_failure(committed.error()));
+        if (on_change_) on_change_();
         respond({200, job_record_to_json(*result)});
       });
 }

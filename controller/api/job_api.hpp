@@ -23,6 +23,8 @@ class JobApi : public RequestHandler {
 
   JobApi(store::CommitQueue& writes, store::JobStore& reads, Clock now_ms);
   void handle(ApiRequest request, Responder respond) override;
+  // Called after a committed change that scheduling should see (submit, cancel, drain...).
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
 
  private:
   void submit(const ApiRequest& request, Responder respond);
@@ -34,6 +36,7 @@ class JobApi : public RequestHandler {
   store::JobStore& reads_;
   std::mutex reads_mutex_;  // one read connection, shared by the server's threads
   Clock now_ms_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace sy::api

@@ -99,6 +99,7 @@ void NodeApi::set_drain(const ApiRequest& request, const std::string& name, bool
                              : error_response(500, "internal", r.error().message));
         }
         registry_.set_drain(name, drain, reason);
+        if (on_change_) on_change_();
         respond({200, node_view_to_json(*registry_.get(name), false)});
       });
 }

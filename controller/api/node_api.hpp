@@ -19,12 +19,15 @@ class NodeApi : public RequestHandler {
   using Clock = std::function<std::int64_t()>;
   NodeApi(store::CommitQueue& writes, nodes::NodeRegistry& registry, Clock now_ms);
   void handle(ApiRequest request, Responder respond) override;
+  // Called after a committed change that scheduling should see (submit, cancel, drain...).
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
 
  private:
   void set_drain(const ApiRequest& request, const std::string& name, bool drain, Responder respond);
   store::CommitQueue& writes_;
   nodes::NodeRegistry& registry_;
   Clock now_ms_;
+  std::function<void()> on_change_;
 };
 
 // A node as the API shows it; `with_topology` adds the full topology.

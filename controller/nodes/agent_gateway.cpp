@@ -71,6 +71,7 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
         SY_LOG(info, "agents") << "node " << registration->node << " registered from "
                                << c->remote() << " (" << registration->topology.gpu_count()
                                << " GPUs)";
+        if (on_change_) on_change_();
         c->send(protocol::registered_message(registration->node, options_.heartbeat_interval_ms)
                     .dump());
       });
@@ -92,6 +93,7 @@ void AgentGateway::handle_heartbeat(const std::shared_ptr<api::WebSocketConnecti
                  [this, node](Result<void, store::StoreError> committed) {
                    if (!committed) return;
                    registry_.set_alive(node, true, "");
+                   if (on_change_) on_change_();
                    SY_LOG(info, "agents") << "node " << node << " is back";
                  });
 }
@@ -124,6 +126,7 @@ void AgentGateway::check_liveness() {
                      }
                      if (!committed) return;
                      registry_.set_alive(node, false, reason);
+                     if (on_change_) on_change_();
                      SY_LOG(warn, "agents") << "node " << node << " is DOWN: " << reason;
                    });
   }

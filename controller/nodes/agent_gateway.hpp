@@ -35,6 +35,8 @@ class AgentGateway : public api::WebSocketHandler {
   void stop();
   void on_message(const std::shared_ptr<api::WebSocketConnection>& c, std::string text) override;
   void on_closed(const std::shared_ptr<api::WebSocketConnection>& c) override;
+  // Called after a node joined, came back or went DOWN.
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
 
  private:
   void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
@@ -52,6 +54,7 @@ class AgentGateway : public api::WebSocketHandler {
   std::map<std::string, std::weak_ptr<api::WebSocketConnection>> connection_of_;
   std::set<std::string> going_down_;  // DOWN being committed: do not queue it twice
   bool stopped_ = false;
+  std::function<void()> on_change_;
 };
 
 }  // namespace sy::nodes

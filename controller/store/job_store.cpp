@@ -6,7 +6,8 @@ namespace sy::store {
 namespace {
 
 constexpr const char* kJobColumns =
-    "id, user_name, state, reason, spec_json, submit_ms, updated_ms, start_ms, end_ms, exit_code";
+    "id, user_name, state, reason, spec_json, submit_ms, updated_ms, start_ms, end_ms, exit_code, "
+    "placement_json";
 
 }  // namespace
 
@@ -32,6 +33,13 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
        "UPDATE jobs SET state = ?2, reason = ?3, updated_ms = ?4, "
        "start_ms = COALESCE(?5, start_ms), end_ms = COALESCE(?6, end_ms), "
        "exit_code = COALESCE(?7, exit_code) WHERE id = ?1"},
+      {&store.insert_allocation_,
+       "INSERT INTO allocations (job_id, node, gpus, end_ms) VALUES (?1, ?2, ?3, ?4)"},
+      {&store.delete_allocations_, "DELETE FROM allocations WHERE job_id = ?1"},
+      {&store.set_reason_, "UPDATE jobs SET reason = ?2 WHERE id = ?1 AND reason != ?2"},
+      {&store.set_placement_, "UPDATE jobs SET placement_json = ?2 WHERE id = ?1"},
+      {&store.list_allocations_,
+       "SELECT job_id, node, gpus, end_ms FROM allocations ORDER BY job_id, node"},
   };
   for (auto& s : statements) {
     auto p = db.prepare(s.sql);
@@ -110,6 +118,9 @@ Result<JobRecord, StoreError> JobStore::row_to_record(const Statement& row) cons
   job.start_ms = row.column_optional_int(7);
   job.end_ms = row.column_optional_int(8);
   if (auto code = row.column_optional_int(9)) job.exit_code = static_cast<int>(*code);
+  if (auto placement = row.column_optional_text(10)) {
+    job.placement = nlohmann::json::parse(*placement, nullptr, false);
+  }
   return job;
 }
 
@@ -202,6 +213,10 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
   if (auto r = add_event(id, now_ms, event_name(event), from, to.value(), reason); !r) {
     return fail(std::move(r).error());
   }
+  if (is_terminal(to.value()) || to.value() == JobState::requeued) {
+    delete_allocations_.bind(1, id);
+    if (auto r = delete_allocations_.run(); !r) return fail(std::move(r).error());
+  }
   job.state = to.value();
   job.reason = reason;
   job.updated_ms = now_ms;
@@ -210,6 +225,49 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
   if (exit_code) job.exit_code = exit_code;
   job.events.push_back({now_ms, std::string(event_name(event)), from, to.value(), reason});
   return job;
+}
+
+}  // namespace sy::store
+
+namespace sy::store {
+
+Result<void, StoreError> JobStore::start_job(JobId id,
+                                             const std::vector<AllocationRow>& allocations,
+                                             const std::string& placement_json,
+                                             std::int64_t now_ms) {
+  auto started = apply_event(id, JobEvent::start_staging, "", now_ms);
+  if (!started) return fail(std::move(started).error());
+  for (const auto& a : allocations) {
+    insert_allocation_.bind(1, id)
+        .bind(2, std::string_view(a.node))
+        .bind(3, static_cast<std::int64_t>(a.gpus))
+        .bind(4, a.end_ms);
+    if (auto r = insert_allocation_.run(); !r) return r;
+  }
+  set_placement_.bind(1, id).bind(2, std::string_view(placement_json));
+  return set_placement_.run();
+}
+
+Result<void, StoreError> JobStore::set_reason(JobId id, const std::string& reason) {
+  set_reason_.bind(1, id).bind(2, std::string_view(reason));
+  return set_reason_.run();
+}
+
+Result<std::vector<AllocationRow>, StoreError> JobStore::allocations() {
+  std::vector<AllocationRow> out;
+  while (true) {
+    auto row = list_allocations_.step();
+    if (!row) {
+      list_allocations_.reset();
+      return fail(std::move(row).error());
+    }
+    if (!row.value()) break;
+    out.push_back({list_allocations_.column_int(0), list_allocations_.column_text(1),
+                   static_cast<std::uint64_t>(list_allocations_.column_int(2)),
+                   list_allocations_.column_int(3)});
+  }
+  list_allocations_.reset();
+  return out;
 }
 
 }  // namespace sy::store

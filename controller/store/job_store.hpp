@@ -26,6 +26,13 @@ struct SubmitOutcome {
   bool created = true;  // false when client_token named a job submitted before
 };
 
+struct AllocationRow {
+  JobId job = 0;
+  std::string node;
+  std::uint64_t gpus = 0;  // bit mask
+  std::int64_t end_ms = 0;
+};
+
 struct JobFilter {
   std::set<JobState> states;  // empty: every state
   std::optional<std::string> user;
@@ -45,9 +52,18 @@ class JobStore {
   Result<std::vector<JobRecord>, StoreError> list(const JobFilter& filter);
   // Moves the job through the state machine, recording the event. not_found for an unknown id,
   // conflict (with the state machine's words) for an illegal change.
+  // Ending (or requeueing) a job releases its allocations in the same transaction.
   Result<JobRecord, StoreError> apply_event(JobId id, JobEvent event, const std::string& reason,
                                             std::int64_t now_ms,
                                             std::optional<int> exit_code = std::nullopt);
+
+  // A scheduling decision: PENDING/REQUEUED -> STAGING, holding `allocations`. conflict when the
+  // job is no longer waiting (cancelled since the pass read it), so a stale decision is dropped.
+  Result<void, StoreError> start_job(JobId id, const std::vector<AllocationRow>& allocations,
+                                     const std::string& placement_json, std::int64_t now_ms);
+  // Why a waiting job waits; written only when it changed.
+  Result<void, StoreError> set_reason(JobId id, const std::string& reason);
+  Result<std::vector<AllocationRow>, StoreError> allocations();
 
  private:
   explicit JobStore(Db& db) : db_(&db) {}
@@ -63,6 +79,11 @@ class JobStore {
   Statement get_job_;
   Statement get_events_;
   Statement update_state_;
+  Statement insert_allocation_;
+  Statement delete_allocations_;
+  Statement set_reason_;
+  Statement set_placement_;
+  Statement list_allocations_;
 };
 
 }  // namespace sy::store

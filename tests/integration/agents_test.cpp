@@ -15,6 +15,7 @@
 #include "common/units.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace sy;
 using namespace sy::test;
@@ -158,5 +159,70 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
     agent->signal(SIGTERM);
   for (auto& [name, agent] : agents)
     agent->wait(std::chrono::seconds(10));
+  CHECK(controller.stop() == 0);
+}
+
+TEST_CASE("the controller places submitted jobs on registered nodes", "[integration][scheduling]") {
+  ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
+  controller.start();
+  ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
+                      "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+                     controller.dir().file("agent.log"));
+  auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
+  REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
+
+  TempDir dir;
+  auto submit = [&](const std::string& yaml) {
+    auto r = run_program({cli_binary(), "--controller", controller.address(), "submit",
+                          "--parsable", dir.write("job.yaml", yaml)},
+                         {{"SY_CONFIG", ""}});
+    REQUIRE(r.exit_code == 0);
+    return r.out.substr(0, r.out.size() - 1);
+  };
+  auto show = [&](const std::string& id) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    nlohmann::json job;
+    do {  // a pass follows every submit; give it a moment
+      auto r =
+          run_program({cli_binary(), "--controller", controller.address(), "show", id, "--json"},
+                      {{"SY_CONFIG", ""}});
+      job = nlohmann::json::parse(r.out);
+      if (job["state"] != "PENDING" || !job["reason"].get<std::string>().empty()) return job;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (Clock::now() < deadline);
+    return job;
+  };
+
+  const std::string quad =
+      submit("command: [train]\nresources: {gpus_per_node: 4}\ntime_limit: 1h\n");
+  auto placed = show(quad);
+  REQUIRE(placed["state"] == "STAGING");
+  CHECK(placed["placement"]["nodes"][0]["node"] == "dgx1");
+  CHECK(placed["placement"]["nodes"][0]["gpus"] == nlohmann::json::array({0, 1, 2, 3}));
+  CHECK(placed["placement"]["ring_link"] == "NV1");
+
+  const std::string whole =
+      submit("command: [train]\nresources: {gpus_per_node: 8}\ntime_limit: 1h\n");
+  auto waiting = show(whole);
+  CHECK(waiting["state"] == "PENDING");
+  CHECK(waiting["reason"].get<std::string>().rfind(
+            "waiting for 8 GPUs on one node; reserved to start at", 0) == 0);
+
+  // Cancelling the quad frees its GPUs, and the waiting job takes the whole node.
+  REQUIRE(run_program({cli_binary(), "--controller", controller.address(), "cancel", quad},
+                      {{"SY_CONFIG", ""}})
+              .exit_code == 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  nlohmann::json started;
+  do {
+    started = show(whole);
+    if (started["state"] == "STAGING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (Clock::now() < deadline);
+  CHECK(started["state"] == "STAGING");
+  CHECK(started["placement"]["nodes"][0]["gpus"].size() == 8);
+
+  agent.signal(SIGTERM);
+  agent.wait(std::chrono::seconds(10));
   CHECK(controller.stop() == 0);
 }

@@ -139,3 +139,33 @@ TEST_CASE("data survives reopening, and a newer schema is refused", "[store]") {
   CHECK(v.error().message.find("has schema version 999, newer than this sy-controller knows") !=
         std::string::npos);
 }
+
+TEST_CASE("a start holds allocations until the job ends, and its record reads back whole",
+          "[store]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  const JobId id = store->insert(new_job("a")).value().id;
+  const std::string placement = R"({"nodes":[{"node":"n1","gpus":[0,1]}],"ring_link":"NV2"})";
+  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 5000}}, placement, 2000).ok());
+  auto allocations = store->allocations();
+  REQUIRE(allocations.ok());
+  REQUIRE(allocations->size() == 1);
+  CHECK(allocations->front().gpus == 0b11);
+  // A stale decision for a job that is no longer waiting is refused, writing nothing.
+  auto again = store->start_job(id, {{id, "n2", 0b1, 5000}}, placement, 2100);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == StoreError::Code::conflict);
+
+  JobRecord job = store->get(id).value().value();
+  CHECK(job.state == JobState::staging);
+  CHECK(job.placement["ring_link"] == "NV2");
+  auto decoded = job_record_from_json(job_record_to_json(job));
+  REQUIRE(decoded.ok());
+  CHECK(decoded.value() == job);  // every field survives the API's JSON, placement included
+
+  REQUIRE(store->set_reason(id, "r").ok());
+  REQUIRE(store->apply_event(id, JobEvent::cancel, "cancelled", 3000).ok());
+  CHECK(store->allocations().value().empty());  // ending releases the GPUs
+}

@@ -1,0 +1,113 @@
+#include "controller/runtime/scheduling_loop.hpp"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <memory>
+
+#include "common/log.hpp"
+#include "controller/runtime/snapshot_builder.hpp"
+
+namespace sy::runtime {
+namespace {
+constexpr auto kPeriodic = std::chrono::seconds(10);  // reservations move with time, too
+}
+
+SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes,
+                               store::JobStore& reads, nodes::NodeRegistry& registry,
+                               sched::Profile profile, Clock now_ms)
+    : ioc_(ioc),
+      writes_(writes),
+      reads_(reads),
+      registry_(registry),
+      profile_(std::move(profile)),
+      now_ms_(std::move(now_ms)),
+      timer_(ioc) {}
+
+void SchedulingLoop::request() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopped_) return;
+  if (running_) {
+    again_ = true;
+    return;
+  }
+  running_ = true;
+  boost::asio::post(ioc_, [this] { run_pass(); });
+}
+
+void SchedulingLoop::start() {
+  request();
+  timer_.expires_after(kPeriodic);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) start();
+  });
+}
+
+void SchedulingLoop::stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void SchedulingLoop::finished() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_ = false;
+  if (again_ && !stopped_) {
+    again_ = false;
+    running_ = true;
+    boost::asio::post(ioc_, [this] { run_pass(); });
+  }
+}
+
+void SchedulingLoop::run_pass() {
+  const std::int64_t now = now_ms_();
+  store::JobFilter waiting_filter;
+  waiting_filter.states = {JobState::pending, JobState::requeued};
+  waiting_filter.limit = 1000000;
+  auto waiting = reads_.list(waiting_filter);
+  auto allocations = reads_.allocations();
+  if (!waiting || !allocations) {
+    SY_LOG(error, "scheduler") << "cannot read the queue: "
+                               << (!waiting ? waiting.error().message
+                                            : allocations.error().message);
+    return finished();
+  }
+  if (waiting->empty()) return finished();
+  auto input = std::make_shared<PassInput>(
+      build_pass_input(registry_.list(), waiting.value(), allocations.value(), now));
+  auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
+  std::map<JobId, std::string> old_reason;
+  for (const auto& j : waiting.value())
+    old_reason[j.id] = j.reason;
+  std::map<JobId, std::int64_t> limit_ms;
+  for (const auto& j : input->snapshot.pending) {
+    limit_ms[j.id] = j.time_limit_ms > 0 ? j.time_limit_ms : profile_.default_time_limit_ms;
+  }
+  const std::string profile = profile_.name;
+  writes_.submit(
+      [input, decided, old_reason, limit_ms, now,
+       profile](store::Stores& s) -> Result<void, store::StoreError> {
+        for (const auto& start : decided->starts) {
+          auto rows = allocation_rows(*input, start, now + limit_ms.at(start.job));
+          auto r =
+              s.jobs.start_job(start.job, rows, placement_json(*input, start, profile).dump(), now);
+          // A job cancelled since the pass read it is simply not started.
+          if (!r && r.error().code != store::StoreError::Code::conflict) return r;
+        }
+        for (const auto& wait : decided->waits) {
+          if (old_reason.at(wait.job) == wait.reason) continue;
+          if (auto r = s.jobs.set_reason(wait.job, wait.reason); !r) return r;
+        }
+        return {};
+      },
+      [this, decided](Result<void, store::StoreError> committed) {
+        if (!committed) {
+          SY_LOG(error, "scheduler") << "decisions not saved: " << committed.error().message;
+        } else if (!decided->starts.empty()) {
+          SY_LOG(info, "scheduler") << "started " << decided->starts.size() << " jobs, "
+                                    << decided->waits.size() << " wait";
+        }
+        finished();
+      });
+}
+
+}  // namespace sy::runtime

@@ -1,0 +1,49 @@
+#pragma once
+// SchedulingLoop: runs the pure scheduling pass whenever something changed (a submit, a cancel,
+// a node joining, leaving or draining) and on a slow timer, one pass at a time: requests that
+// arrive during a pass are coalesced into one more. Decisions are committed in one transaction:
+// started jobs go STAGING with their GPU allocations, waiting jobs get their reason.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "controller/nodes/node_registry.hpp"
+#include "controller/scheduler/plan.hpp"
+#include "controller/store/commit_queue.hpp"
+#include "controller/store/job_store.hpp"
+
+namespace sy::runtime {
+
+class SchedulingLoop {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  // `reads` is a read connection used only by this loop.
+  SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
+                 nodes::NodeRegistry& registry, sched::Profile profile, Clock now_ms);
+
+  void request();  // thread-safe
+  void start();    // the periodic pass
+  void stop();
+
+ private:
+  void run_pass();
+  void finished();
+
+  boost::asio::io_context& ioc_;
+  store::CommitQueue& writes_;
+  store::JobStore& reads_;
+  nodes::NodeRegistry& registry_;
+  sched::Profile profile_;
+  Clock now_ms_;
+  boost::asio::steady_timer timer_;
+  std::mutex mutex_;
+  bool running_ = false;
+  bool again_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace sy::runtime

@@ -1,0 +1,84 @@
+#include "controller/runtime/snapshot_builder.hpp"
+
+#include <map>
+#include <set>
+
+#include "plugins/placement/placement_scorer.hpp"
+
+namespace sy::runtime {
+
+PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
+                           const std::vector<JobRecord>& waiting,
+                           const std::vector<store::AllocationRow>& allocations,
+                           std::int64_t now_ms) {
+  PassInput in;
+  in.nodes = std::move(nodes);
+  in.snapshot.now_ms = now_ms;
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < in.nodes.size(); ++i) {
+    const auto& n = in.nodes[i];
+    const int gpus = n.topology.gpu_count();
+    const sched::GpuMask all = gpus >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << gpus) - 1;
+    in.snapshot.nodes.push_back(
+        {n.name, &in.nodes[i].topology, n.leaf, n.spine, n.state == nodes::NodeState::up, all});
+    index[n.name] = static_cast<int>(i);
+  }
+  for (const auto& a : allocations) {
+    auto it = index.find(a.node);
+    if (it == index.end()) continue;  // a node that never re-registered holds nothing schedulable
+    in.snapshot.nodes[it->second].free &= ~a.gpus;
+    in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms});
+  }
+  for (const auto& j : waiting) {
+    in.snapshot.pending.push_back({j.id, j.user, j.spec.account.value_or(j.user), j.spec.priority,
+                                   j.submit_ms, j.spec.resources.nodes,
+                                   j.spec.resources.gpus_per_node,
+                                   j.spec.time_limit_s ? *j.spec.time_limit_s * 1000 : 0});
+  }
+  return in;
+}
+
+std::vector<store::AllocationRow> allocation_rows(const PassInput& in, const sched::Start& start,
+                                                  std::int64_t end_ms) {
+  std::vector<store::AllocationRow> rows;
+  for (const auto& p : start.placements) {
+    rows.push_back({start.job, in.snapshot.nodes[p.node].name, p.gpus, end_ms});
+  }
+  return rows;
+}
+
+nlohmann::json placement_json(const PassInput& in, const sched::Start& start,
+                              const std::string& profile) {
+  nlohmann::json nodes = nlohmann::json::array();
+  std::set<std::string> leaves;
+  // The link class at the ring's bottleneck: a link of exactly that bandwidth among the GPUs
+  // of the node that sets it.
+  std::string ring_link;
+  for (const auto& p : start.placements) {
+    const auto gpus = placement::gpus_of(p.gpus);
+    nodes.push_back({{"node", in.snapshot.nodes[p.node].name}, {"gpus", gpus}});
+    if (!in.snapshot.nodes[p.node].leaf.empty()) leaves.insert(in.snapshot.nodes[p.node].leaf);
+    const auto& t = *in.snapshot.nodes[p.node].topology;
+    for (std::size_t a = 0; a < gpus.size() && ring_link.empty(); ++a) {
+      for (std::size_t b = a + 1; b < gpus.size(); ++b) {
+        if (t.link(gpus[a], gpus[b]).bandwidth_gbps() == start.ring_gbps) {
+          ring_link = t.link(gpus[a], gpus[b]).name();
+          break;
+        }
+      }
+    }
+  }
+  nlohmann::json scores = nlohmann::json::object();
+  for (const auto& [name, value] : start.scores)
+    scores[name] = value;
+  return {{"nodes", nodes},
+          {"ring_gbps", start.ring_gbps == topo::kUnlimitedGbps ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(start.ring_gbps)},
+          {"ring_link", ring_link.empty() ? nlohmann::json(nullptr) : nlohmann::json(ring_link)},
+          {"leaves", leaves},
+          {"backfilled", start.backfilled},
+          {"scores", scores},
+          {"profile", profile}};
+}
+
+}  // namespace sy::runtime

@@ -1,0 +1,33 @@
+#pragma once
+// Turns what the controller knows (waiting jobs, allocations, the node registry) into the
+// scheduler's Snapshot, and a Start back into the rows and explanation the store keeps.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/job_record.hpp"
+#include "controller/nodes/node_registry.hpp"
+#include "controller/scheduler/plan.hpp"
+#include "controller/store/job_store.hpp"
+
+namespace sy::runtime {
+
+struct PassInput {
+  std::vector<nodes::NodeView> nodes;  // the snapshot points into these
+  sched::Snapshot snapshot;
+};
+
+PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
+                           const std::vector<JobRecord>& waiting,
+                           const std::vector<store::AllocationRow>& allocations,
+                           std::int64_t now_ms);
+
+std::vector<store::AllocationRow> allocation_rows(const PassInput& in, const sched::Start& start,
+                                                  std::int64_t end_ms);
+nlohmann::json placement_json(const PassInput& in, const sched::Start& start,
+                              const std::string& profile);
+
+}  // namespace sy::runtime
