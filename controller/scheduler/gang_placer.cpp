@@ -9,29 +9,33 @@ namespace sy::sched {
 std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free, int count) {
   const NodeInput& n = snapshot_.nodes[node];
   if (!n.schedulable || std::popcount(free) < count || n.topology == nullptr) return std::nullopt;
-  GpuMask chosen = 0;
-  if (!profile_.topology_aware) {
-    for (int g : placement::gpus_of(free)) {  // first fit: the lowest free indices
-      if (std::popcount(chosen) == count) break;
-      chosen |= GpuMask{1} << g;
-    }
-  } else {
-    const auto key = std::make_tuple(n.topology, free, count);
-    auto it = subset_cache_.find(key);
-    if (it == subset_cache_.end()) {
-      GpuMask mask = 0;
-      for (int g : topo::best_ring_subset(*n.topology, placement::gpus_of(free), count)) {
-        mask |= GpuMask{1} << g;
+  const Cached& c = option(n.topology, free, count);
+  return NodeOption{node, c.chosen, c.score, free};
+}
+
+const GangPlacer::Cached& GangPlacer::option(const topo::NodeTopology* topology, GpuMask free,
+                                             int count) {
+  const auto key = std::make_tuple(topology, free, count);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) {
+    GpuMask chosen = 0;
+    if (!profile_.topology_aware) {
+      for (int g : placement::gpus_of(free)) {  // first fit: the lowest free indices
+        if (std::popcount(chosen) == count) break;
+        chosen |= GpuMask{1} << g;
       }
-      it = subset_cache_.emplace(key, mask).first;
+    } else {
+      for (int g : topo::best_ring_subset(*topology, placement::gpus_of(free), count)) {
+        chosen |= GpuMask{1} << g;
+      }
     }
-    chosen = it->second;
+    int score = 0;
+    for (const auto& [scorer, weight] : profile_.scorers) {
+      score += weight * scorer->score({*topology, free, chosen});
+    }
+    it = cache_.emplace(key, Cached{chosen, score}).first;
   }
-  int score = 0;
-  for (const auto& [scorer, weight] : profile_.scorers) {
-    score += weight * scorer->score({*n.topology, free, chosen});
-  }
-  return NodeOption{node, chosen, score, free};
+  return it->second;
 }
 
 GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen) {

@@ -24,22 +24,30 @@ class GangPlacer {
   GangPlacer(const Snapshot& snapshot, const Profile& profile)
       : snapshot_(snapshot), profile_(profile) {}
 
-  // A placement for `job` using only GPUs in `free` (one mask per node), or nullopt.
+  // A placement for `job` using only GPUs in `free` (one mask per node), or nullopt. Scans
+  // every node: the reference that the plan's index must agree with.
   std::optional<GangChoice> place(const PendingJob& job, const std::vector<GpuMask>& free);
 
- private:
   struct NodeOption {
     int node;
     GpuMask gpus;
     int score;
     GpuMask free_before;
   };
+  struct Cached {
+    GpuMask chosen;
+    int score;
+  };
+  // The best `count` GPUs among `free` on a node of this topology, and their weighted score.
+  const Cached& option(const topo::NodeTopology* topology, GpuMask free, int count);
   std::optional<NodeOption> on_node(int node, GpuMask free, int count);
   GangChoice finish(const std::vector<NodeOption>& chosen);
 
+ private:
   const Snapshot& snapshot_;
   const Profile& profile_;
-  std::map<std::tuple<const topo::NodeTopology*, GpuMask, int>, GpuMask> subset_cache_;
+  // The choice and its score depend only on (topology, free GPUs, count): computed once a pass.
+  std::map<std::tuple<const topo::NodeTopology*, GpuMask, int>, Cached> cache_;
 };
 
 }  // namespace sy::sched

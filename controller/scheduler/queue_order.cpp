@@ -8,18 +8,18 @@
 namespace sy::sched {
 
 std::vector<std::size_t> queue_order(const Snapshot& s) {
+  // Keys are computed once: a usage lookup per comparison would dominate a large queue.
+  using Key = std::tuple<int, double, std::int64_t, JobId>;
+  std::vector<Key> keys;
+  keys.reserve(s.pending.size());
+  for (const PendingJob& j : s.pending) {
+    auto it = s.usage.find(j.account);
+    keys.emplace_back(-j.priority, it == s.usage.end() ? 0.0 : it->second, j.submit_ms, j.id);
+  }
   std::vector<std::size_t> order(s.pending.size());
   std::iota(order.begin(), order.end(), 0);
-  auto usage_of = [&](const PendingJob& j) {
-    auto it = s.usage.find(j.account);
-    return it == s.usage.end() ? 0.0 : it->second;
-  };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const PendingJob& x = s.pending[a];
-    const PendingJob& y = s.pending[b];
-    return std::make_tuple(-x.priority, usage_of(x), x.submit_ms, x.id) <
-           std::make_tuple(-y.priority, usage_of(y), y.submit_ms, y.id);
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
   return order;
 }
 

@@ -82,8 +82,12 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
         const Profile profile = profile_for(aware, backfill);
         const Plan p = plan(s, profile);
 
-        // Same input, same output, whatever order the queue arrived in.
+        // Same input, same output, whatever order the queue arrived in, and the same with the
+        // node index as with a scan of every node.
         CHECK(plan(s, profile) == p);
+        Profile scanning = profile;
+        scanning.use_index = false;
+        CHECK(plan(s, scanning) == p);
         Snapshot shuffled = s;
         std::shuffle(shuffled.pending.begin(), shuffled.pending.end(), std::mt19937(seed));
         CHECK(plan(shuffled, profile) == p);

@@ -1,0 +1,139 @@
+// sy-bench-sched: the scheduling pass at cluster scale.
+// Builds a cluster of N nodes (fixtures cycled: DGX-1 V100, DGX H100, 8-GPU PCIe; 8 GPUs each)
+// under L leaves and S spines, and a queue of J jobs whose GPU counts are read in order from a
+// trace (the `gpus` column of ../shared/traces/*.csv, cycled), then reports:
+//   full        a pass over the whole queue on the empty cluster (it fills the cluster)
+//   incremental a pass after one running job ends (the queue that remained)
+//   rss         resident memory of this process at the end (VmHWM, the peak)
+//
+//   sy-bench-sched --topologies examples/topologies --trace ../shared/traces/philly.csv
+//       [--nodes 10000 --leaves 40 --spines 4 --jobs 100000]
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/topology/topology_file.hpp"
+#include "controller/scheduler/plan.hpp"
+#include "controller/scheduler/profiles.hpp"
+
+namespace {
+
+std::vector<int> trace_sizes(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  int column = -1, index = 0;
+  std::stringstream header(line);
+  for (std::string name; std::getline(header, name, ','); ++index) {
+    if (name == "gpus") column = index;
+  }
+  std::vector<int> sizes;
+  while (column >= 0 && std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string cell;
+    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {
+    }
+    sizes.push_back(std::max(1, std::atoi(cell.c_str())));
+  }
+  return sizes;
+}
+
+long peak_rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string topologies = "examples/topologies", trace;
+  int nodes = 10000, leaves = 40, spines = 4, jobs = 100000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--topologies")
+      topologies = value;
+    else if (flag == "--trace")
+      trace = value;
+    else if (flag == "--nodes")
+      nodes = std::atoi(value.c_str());
+    else if (flag == "--leaves")
+      leaves = std::atoi(value.c_str());
+    else if (flag == "--spines")
+      spines = std::atoi(value.c_str());
+    else if (flag == "--jobs")
+      jobs = std::atoi(value.c_str());
+    else
+      return std::cerr << "unknown flag " << flag << "\n", 2;
+  }
+  const auto sizes = trace_sizes(trace);
+  if (sizes.empty()) return std::cerr << "no job sizes in '" << trace << "'\n", 2;
+  std::vector<sy::topo::NodeTopology> fixtures;
+  for (const char* name : {"dgx1-v100", "dgx-h100", "pcie-8gpu-2socket"}) {
+    auto t = sy::topo::load_node_topology(topologies + "/" + name + ".yaml");
+    if (!t) return std::cerr << t.error().to_string() << "\n", 2;
+    fixtures.push_back(std::move(t).value());
+  }
+
+  sy::sched::Snapshot s;
+  for (int n = 0; n < nodes; ++n) {
+    const int leaf = n * leaves / nodes;
+    s.nodes.push_back({"node" + std::to_string(n), &fixtures[n % fixtures.size()],
+                       "leaf" + std::to_string(leaf),
+                       "spine" + std::to_string(leaf * spines / leaves), true, 0xff});
+  }
+  for (int j = 0; j < jobs; ++j) {
+    const int gpus = sizes[j % sizes.size()];
+    sy::sched::PendingJob job;
+    job.id = j + 1;
+    job.account = "vc" + std::to_string(j % 15);
+    job.submit_ms = j;
+    job.nodes = gpus <= 8 ? 1 : (gpus + 7) / 8;
+    job.gpus_per_node = gpus <= 8 ? gpus : 8;
+    job.time_limit_ms = (1 + j % 48) * 3600 * 1000LL;
+    s.pending.push_back(job);
+  }
+  const auto scorers = sy::placement::make_placement_scorers();
+  const auto profile = sy::sched::make_profile("switchyard", scorers).value();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto full = sy::sched::plan(s, profile);
+  const auto t1 = std::chrono::steady_clock::now();
+
+  // Apply the full pass, end one running job, and plan again over what still waits.
+  std::map<sy::sched::JobId, const sy::sched::PendingJob*> by_id;
+  for (const auto& j : s.pending)
+    by_id[j.id] = &j;
+  sy::sched::Snapshot next = s;
+  next.pending.clear();
+  for (const auto& st : full.starts) {
+    for (const auto& p : st.placements) {
+      next.nodes[p.node].free &= ~p.gpus;
+      next.running.push_back({st.job, p.node, p.gpus, by_id[st.job]->time_limit_ms});
+    }
+  }
+  for (const auto& w : full.waits)
+    next.pending.push_back(*by_id[w.job]);
+  if (!next.running.empty()) {
+    const auto ended = next.running.front();
+    next.nodes[ended.node].free |= ended.gpus;
+    next.running.erase(next.running.begin());
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  const auto incremental = sy::sched::plan(next, profile);
+  const auto t3 = std::chrono::steady_clock::now();
+
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  std::cout << "RESULT nodes=" << nodes << " gpus=" << nodes * 8 << " jobs=" << jobs
+            << " full_ms=" << ms(t0, t1) << " started=" << full.starts.size()
+            << " incremental_ms=" << ms(t2, t3) << " incremental_queue=" << next.pending.size()
+            << " incremental_started=" << incremental.starts.size()
+            << " peak_rss_mib=" << peak_rss_kib() / 1024 << "\n";
+  return 0;
+}

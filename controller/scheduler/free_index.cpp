@@ -1,0 +1,71 @@
+#include "controller/scheduler/free_index.hpp"
+
+#include <bit>
+
+namespace sy::sched {
+
+FreeIndex::FreeIndex(const Snapshot& snapshot, GangPlacer& placer, std::set<int> counts,
+                     const std::vector<GpuMask>& free)
+    : snapshot_(snapshot),
+      placer_(placer),
+      counts_(std::move(counts)),
+      key_of_(snapshot.nodes.size()) {
+  // Group first, then rank each group once: ranking node by node would redo it per member.
+  for (std::size_t n = 0; n < snapshot.nodes.size(); ++n) {
+    const NodeInput& node = snapshot.nodes[n];
+    if (!node.schedulable || node.topology == nullptr) continue;
+    const Key key{node.topology, free[n]};
+    members_[key].insert(static_cast<int>(n));
+    key_of_[n] = key;
+  }
+  for (const auto& [key, nodes] : members_)
+    add_entries(key);
+}
+
+void FreeIndex::erase_entries(const Key& key) {
+  auto it = members_.find(key);
+  if (it == members_.end() || it->second.empty()) return;
+  for (int count : counts_) {
+    if (std::popcount(key.second) < count) continue;
+    const int score = placer_.option(key.first, key.second, count).score;
+    ranked_[count].erase({-score, *it->second.begin(), key});
+  }
+}
+
+void FreeIndex::add_entries(const Key& key) {
+  auto it = members_.find(key);
+  if (it == members_.end() || it->second.empty()) return;
+  for (int count : counts_) {
+    if (std::popcount(key.second) < count) continue;
+    const int score = placer_.option(key.first, key.second, count).score;
+    ranked_[count].insert({-score, *it->second.begin(), key});
+  }
+}
+
+void FreeIndex::remove(int node) {
+  if (!key_of_[node]) return;
+  const Key old = *key_of_[node];
+  erase_entries(old);
+  members_[old].erase(node);
+  add_entries(old);
+  key_of_[node].reset();
+}
+
+void FreeIndex::update(int node, GpuMask free) {
+  remove(node);
+  const Key key{snapshot_.nodes[node].topology, free};
+  erase_entries(key);
+  members_[key].insert(node);
+  add_entries(key);
+  key_of_[node] = key;
+}
+
+std::optional<GangPlacer::NodeOption> FreeIndex::best(int count) const {
+  auto it = ranked_.find(count);
+  if (it == ranked_.end() || it->second.empty()) return std::nullopt;
+  const auto& [neg_score, node, key] = *it->second.begin();
+  const auto& cached = placer_.option(key.first, key.second, count);
+  return GangPlacer::NodeOption{node, cached.chosen, -neg_score, key.second};
+}
+
+}  // namespace sy::sched
