@@ -42,6 +42,13 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
       if (!secs) return fail(doc->error_at("scheduler.default_time_limit", secs.error()));
       c.default_time_limit_ms = secs.value() * 1000;
     }
+    if (s.contains("fair_share_half_life")) {
+      const auto& v = s["fair_share_half_life"];
+      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
+                                                       : std::to_string(v.get<int>()));
+      if (!secs) return fail(doc->error_at("scheduler.fair_share_half_life", secs.error()));
+      c.fair_share_half_life_ms = secs.value() * 1000;
+    }
     if (s.contains("weights")) c.scorer_weights = s["weights"].get<std::map<std::string, int>>();
   }
   if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {

@@ -28,6 +28,7 @@ struct ControllerConfig {
   std::string scheduler_profile = "switchyard";
   std::int64_t default_time_limit_ms = 3600 * 1000;
   int backfill_depth = 1000;
+  std::int64_t fair_share_half_life_ms = 7LL * 24 * 3600 * 1000;
   std::map<std::string, int> scorer_weights;
 };
 

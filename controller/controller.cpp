@@ -161,7 +161,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
                               {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
                               wall_clock_ms);
   runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(), registry,
-                                     profile.value(), wall_clock_ms);
+                                     profile.value(), config.fair_share_half_life_ms,
+                                     wall_clock_ms);
   auto reschedule = [&scheduling] { scheduling.request(); };
   job_api.set_on_change(reschedule);
   node_api.set_on_change(reschedule);

@@ -14,12 +14,14 @@ constexpr auto kPeriodic = std::chrono::seconds(10);  // reservations move with 
 
 SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes,
                                store::JobStore& reads, nodes::NodeRegistry& registry,
-                               sched::Profile profile, Clock now_ms)
+                               sched::Profile profile, std::int64_t fair_share_half_life_ms,
+                               Clock now_ms)
     : ioc_(ioc),
       writes_(writes),
       reads_(reads),
       registry_(registry),
       profile_(std::move(profile)),
+      half_life_ms_(fair_share_half_life_ms),
       now_ms_(std::move(now_ms)),
       timer_(ioc) {}
 
@@ -74,6 +76,13 @@ void SchedulingLoop::run_pass() {
   if (waiting->empty()) return finished();
   auto input = std::make_shared<PassInput>(
       build_pass_input(registry_.list(), waiting.value(), allocations.value(), now));
+  // Use older than ten half-lives weighs under 0.1%: not worth reading.
+  auto usage = reads_.usage_since(now - 10 * half_life_ms_);
+  if (!usage) {
+    SY_LOG(error, "scheduler") << "cannot read usage: " << usage.error().message;
+    return finished();
+  }
+  input->snapshot.usage = sched::fair_share_usage(usage.value(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
   std::map<JobId, std::string> old_reason;
   for (const auto& j : waiting.value())

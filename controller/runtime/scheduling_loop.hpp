@@ -23,7 +23,8 @@ class SchedulingLoop {
   using Clock = std::function<std::int64_t()>;
   // `reads` is a read connection used only by this loop.
   SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
-                 nodes::NodeRegistry& registry, sched::Profile profile, Clock now_ms);
+                 nodes::NodeRegistry& registry, sched::Profile profile,
+                 std::int64_t fair_share_half_life_ms, Clock now_ms);
 
   void request();  // thread-safe
   void start();    // the periodic pass
@@ -38,6 +39,7 @@ class SchedulingLoop {
   store::JobStore& reads_;
   nodes::NodeRegistry& registry_;
   sched::Profile profile_;
+  std::int64_t half_life_ms_;
   Clock now_ms_;
   boost::asio::steady_timer timer_;
   std::mutex mutex_;

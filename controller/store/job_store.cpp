@@ -271,3 +271,24 @@ Result<std::vector<AllocationRow>, StoreError> JobStore::allocations() {
 }
 
 }  // namespace sy::store
+
+namespace sy::store {
+
+Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::int64_t since_ms) {
+  auto stmt = db_->prepare(
+      "SELECT COALESCE(account, user_name), nodes * gpus_per_node, start_ms, end_ms FROM jobs "
+      "WHERE start_ms IS NOT NULL AND start_ms >= ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  stmt->bind(1, since_ms);
+  std::vector<sched::UsageRecord> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) break;
+    out.push_back({stmt->column_text(0), static_cast<int>(stmt->column_int(1)), stmt->column_int(2),
+                   stmt->column_optional_int(3)});
+  }
+  return out;
+}
+
+}  // namespace sy::store

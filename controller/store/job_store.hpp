@@ -10,6 +10,7 @@
 
 #include "common/job_record.hpp"
 #include "common/result.hpp"
+#include "controller/scheduler/fair_share.hpp"
 #include "controller/store/sqlite.hpp"
 
 namespace sy::store {
@@ -64,6 +65,8 @@ class JobStore {
   // Why a waiting job waits; written only when it changed.
   Result<void, StoreError> set_reason(JobId id, const std::string& reason);
   Result<std::vector<AllocationRow>, StoreError> allocations();
+  // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).
+  Result<std::vector<sched::UsageRecord>, StoreError> usage_since(std::int64_t since_ms);
 
  private:
   explicit JobStore(Db& db) : db_(&db) {}

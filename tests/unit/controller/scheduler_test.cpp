@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
+#include "controller/scheduler/fair_share.hpp"
 #include "controller/scheduler/plan.hpp"
 #include "controller/scheduler/queue_order.hpp"
 #include "tests/support/cluster_builder.hpp"
@@ -172,4 +175,18 @@ TEST_CASE("drained and down nodes get nothing", "[scheduler]") {
   const Plan p = plan(s, switchyard_profile());
   REQUIRE(p.starts.size() == 1);
   CHECK(p.starts[0].placements[0].node == 1);
+}
+
+TEST_CASE("fair-share usage decays with its half-life", "[scheduler][queue]") {
+  const std::int64_t now = 10 * kHour;
+  const std::vector<UsageRecord> records = {
+      {"a", 4, 0, kHour},                  // 4 GPU-hours, ended 9 h ago
+      {"a", 1, 9 * kHour, std::nullopt},   // running for the last hour: 1 GPU-hour, no decay
+      {"b", 8, 8 * kHour, 9 * kHour},      // 8 GPU-hours, ended 1 h ago
+      {"c", 2, 11 * kHour, std::nullopt},  // starts in the future: nothing yet
+  };
+  const auto usage = fair_share_usage(records, now, 9 * kHour);
+  CHECK(usage.at("a") == Approx(4 * 3600 * 0.5 + 3600));
+  CHECK(usage.at("b") == Approx(8 * 3600 * std::exp2(-1.0 / 9)));
+  CHECK(usage.count("c") == 0);
 }
