@@ -79,8 +79,7 @@ TEST_CASE("a 16-GPU job lands under one leaf when one leaf can hold it", "[sched
   const char* leaves[] = {"leaf1", "leaf1", "leaf1", "leaf1", "leaf2", "leaf2", "leaf2", "leaf2",
                           "leaf3", "leaf3", "leaf3", "leaf3", "leaf4", "leaf4", "leaf4", "leaf4"};
   for (int i = 0; i < 16; ++i) {
-    char name[8];
-    std::snprintf(name, sizeof name, "node%02d", i + 1);
+    const std::string name = (i + 1 < 10 ? "node0" : "node") + std::to_string(i + 1);
     b.node(name, i % 2 ? "dgx-h100" : "pcie-8gpu-2socket", leaves[i], i < 8 ? "spine1" : "spine2");
   }
   // Leaves 1, 2 and 4 have at most one whole node free; only leaf3 has two.
