@@ -153,7 +153,14 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
 
   boost::asio::io_context ioc(1);
   api::JobApi job_api(*writes.value(), reads.value(), wall_clock_ms);
-  api::NodeApi node_api(*writes.value(), registry, wall_clock_ms);
+  auto node_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto node_reads = node_db ? store::JobStore::open(node_db.value())
+                            : Result<store::JobStore, store::StoreError>(fail(node_db.error()));
+  if (!node_reads) {
+    SY_LOG(error, "store") << node_reads.error().message;
+    return 1;
+  }
+  api::NodeApi node_api(*writes.value(), node_reads.value(), registry, wall_clock_ms);
   api::ApiRouter router;
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);

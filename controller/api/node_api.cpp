@@ -1,5 +1,7 @@
 #include "controller/api/node_api.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <memory>
 
 #include "common/agent_protocol.hpp"
@@ -8,13 +10,12 @@
 
 namespace sy::api {
 
-nlohmann::json node_view_to_json(const nodes::NodeView& n, bool with_topology) {
+nlohmann::json node_view_to_json(const nodes::NodeView& n, int allocated, bool with_topology) {
   nlohmann::json j{{"name", n.name},
                    {"state", nodes::node_state_name(n.state)},
                    {"reason", n.reason},
                    {"gpus", n.topology.gpu_count()},
-                   // Every GPU is free until the scheduler allocates them (next issue).
-                   {"gpus_free", n.state == nodes::NodeState::up ? n.topology.gpu_count() : 0},
+                   {"gpus_free", std::max(0, n.topology.gpu_count() - allocated)},
                    {"leaf", n.leaf.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.leaf)},
                    {"spine", n.spine.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.spine)},
                    {"agent_version", n.agent_version},
@@ -24,17 +25,29 @@ nlohmann::json node_view_to_json(const nodes::NodeView& n, bool with_topology) {
   return j;
 }
 
-NodeApi::NodeApi(store::CommitQueue& writes, nodes::NodeRegistry& registry, Clock now_ms)
-    : writes_(writes), registry_(registry), now_ms_(std::move(now_ms)) {}
+std::map<std::string, GpuCount> NodeApi::allocated() {
+  std::map<std::string, GpuCount> out;
+  std::lock_guard<std::mutex> lock(reads_mutex_);
+  auto rows = reads_.allocations();
+  if (!rows) return out;  // shown as free; the error is logged where writes fail
+  for (const auto& a : rows.value())
+    out[a.node] += std::popcount(a.gpus);
+  return out;
+}
+
+NodeApi::NodeApi(store::CommitQueue& writes, store::JobStore& reads, nodes::NodeRegistry& registry,
+                 Clock now_ms)
+    : writes_(writes), reads_(reads), registry_(registry), now_ms_(std::move(now_ms)) {}
 
 void NodeApi::handle(ApiRequest request, Responder respond) {
   const std::string& path = request.path;
   if (path == "/v1/nodes") {
     if (request.method != "GET")
       return respond(error_response(405, "method_not_allowed", "use GET"));
+    auto held = allocated();
     nlohmann::json out = nlohmann::json::array();
     for (const auto& n : registry_.list())
-      out.push_back(node_view_to_json(n, false));
+      out.push_back(node_view_to_json(n, held[n.name], false));
     return respond({200, {{"nodes", std::move(out)}}});
   }
   std::string rest = path.substr(std::string("/v1/nodes/").size());
@@ -53,7 +66,7 @@ void NodeApi::handle(ApiRequest request, Responder respond) {
     auto node = registry_.get(rest);
     if (!node)
       return respond(error_response(404, "not_found", "node " + rest + " is not registered"));
-    return respond({200, node_view_to_json(*node, true)});
+    return respond({200, node_view_to_json(*node, allocated()[rest], true)});
   }
   if (action != "drain" && action != "resume") {
     return respond(
@@ -100,7 +113,7 @@ void NodeApi::set_drain(const ApiRequest& request, const std::string& name, bool
         }
         registry_.set_drain(name, drain, reason);
         if (on_change_) on_change_();
-        respond({200, node_view_to_json(*registry_.get(name), false)});
+        respond({200, node_view_to_json(*registry_.get(name), allocated()[name], false)});
       });
 }
 

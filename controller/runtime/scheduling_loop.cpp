@@ -10,7 +10,8 @@
 namespace sy::runtime {
 namespace {
 constexpr auto kPeriodic = std::chrono::seconds(10);  // reservations move with time, too
-}
+constexpr auto kMinInterval = std::chrono::milliseconds(100);
+}  // namespace
 
 SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes,
                                store::JobStore& reads, nodes::NodeRegistry& registry,
@@ -23,7 +24,8 @@ SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue&
       profile_(std::move(profile)),
       half_life_ms_(fair_share_half_life_ms),
       now_ms_(std::move(now_ms)),
-      timer_(ioc) {}
+      timer_(ioc),
+      delay_(ioc) {}
 
 void SchedulingLoop::request() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -33,7 +35,21 @@ void SchedulingLoop::request() {
     return;
   }
   running_ = true;
-  boost::asio::post(ioc_, [this] { run_pass(); });
+  schedule_pass();
+}
+
+// At once when the last pass is long past; otherwise when the minimum interval is up, so a
+// storm of submits costs a pass per interval rather than a pass per submit.
+// Requests come from any thread; the timer and last_pass_ are only touched on the io thread.
+void SchedulingLoop::schedule_pass() {
+  boost::asio::post(ioc_, [this] {
+    const auto due = last_pass_ + kMinInterval;
+    if (std::chrono::steady_clock::now() >= due) return run_pass();
+    delay_.expires_at(due);
+    delay_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) run_pass();
+    });
+  });
 }
 
 void SchedulingLoop::start() {
@@ -48,6 +64,7 @@ void SchedulingLoop::stop() {
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
   timer_.cancel();
+  delay_.cancel();
 }
 
 void SchedulingLoop::finished() {
@@ -56,16 +73,14 @@ void SchedulingLoop::finished() {
   if (again_ && !stopped_) {
     again_ = false;
     running_ = true;
-    boost::asio::post(ioc_, [this] { run_pass(); });
+    schedule_pass();
   }
 }
 
 void SchedulingLoop::run_pass() {
   const std::int64_t now = now_ms_();
-  store::JobFilter waiting_filter;
-  waiting_filter.states = {JobState::pending, JobState::requeued};
-  waiting_filter.limit = 1000000;
-  auto waiting = reads_.list(waiting_filter);
+  last_pass_ = std::chrono::steady_clock::now();
+  auto waiting = reads_.waiting();
   auto allocations = reads_.allocations();
   if (!waiting || !allocations) {
     SY_LOG(error, "scheduler") << "cannot read the queue: "

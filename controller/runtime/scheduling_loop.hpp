@@ -4,6 +4,7 @@
 // arrive during a pass are coalesced into one more. Decisions are committed in one transaction:
 // started jobs go STAGING with their GPU allocations, waiting jobs get their reason.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,7 @@ class SchedulingLoop {
 
  private:
   void run_pass();
+  void schedule_pass();
   void finished();
 
   boost::asio::io_context& ioc_;
@@ -42,6 +44,8 @@ class SchedulingLoop {
   std::int64_t half_life_ms_;
   Clock now_ms_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer delay_;
+  std::chrono::steady_clock::time_point last_pass_{};
   std::mutex mutex_;
   bool running_ = false;
   bool again_ = false;

@@ -8,7 +8,7 @@
 namespace sy::runtime {
 
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
-                           const std::vector<JobRecord>& waiting,
+                           const std::vector<store::WaitingJob>& waiting,
                            const std::vector<store::AllocationRow>& allocations,
                            std::int64_t now_ms) {
   PassInput in;
@@ -30,10 +30,8 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms});
   }
   for (const auto& j : waiting) {
-    in.snapshot.pending.push_back({j.id, j.user, j.spec.account.value_or(j.user), j.spec.priority,
-                                   j.submit_ms, j.spec.resources.nodes,
-                                   j.spec.resources.gpus_per_node,
-                                   j.spec.time_limit_s ? *j.spec.time_limit_s * 1000 : 0});
+    in.snapshot.pending.push_back({j.id, j.user, j.account, j.priority, j.submit_ms, j.nodes,
+                                   j.gpus_per_node, j.time_limit_s ? *j.time_limit_s * 1000 : 0});
   }
   return in;
 }

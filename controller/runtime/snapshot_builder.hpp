@@ -21,7 +21,7 @@ struct PassInput {
 };
 
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
-                           const std::vector<JobRecord>& waiting,
+                           const std::vector<store::WaitingJob>& waiting,
                            const std::vector<store::AllocationRow>& allocations,
                            std::int64_t now_ms);
 

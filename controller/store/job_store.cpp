@@ -292,3 +292,26 @@ Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::i
 }
 
 }  // namespace sy::store
+
+namespace sy::store {
+
+Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
+  auto stmt = db_->prepare(
+      "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
+      "gpus_per_node, time_limit_s, reason FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
+      "ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<WaitingJob> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) break;
+    out.push_back({stmt->column_int(0), stmt->column_text(1), stmt->column_text(2),
+                   static_cast<int>(stmt->column_int(3)), stmt->column_int(4),
+                   static_cast<int>(stmt->column_int(5)), static_cast<int>(stmt->column_int(6)),
+                   stmt->column_optional_int(7), stmt->column_text(8)});
+  }
+  return out;
+}
+
+}  // namespace sy::store

@@ -34,6 +34,19 @@ struct AllocationRow {
   std::int64_t end_ms = 0;
 };
 
+// What the scheduler needs of a waiting job: plain columns, no spec to parse.
+struct WaitingJob {
+  JobId id = 0;
+  std::string user;
+  std::string account;  // the user when the job names none
+  int priority = 0;
+  std::int64_t submit_ms = 0;
+  int nodes = 1;
+  int gpus_per_node = 1;
+  std::optional<std::int64_t> time_limit_s;
+  std::string reason;
+};
+
 struct JobFilter {
   std::set<JobState> states;  // empty: every state
   std::optional<std::string> user;
@@ -65,6 +78,8 @@ class JobStore {
   // Why a waiting job waits; written only when it changed.
   Result<void, StoreError> set_reason(JobId id, const std::string& reason);
   Result<std::vector<AllocationRow>, StoreError> allocations();
+  // PENDING and REQUEUED jobs, by id.
+  Result<std::vector<WaitingJob>, StoreError> waiting();
   // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).
   Result<std::vector<sched::UsageRecord>, StoreError> usage_since(std::int64_t since_ms);
 

@@ -200,6 +200,7 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   CHECK(placed["placement"]["nodes"][0]["node"] == "dgx1");
   CHECK(placed["placement"]["nodes"][0]["gpus"] == nlohmann::json::array({0, 1, 2, 3}));
   CHECK(placed["placement"]["ring_link"] == "NV1");
+  CHECK(by_name(nodes_json(controller))["dgx1"]["gpus_free"] == 4);
 
   const std::string whole =
       submit("command: [train]\nresources: {gpus_per_node: 8}\ntime_limit: 1h\n");
