@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/exit_status.hpp"
 
 #include <charconv>
 #include <fstream>
@@ -12,16 +13,6 @@
 
 namespace sy::cli {
 namespace {
-
-int usage(const std::string& command, const std::string& message) {
-  std::cerr << "sy " << command << ": " << message << "\n(see sy help)\n";
-  return 2;
-}
-
-int failed(const std::string& message) {
-  std::cerr << "sy: " << message << "\n";
-  return 1;
-}
 
 bool parse_job_id(const std::string& text, JobId& id) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);

@@ -4,22 +4,13 @@
 
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_status.hpp"
 #include "cli/table.hpp"
 #include "common/topology/topology_file.hpp"
 #include "common/units.hpp"
 
 namespace sy::cli {
 namespace {
-
-int usage(const std::string& command, const std::string& message) {
-  std::cerr << "sy " << command << ": " << message << "\n(see sy help)\n";
-  return 2;
-}
-
-int failed(const std::string& message) {
-  std::cerr << "sy: " << message << "\n";
-  return 1;
-}
 
 std::string text_or_dash(const nlohmann::json& v) {
   return v.is_string() && !v.get<std::string>().empty() ? v.get<std::string>() : "-";
