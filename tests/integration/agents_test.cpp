@@ -110,7 +110,9 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
   nodes = by_name(wait_for(controller, down, std::chrono::milliseconds(kTimeoutMs + 3000)));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
   REQUIRE(down(nodes));
-  CHECK(took.count() >= kTimeoutMs - 200);  // not DOWN merely because its connection closed
+  // Not DOWN merely because its connection closed (that would take well under half the
+  // timeout); the last heartbeat may have come a little before the kill, so not a full timeout.
+  CHECK(took.count() >= kTimeoutMs / 2);
   CHECK(took.count() <= kTimeoutMs + 3000);
   CHECK(nodes["node02"]["reason"].get<std::string>().rfind("no heartbeat for", 0) == 0);
   CHECK(nodes["node01"]["state"] == "UP");
