@@ -55,6 +55,13 @@ Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json
     if (!mib) return fail(std::move(mib).error());
     out.memory_per_gpu_mib = mib.value();
   }
+  if (r.contains("gpu_model")) out.gpu_model = r["gpu_model"].get<std::string>();
+  if (r.contains("gpu_memory")) {
+    auto mib = unit_field(doc, r["gpu_memory"], "resources.gpu_memory", "M",
+                          [](const std::string& t) { return parse_size_mib(t); });
+    if (!mib) return fail(std::move(mib).error());
+    out.gpu_memory_mib = mib.value();
+  }
   return {};
 }
 
@@ -160,6 +167,9 @@ nlohmann::json job_spec_to_json(const JobSpec& spec) {
   if (spec.resources.memory_per_gpu_mib) {
     r["memory_per_gpu"] = format_size_mib(*spec.resources.memory_per_gpu_mib);
   }
+  if (spec.resources.gpu_model) r["gpu_model"] = *spec.resources.gpu_model;
+  if (spec.resources.gpu_memory_mib)
+    r["gpu_memory"] = format_size_mib(*spec.resources.gpu_memory_mib);
   j["resources"] = r;
   j["launcher"] = launcher_name(spec.launcher);
   j["datasets"] = spec.datasets;

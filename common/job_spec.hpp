@@ -26,6 +26,8 @@ struct Resources {
   int gpus_per_node = 1;
   int cpus_per_gpu = 1;
   std::optional<std::int64_t> memory_per_gpu_mib;
+  std::optional<std::string> gpu_model;        // substring of the GPU model, any case
+  std::optional<std::int64_t> gpu_memory_mib;  // least memory per GPU
   bool operator==(const Resources&) const = default;
 };
 

@@ -31,7 +31,8 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
   }
   for (const auto& j : waiting) {
     in.snapshot.pending.push_back({j.id, j.user, j.account, j.priority, j.submit_ms, j.nodes,
-                                   j.gpus_per_node, j.time_limit_s ? *j.time_limit_s * 1000 : 0});
+                                   j.gpus_per_node, j.time_limit_s ? *j.time_limit_s * 1000 : 0,
+                                   j.gpu_model, j.gpu_memory_mib});
   }
   return in;
 }

@@ -2,13 +2,31 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <set>
 
 namespace sy::sched {
 
-std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free, int count) {
+bool gpus_match(const topo::NodeTopology& t, const PendingJob& job) {
+  if (t.gpus.empty()) return false;
+  const topo::Gpu& gpu = t.gpus.front();  // a node's GPUs are of one kind
+  if (!job.gpu_model.empty()) {
+    auto lower = [](std::string s) {
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return s;
+    };
+    if (lower(gpu.model).find(lower(job.gpu_model)) == std::string::npos) return false;
+  }
+  return job.min_gpu_memory_mib <= 0 || gpu.memory_mib >= job.min_gpu_memory_mib;
+}
+
+std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free,
+                                                          const PendingJob& job) {
   const NodeInput& n = snapshot_.nodes[node];
+  const int count = job.gpus_per_node;
   if (!n.schedulable || std::popcount(free) < count || n.topology == nullptr) return std::nullopt;
+  if (job.constrained() && !gpus_match(*n.topology, job)) return std::nullopt;
   const Cached& c = option(n.topology, free, count);
   return NodeOption{node, c.chosen, c.score, free};
 }
@@ -63,7 +81,7 @@ std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
                                             const std::vector<GpuMask>& free) {
   std::vector<NodeOption> options;
   for (int i = 0; i < static_cast<int>(snapshot_.nodes.size()); ++i) {
-    if (auto o = on_node(i, free[i], job.gpus_per_node)) options.push_back(*o);
+    if (auto o = on_node(i, free[i], job)) options.push_back(*o);
   }
   if (static_cast<int>(options.size()) < job.nodes) return std::nullopt;
   // Best score first; ties go to the lower node index.

@@ -19,6 +19,9 @@ struct GangChoice {
   std::vector<std::pair<std::string, int>> scores;
 };
 
+// Whether a node's GPUs are of the kind the job asks for (model, least memory).
+bool gpus_match(const topo::NodeTopology& topology, const PendingJob& job);
+
 class GangPlacer {
  public:
   GangPlacer(const Snapshot& snapshot, const Profile& profile)
@@ -40,7 +43,8 @@ class GangPlacer {
   };
   // The best `count` GPUs among `free` on a node of this topology, and their weighted score.
   const Cached& option(const topo::NodeTopology* topology, GpuMask free, int count);
-  std::optional<NodeOption> on_node(int node, GpuMask free, int count);
+  // The best option for `job`'s per-node share on `node`, if it fits and has the right GPUs.
+  std::optional<NodeOption> on_node(int node, GpuMask free, const PendingJob& job);
   GangChoice finish(const std::vector<NodeOption>& chosen);
 
  private:

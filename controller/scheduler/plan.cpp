@@ -18,9 +18,12 @@ std::int64_t time_limit(const PendingJob& j, const Profile& p) {
 }
 
 std::string gang_text(const PendingJob& j) {
-  return j.nodes == 1
-             ? std::to_string(j.gpus_per_node) + " GPUs on one node"
-             : std::to_string(j.nodes) + " nodes x " + std::to_string(j.gpus_per_node) + " GPUs";
+  std::string kind;
+  if (!j.gpu_model.empty()) kind += " " + j.gpu_model;
+  if (j.min_gpu_memory_mib > 0) kind += " (>= " + format_size_mib(j.min_gpu_memory_mib) + ")";
+  return j.nodes == 1 ? std::to_string(j.gpus_per_node) + kind + " GPUs on one node"
+                      : std::to_string(j.nodes) + " nodes x " + std::to_string(j.gpus_per_node) +
+                            kind + " GPUs";
 }
 
 std::string node_list(const Snapshot& s, const std::vector<NodePlacement>& placements) {
@@ -111,7 +114,7 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     std::optional<GangPlacer::NodeOption> best = index->best(job.gpus_per_node);
     for (int node : reserved_nodes) {
       const GpuMask mask = may_use_reserved ? free[node] : free[node] & ~reserved[node];
-      auto o = placer.on_node(node, mask, job.gpus_per_node);
+      auto o = placer.on_node(node, mask, job);
       if (o &&
           (!best || o->score > best->score || (o->score == best->score && o->node < best->node))) {
         best = o;
@@ -143,7 +146,7 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     std::optional<GangChoice> choice;
     if (!capacity.may_fit(job)) {
       // Not enough free GPUs anywhere: nothing to look at.
-    } else if (index && job.nodes == 1) {
+    } else if (index && job.nodes == 1 && !job.constrained()) {
       choice = place_indexed(job, !out.reservation || ends_before_reservation);
     } else {
       std::vector<GpuMask> usable = free;

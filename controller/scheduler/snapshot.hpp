@@ -39,6 +39,10 @@ struct PendingJob {
   int nodes = 1;
   int gpus_per_node = 1;
   std::int64_t time_limit_ms = 0;  // 0: the profile's default
+  std::string gpu_model;           // only nodes whose GPU model contains this (any case)
+  std::int64_t min_gpu_memory_mib = 0;
+
+  bool constrained() const { return !gpu_model.empty() || min_gpu_memory_mib > 0; }
 };
 
 struct Snapshot {

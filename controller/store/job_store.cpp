@@ -20,8 +20,8 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
       {&store.find_token_, "SELECT id FROM jobs WHERE client_token = ?1"},
       {&store.insert_job_,
        "INSERT INTO jobs (name, user_name, account, state, priority, nodes, gpus_per_node, "
-       "time_limit_s, spec_json, client_token, submit_ms, updated_ms) "
-       "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"},
+       "time_limit_s, spec_json, client_token, submit_ms, updated_ms, gpu_model, gpu_memory_mib) "
+       "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"},
       {&store.insert_event_,
        "INSERT INTO job_events (job_id, at_ms, event, from_state, to_state, reason) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
@@ -74,7 +74,9 @@ Result<SubmitOutcome, StoreError> JobStore::insert(const NewJob& job) {
       .bind(7, s.time_limit_s)
       .bind(8, std::string_view(job_spec_to_json(s).dump()))
       .bind(9, job.client_token)
-      .bind(10, job.now_ms);
+      .bind(10, job.now_ms)
+      .bind(11, s.resources.gpu_model)
+      .bind(12, s.resources.gpu_memory_mib);
   if (auto r = insert_job_.run(); !r) return fail(std::move(r).error());
   const JobId id = db_->last_insert_rowid();
   if (auto r = add_event(id, job.now_ms, "submit", std::nullopt, JobState::pending, ""); !r) {
@@ -298,7 +300,8 @@ namespace sy::store {
 Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
   auto stmt = db_->prepare(
       "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
-      "gpus_per_node, time_limit_s, reason FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
+      "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0) "
+      "FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
       "ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   std::vector<WaitingJob> out;
@@ -309,7 +312,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     out.push_back({stmt->column_int(0), stmt->column_text(1), stmt->column_text(2),
                    static_cast<int>(stmt->column_int(3)), stmt->column_int(4),
                    static_cast<int>(stmt->column_int(5)), static_cast<int>(stmt->column_int(6)),
-                   stmt->column_optional_int(7), stmt->column_text(8)});
+                   stmt->column_optional_int(7), stmt->column_text(8), stmt->column_text(9),
+                   stmt->column_int(10)});
   }
   return out;
 }

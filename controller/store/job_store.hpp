@@ -45,6 +45,8 @@ struct WaitingJob {
   int gpus_per_node = 1;
   std::optional<std::int64_t> time_limit_s;
   std::string reason;
+  std::string gpu_model;            // empty: any
+  std::int64_t gpu_memory_mib = 0;  // 0: any
 };
 
 struct JobFilter {

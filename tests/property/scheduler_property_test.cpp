@@ -65,6 +65,8 @@ Snapshot random_snapshot(unsigned seed) {
     job.nodes = pick(0, 4) == 0 ? pick(2, 3) : 1;
     job.gpus_per_node = sizes[pick(0, 5)];
     job.time_limit_ms = pick(0, 3) == 0 ? 0 : pick(5, 240) * kMinute;
+    if (pick(0, 5) == 0) job.gpu_model = pick(0, 1) ? "H100" : "v100";
+    if (pick(0, 7) == 0) job.min_gpu_memory_mib = pick(16, 64) * 1024;
     s.pending.push_back(job);
   }
   s.usage = {{"a0", 5}, {"a1", 500}, {"a2", 0}};
@@ -115,6 +117,7 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
             nodes.insert(pl.node);
             CHECK(std::popcount(pl.gpus) == job.gpus_per_node);
             CHECK(s.nodes[pl.node].schedulable);
+            CHECK(gpus_match(*s.nodes[pl.node].topology, job));
             CHECK((pl.gpus & ~s.nodes[pl.node].free) == 0);
             CHECK((pl.gpus & taken[pl.node]) == 0);
             taken[pl.node] |= pl.gpus;

@@ -42,7 +42,15 @@ ClusterBuilder& ClusterBuilder::busy(const std::string& node, sched::GpuMask gpu
 ClusterBuilder& ClusterBuilder::job(sched::JobId id, int nodes, int gpus_per_node,
                                     std::int64_t time_limit_ms, int priority,
                                     const std::string& account) {
-  s_.pending.push_back({id, "u", account, priority, id, nodes, gpus_per_node, time_limit_ms});
+  s_.pending.push_back(
+      {id, "u", account, priority, id, nodes, gpus_per_node, time_limit_ms, "", 0});
+  return *this;
+}
+
+ClusterBuilder& ClusterBuilder::needs(const std::string& gpu_model,
+                                      std::int64_t min_gpu_memory_mib) {
+  s_.pending.back().gpu_model = gpu_model;
+  s_.pending.back().min_gpu_memory_mib = min_gpu_memory_mib;
   return *this;
 }
 

@@ -19,6 +19,8 @@ class ClusterBuilder {
                        std::int64_t end_ms);
   ClusterBuilder& job(sched::JobId id, int nodes, int gpus_per_node, std::int64_t time_limit_ms = 0,
                       int priority = 0, const std::string& account = "acct");
+  // Restricts the last job added to GPUs of a model and/or with at least this much memory.
+  ClusterBuilder& needs(const std::string& gpu_model, std::int64_t min_gpu_memory_mib = 0);
   sched::Snapshot snapshot(std::int64_t now_ms = 0) const;
   static const topo::NodeTopology& fixture(const std::string& name);
 

@@ -32,7 +32,8 @@ TEST_CASE("every example job file is a valid job", "[spec]") {
 TEST_CASE("a full spec maps every field", "[spec]") {
   auto spec = job_spec_from_yaml(R"(name: train
 command: [python3, train.py, --lr, "0.1"]
-resources: {nodes: 2, gpus_per_node: 8, cpus_per_gpu: 6, memory_per_gpu: 80GiB}
+resources: {nodes: 2, gpus_per_node: 8, cpus_per_gpu: 6, memory_per_gpu: 80GiB, gpu_model: H100,
+            gpu_memory: 80G}
 launcher: env
 datasets: [imagenet, coco]
 time_limit: 1-12:00:00
@@ -47,7 +48,7 @@ requeue: true
   const JobSpec& s = spec.value();
   CHECK(s.name == "train");
   CHECK(s.command == std::vector<std::string>{"python3", "train.py", "--lr", "0.1"});
-  CHECK(s.resources == Resources{2, 8, 6, 80 * 1024});
+  CHECK(s.resources == Resources{2, 8, 6, 80 * 1024, "H100", 80 * 1024});
   CHECK(s.launcher == Launcher::env);
   CHECK(s.datasets == std::vector<std::string>{"imagenet", "coco"});
   CHECK(s.time_limit_s == 36 * 3600);
@@ -63,7 +64,7 @@ TEST_CASE("defaults fill what a spec leaves out", "[spec]") {
   auto spec = job_spec_from_yaml("command: [/usr/bin/python3, x.py]\n", "job.yaml");
   REQUIRE(spec.ok());
   CHECK(spec->name == "python3");
-  CHECK(spec->resources == Resources{1, 1, 1, std::nullopt});
+  CHECK(spec->resources == Resources{1, 1, 1, std::nullopt, std::nullopt, std::nullopt});
   CHECK(spec->launcher == Launcher::none);
   CHECK(spec->priority == JobSpec::kDefaultPriority);
   CHECK_FALSE(spec->time_limit_s.has_value());
@@ -79,7 +80,8 @@ TEST_CASE("the canonical JSON form reads back to the same spec", "[spec]") {
        {"command: [a]\n",
         "name: x\nscript: 'echo'\ntime_limit: 90\nresources: {memory_per_gpu: 1536}\n",
         "command: [b, c]\nresources: {nodes: 3, gpus_per_node: 4}\nlauncher: mpi\n"
-        "time_limit: 3-04:05:06\nenv: {A: b}\ndatasets: [d1]\naccount: acc\n"}) {
+        "time_limit: 3-04:05:06\nenv: {A: b}\ndatasets: [d1]\naccount: acc\n",
+        "command: [g]\nresources: {gpu_model: A100-SXM4, gpu_memory: 40G}\n"}) {
     INFO(yaml);
     auto spec = job_spec_from_yaml(yaml, "job.yaml");
     REQUIRE(spec.ok());
@@ -122,6 +124,11 @@ TEST_CASE("bad job files are refused with file, line:column, field and reason", 
        "job.yaml:2:13: resources.memory_per_gpu: must be a size like 512M, 16G or 80GiB (a bare "
        "number is MiB)"},
       {"command: [a]\npriority: 5000\n", "job.yaml:2:1: priority: must be <= 1000"},
+      {"command: [a]\nresources: {gpu_memory: huge}\n",
+       "job.yaml:2:13: resources.gpu_memory: must be a size like 512M, 16G or 80GiB (a bare "
+       "number is MiB)"},
+      {"command: [a]\nresources: {gpu_model: \"\"}\n",
+       "job.yaml:2:13: resources.gpu_model: must not be empty"},
       {"command: [a]\ndatasets: [imagenet, imagenet]\n",
        "job.yaml:2:1: datasets: must not repeat an item"},
       {"command: [a]\ndatasets: [../etc]\n",

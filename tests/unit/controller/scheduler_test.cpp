@@ -189,3 +189,30 @@ TEST_CASE("fair-share usage decays with its half-life", "[scheduler][queue]") {
   CHECK(usage.at("b") == Approx(8 * 3600 * std::exp2(-1.0 / 9)));
   CHECK(usage.count("c") == 0);
 }
+
+TEST_CASE("jobs asking for a GPU model or memory get only such GPUs", "[scheduler][placement]") {
+  auto s = ClusterBuilder()
+               .node("v100", "dgx1-v100")          // Tesla V100-SXM2-32GB
+               .node("h100", "dgx-h100")           // NVIDIA H100 80GB HBM3
+               .node("l40s", "pcie-8gpu-2socket")  // NVIDIA L40S, 48G
+               .job(1, 1, 2)
+               .needs("h100")  // any case
+               .job(2, 1, 8)
+               .needs("", 40 * 1024)  // 40G or more: H100 or L40S
+               .job(3, 1, 4)
+               .needs("A100")  // no such GPU here
+               .job(4, 1, 1)
+               .needs("V100", 64 * 1024)  // V100s here have 32G
+               .snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(start_of(p, 1));
+  CHECK(start_of(p, 1)->placements[0].node == 1);
+  REQUIRE(start_of(p, 2));
+  CHECK(start_of(p, 2)->placements[0].node == 2);  // the H100 node has only 6 GPUs left
+  CHECK(start_of(p, 3) == nullptr);
+  CHECK(start_of(p, 4) == nullptr);
+  REQUIRE(p.waits.size() == 2);
+  CHECK(p.waits[0].reason == "waiting: no 4 A100 GPUs on one node among the nodes that are up");
+  CHECK(p.waits[1].reason ==
+        "waiting: no 1 V100 (>= 64G) GPUs on one node among the nodes that are up");
+}
