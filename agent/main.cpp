@@ -1,8 +1,10 @@
 // sy-agent: the Switchyard node agent.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <regex>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -27,6 +29,8 @@ options:
   --topology FILE         present this topology (schemas/topology.schema.json) instead of
                           discovering one: how a whole fake cluster runs on one machine
   --node-name NAME        the node's name (default: the host name)
+  --features LIST         features this node offers to jobs that ask for them, comma-separated
+                          (e.g. ib,nvme); added to those of the topology file
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
@@ -42,7 +46,7 @@ int usage_error(const std::string& m) {
 
 int main(int argc, char** argv) {
   using namespace sy;
-  std::string controller = "127.0.0.1:6820", topology_file, node_name, level;
+  std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features;
   bool discover_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
                           : arg == "--topology"  ? &topology_file
                           : arg == "--node-name" ? &node_name
                           : arg == "--log-level" ? &level
+                          : arg == "--features"  ? &features
                                                  : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
@@ -86,6 +91,21 @@ int main(int argc, char** argv) {
       return 1;
     }
     topology = std::move(found).value();
+  }
+  // Named as jobs name them in resources.features.
+  for (std::size_t start = 0; start < features.size();) {
+    auto comma = features.find(',', start);
+    if (comma == std::string::npos) comma = features.size();
+    const std::string f = features.substr(start, comma - start);
+    static const std::regex name("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    if (!std::regex_match(f, name)) {
+      return usage_error("--features: '" + f + "' is not a feature name (letters, digits, . _ -)");
+    }
+    if (!std::binary_search(topology.features.begin(), topology.features.end(), f)) {
+      topology.features.insert(
+          std::lower_bound(topology.features.begin(), topology.features.end(), f), f);
+    }
+    start = comma + 1;
   }
   if (discover_only) {
     std::cout << topo::node_topology_to_json(topology).dump(2) << "\n";

@@ -55,7 +55,9 @@ Result<SubmitReply, std::string> ApiClient::submit(const JobSpec& spec,
   auto r = call("POST", "/v1/jobs", job_spec_to_json(spec).dump(),
                 {{"Idempotency-Key", idempotency_key}});
   if (!r) return fail(std::move(r).error());
-  return SubmitReply{r->at("id").get<JobId>(), r->value("created", true)};
+  SubmitReply reply{r->at("id").get<JobId>(), {}, r->value("created", true)};
+  if (r->contains("tasks")) reply.tasks = r->at("tasks").get<std::vector<JobId>>();
+  return reply;
 }
 
 Result<std::vector<JobRecord>, std::string> ApiClient::list(const ListQuery& query) {
@@ -78,16 +80,18 @@ Result<std::vector<JobRecord>, std::string> ApiClient::list(const ListQuery& que
   return out;
 }
 
-Result<JobRecord, std::string> ApiClient::get(JobId id) {
-  auto r = call("GET", "/v1/jobs/" + std::to_string(id), "", {});
+Result<JobRecord, std::string> ApiClient::get(const std::string& id) {
+  auto r = call("GET", "/v1/jobs/" + url_encode(id), "", {});
   if (!r) return fail(std::move(r).error());
   return job_record_from_json(r.value());
 }
 
-Result<JobRecord, std::string> ApiClient::cancel(JobId id) {
-  auto r = call("DELETE", "/v1/jobs/" + std::to_string(id), "", {});
+Result<CancelReply, std::string> ApiClient::cancel(const std::string& id) {
+  auto r = call("DELETE", "/v1/jobs/" + url_encode(id), "", {});
   if (!r) return fail(std::move(r).error());
-  return job_record_from_json(r.value());
+  auto job = job_record_from_json(r.value());
+  if (!job) return fail(std::move(job).error());
+  return CancelReply{std::move(job).value(), r->value("cancelled", std::vector<JobId>{})};
 }
 
 Result<nlohmann::json, std::string> ApiClient::list_nodes() {

@@ -14,7 +14,13 @@ namespace sy::cli {
 
 struct SubmitReply {
   JobId id = 0;
+  std::vector<JobId> tasks;  // an array's tasks, in index order
   bool created = true;
+};
+
+struct CancelReply {
+  JobRecord job;
+  std::vector<JobId> cancelled;  // more than the job itself when it names a whole array
 };
 
 struct ListQuery {
@@ -28,8 +34,9 @@ class ApiClient {
 
   Result<SubmitReply, std::string> submit(const JobSpec& spec, const std::string& idempotency_key);
   Result<std::vector<JobRecord>, std::string> list(const ListQuery& query);
-  Result<JobRecord, std::string> get(JobId id);
-  Result<JobRecord, std::string> cancel(JobId id);
+  // `id`: "12", or "12_3" for a task of an array.
+  Result<JobRecord, std::string> get(const std::string& id);
+  Result<CancelReply, std::string> cancel(const std::string& id);
 
   // Nodes come back as the API's JSON (docs/api.md): the CLI only displays them.
   Result<nlohmann::json, std::string> list_nodes();

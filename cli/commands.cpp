@@ -19,6 +19,29 @@ bool parse_job_id(const std::string& text, JobId& id) {
   return ec == std::errc() && p == text.data() + text.size() && id > 0;
 }
 
+// "12", or "12_3" for a task of an array, as squeue prints them.
+bool is_job_id(const std::string& text) {
+  JobId id = 0, index = 0;
+  const auto underscore = text.find('_');
+  if (underscore == std::string::npos) return parse_job_id(text, id);
+  const std::string task = text.substr(underscore + 1);
+  return parse_job_id(text.substr(0, underscore), id) && (task == "0" || parse_job_id(task, index));
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items)
+    out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+std::string joined_ids(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (auto i : ids)
+    out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out;
+}
+
 // "2026-11-22T15:30:00.123Z" -> "2026-11-22 15:30:00" for tables.
 std::string short_time(std::int64_t ms) {
   std::string t = format_utc_ms(ms);
@@ -104,6 +127,12 @@ int cmd_submit(const Invocation& inv) {
     std::cout << nlohmann::json{{"id", reply->id}, {"name", spec->name}}.dump() << "\n";
   } else if (parsable) {
     std::cout << reply->id << "\n";
+  } else if (!reply->tasks.empty()) {
+    std::cout << "Submitted array job " << reply->id << " (" << reply->tasks.size() << " tasks"
+              << (spec->array->limit
+                      ? ", at most " + std::to_string(spec->array->limit) + " at once"
+                      : "")
+              << ")\n";
   } else {
     std::cout << "Submitted job " << reply->id << "\n";
   }
@@ -139,7 +168,7 @@ int cmd_queue(const Invocation& inv) {
   Table table({"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED",
                "NODELIST(REASON)"});
   for (const auto& j : jobs.value()) {
-    table.add_row({std::to_string(j.id), j.spec.name, j.user, std::string(state_name(j.state)),
+    table.add_row({j.display_id(), j.spec.name, j.user, std::string(state_name(j.state)),
                    std::to_string(j.spec.total_gpus()), std::to_string(j.spec.resources.nodes),
                    j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
                    short_time(j.submit_ms), nodelist_or_reason(j)});
@@ -150,13 +179,12 @@ int cmd_queue(const Invocation& inv) {
 
 int cmd_show(const Invocation& inv) {
   bool json = false;
-  std::optional<JobId> id;
+  std::optional<std::string> id;
   for (const auto& a : inv.args) {
-    JobId parsed = 0;
     if (a == "--json") {
       json = true;
-    } else if (!id && parse_job_id(a, parsed)) {
-      id = parsed;
+    } else if (!id && is_job_id(a)) {
+      id = a;
     } else {
       return usage("show", "'" + a + "' is not a job id");
     }
@@ -172,7 +200,7 @@ int cmd_show(const Invocation& inv) {
   }
   const JobSpec& s = j.spec;
   std::ostringstream out;
-  out << "JobId=" << j.id << " Name=" << s.name << " User=" << j.user
+  out << "JobId=" << j.display_id() << " Name=" << s.name << " User=" << j.user
       << " Account=" << s.account.value_or(j.user) << "\n"
       << "  State=" << state_name(j.state) << " Reason=" << (j.reason.empty() ? "-" : j.reason)
       << " ExitCode=" << (j.exit_code ? std::to_string(*j.exit_code) : "-") << "\n"
@@ -191,6 +219,25 @@ int cmd_show(const Invocation& inv) {
     for (std::size_t i = 0; i < s.command.size(); ++i)
       out << (i ? " " : "") << s.command[i];
     out << "\n";
+  }
+  if (!s.resources.features.empty() || s.resources.gpu_model || s.resources.gpu_memory_mib) {
+    out << "  Features=" << (s.resources.features.empty() ? "-" : joined(s.resources.features))
+        << " GpuModel=" << s.resources.gpu_model.value_or("-") << " GpuMemory="
+        << (s.resources.gpu_memory_mib ? format_size_mib(*s.resources.gpu_memory_mib) : "-")
+        << "\n";
+  }
+  if (j.array_id) {
+    out << "  ArrayJobId=" << *j.array_id << " ArrayTaskId=" << j.array_index.value_or(0)
+        << " Array=" << (s.array ? s.array->text : "-") << "\n";
+  }
+  if (!s.after_ok.empty() || !s.after_any.empty()) {
+    out << "  Dependency=" << (s.after_ok.empty() ? "" : "after_ok:" + joined_ids(s.after_ok))
+        << (!s.after_ok.empty() && !s.after_any.empty() ? "," : "")
+        << (s.after_any.empty() ? "" : "after_any:" + joined_ids(s.after_any)) << "\n";
+  }
+  if (s.every_s || j.begin_ms > 0) {
+    out << "  Every=" << (s.every_s ? format_duration(*s.every_s) : "-")
+        << " BeginTime=" << (j.begin_ms > 0 ? format_utc_ms(j.begin_ms) : "-") << "\n";
   }
   if (j.placement.is_object()) print_placement(out, j.placement);
   if (!s.datasets.empty()) {
@@ -213,20 +260,21 @@ int cmd_show(const Invocation& inv) {
 }
 
 int cmd_cancel(const Invocation& inv) {
-  std::vector<JobId> ids;
+  std::vector<std::string> ids;
   for (const auto& a : inv.args) {
-    JobId id = 0;
-    if (!parse_job_id(a, id)) return usage("cancel", "'" + a + "' is not a job id");
-    ids.push_back(id);
+    if (!is_job_id(a)) return usage("cancel", "'" + a + "' is not a job id (12, or 12_3)");
+    ids.push_back(a);
   }
   if (ids.empty()) return usage("cancel", "which job? (sy cancel ID [ID...])");
   ApiClient api(inv.config, current_user());
   int code = 0;
-  for (JobId id : ids) {
-    auto job = api.cancel(id);
-    if (!job) {
-      std::cerr << "sy: " << job.error() << "\n";
+  for (const auto& id : ids) {
+    auto reply = api.cancel(id);
+    if (!reply) {
+      std::cerr << "sy: " << reply.error() << "\n";
       code = 1;
+    } else if (reply->cancelled.size() > 1 || reply->cancelled.front() != reply->job.id) {
+      std::cout << "Cancelled " << reply->cancelled.size() << " tasks of array " << id << "\n";
     } else {
       std::cout << "Cancelled job " << id << "\n";
     }

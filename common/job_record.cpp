@@ -35,6 +35,11 @@ nlohmann::json job_record_to_json(const JobRecord& job) {
   j["exit_code"] = job.exit_code ? nlohmann::json(*job.exit_code) : nlohmann::json(nullptr);
   j["spec"] = job_spec_to_json(job.spec);
   j["placement"] = job.placement;
+  j["array_id"] = job.array_id ? nlohmann::json(*job.array_id) : nlohmann::json(nullptr);
+  j["array_index"] = job.array_index ? nlohmann::json(*job.array_index) : nlohmann::json(nullptr);
+  j["job_id"] = job.display_id();
+  put_time(j, "begin_time",
+           job.begin_ms > 0 ? std::optional<std::int64_t>(job.begin_ms) : std::nullopt);
   if (!job.events.empty()) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : job.events) {
@@ -47,6 +52,12 @@ nlohmann::json job_record_to_json(const JobRecord& job) {
     j["events"] = std::move(events);
   }
   return j;
+}
+
+std::string JobRecord::display_id() const {
+  if (array_id && array_index)
+    return std::to_string(*array_id) + "_" + std::to_string(*array_index);
+  return std::to_string(id);
 }
 
 Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j) {
@@ -73,6 +84,15 @@ Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j) {
     if (j.contains("exit_code") && !j["exit_code"].is_null())
       job.exit_code = j["exit_code"].get<int>();
     if (j.contains("placement")) job.placement = j["placement"];
+    if (j.contains("array_id") && !j["array_id"].is_null()) {
+      job.array_id = j["array_id"].get<JobId>();
+    }
+    if (j.contains("array_index") && !j["array_index"].is_null()) {
+      job.array_index = j["array_index"].get<int>();
+    }
+    auto begin = get_time(j, "begin_time");
+    if (!begin) return fail(begin.error());
+    job.begin_ms = begin->value_or(0);
     if (j.contains("events")) {
       for (const auto& e : j["events"]) {
         JobEventRecord ev;

@@ -39,7 +39,13 @@ struct JobRecord {
   std::optional<int> exit_code;
   std::vector<JobEventRecord> events;  // filled by single-job reads only
   // The scheduling decision for a placed job: nodes, GPUs, ring, scores (see docs/api.md).
-  nlohmann::json placement;  // null while it waits
+  nlohmann::json placement;       // null while it waits
+  std::optional<JobId> array_id;  // a task of a job array: the array (its first task's id)
+  std::optional<int> array_index;
+  std::int64_t begin_ms = 0;  // not to start before (a recurring job's next run); 0: at once
+
+  // "12" or, for a task of an array, "12_3" as Slurm writes them.
+  std::string display_id() const;
   bool operator==(const JobRecord&) const = default;
 };
 

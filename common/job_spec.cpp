@@ -1,5 +1,6 @@
 #include "common/job_spec.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include "common/schema_validator.hpp"
@@ -56,6 +57,10 @@ Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json
     out.memory_per_gpu_mib = mib.value();
   }
   if (r.contains("gpu_model")) out.gpu_model = r["gpu_model"].get<std::string>();
+  if (r.contains("features")) {
+    out.features = r["features"].get<std::vector<std::string>>();
+    std::sort(out.features.begin(), out.features.end());
+  }
   if (r.contains("gpu_memory")) {
     auto mib = unit_field(doc, r["gpu_memory"], "resources.gpu_memory", "M",
                           [](const std::string& t) { return parse_size_mib(t); });
@@ -121,6 +126,28 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
   }
   if (j.contains("workdir")) spec.workdir = j["workdir"].get<std::string>();
   if (j.contains("requeue")) spec.requeue = j["requeue"].get<bool>();
+  if (j.contains("array")) {
+    auto a = parse_array_spec(j["array"].get<std::string>());
+    if (!a) return fail(doc.error_at("array", a.error()));
+    spec.array = std::move(a).value();
+  }
+  if (j.contains("dependencies")) {
+    const auto& d = j["dependencies"];
+    if (d.contains("after_ok")) spec.after_ok = d["after_ok"].get<std::vector<std::int64_t>>();
+    if (d.contains("after_any")) spec.after_any = d["after_any"].get<std::vector<std::int64_t>>();
+  }
+  if (j.contains("every")) {
+    auto s = unit_field(doc, j["every"], "every", "",
+                        [](const std::string& t) { return parse_duration_seconds(t); });
+    if (!s) return fail(std::move(s).error());
+    if (s.value() < JobSpec::kMinPeriodS) {
+      return fail(doc.error_at("every", "must be at least 1m (a bare integer is minutes)"));
+    }
+    spec.every_s = s.value();
+  }
+  if (spec.array && spec.every_s) {
+    return fail(doc.error_at("every", "a job array cannot also recur; give one or the other"));
+  }
   spec.name = j.contains("name") ? j["name"].get<std::string>() : default_name(spec);
   return spec;
 }
@@ -170,6 +197,7 @@ nlohmann::json job_spec_to_json(const JobSpec& spec) {
   if (spec.resources.gpu_model) r["gpu_model"] = *spec.resources.gpu_model;
   if (spec.resources.gpu_memory_mib)
     r["gpu_memory"] = format_size_mib(*spec.resources.gpu_memory_mib);
+  if (!spec.resources.features.empty()) r["features"] = spec.resources.features;
   j["resources"] = r;
   j["launcher"] = launcher_name(spec.launcher);
   j["datasets"] = spec.datasets;
@@ -179,6 +207,14 @@ nlohmann::json job_spec_to_json(const JobSpec& spec) {
   j["env"] = spec.env;
   if (spec.workdir) j["workdir"] = *spec.workdir;
   j["requeue"] = spec.requeue;
+  if (spec.array) j["array"] = spec.array->text;
+  if (!spec.after_ok.empty() || !spec.after_any.empty()) {
+    nlohmann::json d = nlohmann::json::object();
+    if (!spec.after_ok.empty()) d["after_ok"] = spec.after_ok;
+    if (!spec.after_any.empty()) d["after_any"] = spec.after_any;
+    j["dependencies"] = d;
+  }
+  if (spec.every_s) j["every"] = format_duration(*spec.every_s);
   return j;
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/array_spec.hpp"
 #include "common/document.hpp"
 #include "common/result.hpp"
 #include "common/spec_error.hpp"
@@ -28,6 +29,7 @@ struct Resources {
   std::optional<std::int64_t> memory_per_gpu_mib;
   std::optional<std::string> gpu_model;        // substring of the GPU model, any case
   std::optional<std::int64_t> gpu_memory_mib;  // least memory per GPU
+  std::vector<std::string> features;           // sorted; the node must have each
   bool operator==(const Resources&) const = default;
 };
 
@@ -46,6 +48,12 @@ struct JobSpec {
   std::map<std::string, std::string> env;
   std::optional<std::string> workdir;
   bool requeue = false;
+  std::optional<ArraySpec> array;       // one task per index
+  std::vector<std::int64_t> after_ok;   // job ids that must complete first
+  std::vector<std::int64_t> after_any;  // job ids that must end first, however
+  std::optional<std::int64_t> every_s;  // recurring: the period
+
+  static constexpr std::int64_t kMinPeriodS = 60;
 
   int total_gpus() const { return resources.nodes * resources.gpus_per_node; }
   bool operator==(const JobSpec&) const = default;

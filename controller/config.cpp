@@ -50,6 +50,21 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
       c.fair_share_half_life_ms = secs.value() * 1000;
     }
     if (s.contains("weights")) c.scorer_weights = s["weights"].get<std::map<std::string, int>>();
+    if (s.contains("staging_bandwidth")) {
+      const auto& v = s["staging_bandwidth"];
+      auto mib = parse_size_mib(
+          v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()),
+          kMaxStorageSizeMib);
+      if (!mib) return fail(doc->error_at("scheduler.staging_bandwidth", mib.error()));
+      c.staging_bytes_per_s = static_cast<double>(mib.value()) * 1024 * 1024;
+    }
+    if (s.contains("staging_horizon")) {
+      const auto& v = s["staging_horizon"];
+      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
+                                                       : std::to_string(v.get<int>()));
+      if (!secs) return fail(doc->error_at("scheduler.staging_horizon", secs.error()));
+      c.staging_horizon_ms = secs.value() * 1000;
+    }
   }
   if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {
     return fail(

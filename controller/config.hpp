@@ -30,6 +30,8 @@ struct ControllerConfig {
   int backfill_depth = 1000;
   std::int64_t fair_share_half_life_ms = 7LL * 24 * 3600 * 1000;
   std::map<std::string, int> scorer_weights;
+  double staging_bytes_per_s = 1024.0 * 1024 * 1024;
+  std::int64_t staging_horizon_ms = 600 * 1000;
 };
 
 // Reads and validates `path`; unset fields keep their defaults.

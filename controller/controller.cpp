@@ -136,6 +136,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   profile->default_time_limit_ms = config.default_time_limit_ms;
   profile->backfill_depth = config.backfill_depth;
+  profile->staging_bytes_per_s = config.staging_bytes_per_s;
+  profile->staging_horizon_ms = config.staging_horizon_ms;
   auto scheduler_db = store::Db::open(db_path, store::Db::Mode::read_only);
   auto scheduler_reads =
       scheduler_db ? store::JobStore::open(scheduler_db.value())

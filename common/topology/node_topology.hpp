@@ -61,6 +61,7 @@ struct NodeTopology {
   std::vector<Nic> nics;
   std::vector<Nvme> nvme;
   std::vector<Tier0> tier0;
+  std::vector<std::string> features;         // sorted; declared by the administrator
   std::vector<std::vector<Link>> gpu_links;  // [a][b], a != b; symmetric
   std::vector<std::vector<Link>> nic_links;  // [nic][gpu]
 

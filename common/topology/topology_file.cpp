@@ -1,5 +1,6 @@
 #include "common/topology/topology_file.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "common/schema_validator.hpp"
@@ -130,6 +131,10 @@ Result<NodeTopology, SpecError> node_topology_from_document(const Document& doc)
     if (!mib) return fail(std::move(mib).error());
     node.tier0.push_back({t["path"].get<std::string>(), mib.value()});
   }
+  if (j.contains("features")) {
+    node.features = j["features"].get<std::vector<std::string>>();
+    std::sort(node.features.begin(), node.features.end());
+  }
   const std::size_t gpus = node.gpus.size();
   auto gpu_links = read_links(doc, "gpu_links", gpus, gpus, true);
   if (!gpu_links) return fail(std::move(gpu_links).error());
@@ -192,6 +197,7 @@ nlohmann::json node_topology_to_json(const NodeTopology& node) {
   for (const auto& t : node.tier0) {
     j["tier0"].push_back({{"path", t.path}, {"capacity", format_size_mib(t.capacity_mib)}});
   }
+  if (!node.features.empty()) j["features"] = node.features;
   auto matrix = [&](const std::vector<std::vector<Link>>& m, bool self) {
     nlohmann::json rows = nlohmann::json::array();
     for (std::size_t r = 0; r < m.size(); ++r) {

@@ -18,6 +18,8 @@ ApiResponse store_failure(const store::StoreError& e) {
       return error_response(404, "not_found", e.message);
     case store::StoreError::Code::conflict:
       return error_response(409, "conflict", e.message);
+    case store::StoreError::Code::invalid:
+      return error_response(400, "invalid_spec", e.message, e.field);
     case store::StoreError::Code::internal:
       break;
   }
@@ -65,16 +67,35 @@ void JobApi::handle(ApiRequest request, Responder respond) {
     return respond(error_response(405, "method_not_allowed", "use GET or POST on /v1/jobs"));
   }
   if (path.rfind("/v1/jobs/", 0) == 0) {
-    std::int64_t id = 0;
-    if (!parse_id(path.substr(9), id)) {
-      return respond(
-          error_response(400, "bad_job_id", "'" + path.substr(9) + "' is not a job id", "id"));
+    const std::string text = path.substr(9);
+    auto id = resolve_id(text);
+    if (!id) return respond(std::move(id).error());
+    if (method == "GET") return respond(get(id.value()));
+    if (method == "DELETE") {
+      return cancel(request, id.value(), text.find('_') == std::string::npos, std::move(respond));
     }
-    if (method == "GET") return respond(get(id));
-    if (method == "DELETE") return cancel(request, id, std::move(respond));
     return respond(error_response(405, "method_not_allowed", "use GET or DELETE on a job"));
   }
   respond(error_response(404, "no_such_endpoint", "no endpoint " + method + " " + path));
+}
+
+Result<std::int64_t, ApiResponse> JobApi::resolve_id(const std::string& text) {
+  const auto underscore = text.find('_');
+  std::int64_t id = 0, index = 0;
+  if (underscore == std::string::npos) {
+    if (parse_id(text, id)) return id;
+  } else if (parse_id(text.substr(0, underscore), id) &&
+             (text.substr(underscore + 1) == "0" || parse_id(text.substr(underscore + 1), index)) &&
+             index <= kMaxArrayIndex) {
+    std::lock_guard<std::mutex> lock(reads_mutex_);
+    auto task = reads_.find_task(id, static_cast<int>(index));
+    if (!task) return fail(store_failure(task.error()));
+    if (!task.value()) return fail(error_response(404, "not_found", "job " + text + " not found"));
+    return *task.value();
+  }
+  return fail(error_response(400, "bad_job_id",
+                             "'" + text + "' is not a job id (12, or 12_3 for a task of an array)",
+                             "id"));
 }
 
 void JobApi::submit(const ApiRequest& request, Responder respond) {
@@ -113,8 +134,13 @@ void JobApi::submit(const ApiRequest& request, Responder respond) {
       [this, outcome, respond = std::move(respond)](Result<void, store::StoreError> committed) {
         if (!committed) return respond(store_failure(committed.error()));
         if (on_change_) on_change_();
-        respond({outcome->created ? 201 : 200,
-                 {{"id", outcome->id}, {"state", "PENDING"}, {"created", outcome->created}}});
+        nlohmann::json body{
+            {"id", outcome->id}, {"state", "PENDING"}, {"created", outcome->created}};
+        if (!outcome->tasks.empty()) {
+          body["array_id"] = outcome->id;
+          body["tasks"] = outcome->tasks;
+        }
+        respond({outcome->created ? 201 : 200, std::move(body)});
       });
 }
 
@@ -183,23 +209,57 @@ ApiResponse JobApi::get(std::int64_t id) {
   return {200, job_record_to_json(*job.value())};
 }
 
-void JobApi::cancel(const ApiRequest& request, std::int64_t id, Responder respond) {
+void JobApi::cancel(const ApiRequest& request, std::int64_t id, bool whole_array,
+                    Responder respond) {
   auto user = requesting_user(request);
   if (!user) return respond(std::move(user).error());
   auto result = std::make_shared<JobRecord>();
+  auto cancelled = std::make_shared<std::vector<std::int64_t>>();
   const std::int64_t now = now_ms_();
   const std::string reason = "cancelled by " + user.value();
   writes_.submit(
-      [id, now, reason, result](store::Stores& s) -> Result<void, store::StoreError> {
-        auto r = s.jobs.apply_event(id, JobEvent::cancel, reason, now);
-        if (!r) return fail(std::move(r).error());
-        *result = std::move(r).value();
+      [id, now, reason, whole_array, result,
+       cancelled](store::Stores& s) -> Result<void, store::StoreError> {
+        auto job = s.jobs.get(id);
+        if (!job) return fail(std::move(job).error());
+        if (!job.value()) {
+          return fail(store::StoreError::not_found("job " + std::to_string(id) + " not found"));
+        }
+        // Like scancel: an array's own id means all of its tasks that still live.
+        std::vector<std::int64_t> targets{id};
+        const bool array = whole_array && job.value()->array_id == id;
+        if (array) {
+          auto tasks = s.jobs.array_tasks(id);
+          if (!tasks) return fail(std::move(tasks).error());
+          targets = std::move(tasks).value();
+        }
+        for (std::int64_t t : targets) {
+          auto r = s.jobs.apply_event(t, JobEvent::cancel, reason, now);
+          if (r) {
+            cancelled->push_back(t);
+            if (t == id) *result = std::move(r).value();
+          } else if (!array || r.error().code != store::StoreError::Code::conflict) {
+            return fail(std::move(r).error());
+          }
+        }
+        if (cancelled->empty()) {
+          return fail(store::StoreError::conflict("array " + std::to_string(id) +
+                                                  " has no task left to cancel"));
+        }
+        if (result->id == 0) {
+          auto first = s.jobs.get(id);
+          if (!first) return fail(std::move(first).error());
+          *result = std::move(*first.value());
+        }
         return {};
       },
-      [this, result, respond = std::move(respond)](Result<void, store::StoreError> committed) {
+      [this, result, cancelled,
+       respond = std::move(respond)](Result<void, store::StoreError> committed) {
         if (!committed) return respond(store_failure(committed.error()));
         if (on_change_) on_change_();
-        respond({200, job_record_to_json(*result)});
+        nlohmann::json body = job_record_to_json(*result);
+        body["cancelled"] = *cancelled;
+        respond({200, std::move(body)});
       });
 }
 

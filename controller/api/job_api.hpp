@@ -2,8 +2,8 @@
 // JobApi: the /v1 job endpoints.
 //   POST   /v1/jobs          submit (body: job spec as JSON; headers X-Sy-User, Idempotency-Key)
 //   GET    /v1/jobs          list (?state=PENDING,RUNNING|active|all &user= &after= &limit=)
-//   GET    /v1/jobs/{id}     one job, with its events
-//   DELETE /v1/jobs/{id}     cancel
+//   GET    /v1/jobs/{id}     one job, with its events; {id} may be an array task, "12_3"
+//   DELETE /v1/jobs/{id}     cancel; an array's id ("12") cancels every task, "12_3" one
 // Writes go through the CommitQueue and are answered after their commit; reads use their own
 // connection, which sees only committed data.
 
@@ -30,7 +30,9 @@ class JobApi : public RequestHandler {
   void submit(const ApiRequest& request, Responder respond);
   ApiResponse list(const ApiRequest& request);
   ApiResponse get(std::int64_t id);
-  void cancel(const ApiRequest& request, std::int64_t id, Responder respond);
+  void cancel(const ApiRequest& request, std::int64_t id, bool whole_array, Responder respond);
+  // "12" or "12_3" to a job id; an error response when it is neither or names no task.
+  Result<std::int64_t, ApiResponse> resolve_id(const std::string& text);
 
   store::CommitQueue& writes_;
   store::JobStore& reads_;

@@ -1,8 +1,10 @@
 #include "controller/runtime/scheduling_loop.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <memory>
+#include <set>
 
 #include "common/log.hpp"
 #include "controller/runtime/snapshot_builder.hpp"
@@ -25,7 +27,8 @@ SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue&
       half_life_ms_(fair_share_half_life_ms),
       now_ms_(std::move(now_ms)),
       timer_(ioc),
-      delay_(ioc) {}
+      delay_(ioc),
+      wake_(ioc) {}
 
 void SchedulingLoop::request() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -65,6 +68,7 @@ void SchedulingLoop::stop() {
   stopped_ = true;
   timer_.cancel();
   delay_.cancel();
+  wake_.cancel();
 }
 
 void SchedulingLoop::finished() {
@@ -82,33 +86,71 @@ void SchedulingLoop::run_pass() {
   last_pass_ = std::chrono::steady_clock::now();
   auto waiting = reads_.waiting();
   auto allocations = reads_.allocations();
-  if (!waiting || !allocations) {
+  auto array_active = reads_.array_active();
+  if (!waiting || !allocations || !array_active) {
     SY_LOG(error, "scheduler") << "cannot read the queue: "
-                               << (!waiting ? waiting.error().message
-                                            : allocations.error().message);
+                               << (!waiting       ? waiting.error().message
+                                   : !allocations ? allocations.error().message
+                                                  : array_active.error().message);
     return finished();
   }
   if (waiting->empty()) return finished();
   auto input = std::make_shared<PassInput>(
       build_pass_input(registry_.list(), waiting.value(), allocations.value(), now));
+  input->snapshot.array_active = std::move(array_active).value();
+  std::set<JobId> targets;
+  for (const auto& j : waiting.value()) {
+    targets.insert(j.after_ok.begin(), j.after_ok.end());
+    targets.insert(j.after_any.begin(), j.after_any.end());
+  }
+  auto states = reads_.states_of({targets.begin(), targets.end()});
   // Use older than ten half-lives weighs under 0.1%: not worth reading.
   auto usage = reads_.usage_since(now - 10 * half_life_ms_);
-  if (!usage) {
-    SY_LOG(error, "scheduler") << "cannot read usage: " << usage.error().message;
+  if (!usage || !states) {
+    SY_LOG(error, "scheduler") << "cannot read "
+                               << (!usage ? "usage: " + usage.error().message
+                                          : "dependencies: " + states.error().message);
     return finished();
   }
+  for (const auto& o : states.value())
+    input->snapshot.outcomes[o.id] = outcome_of(o.state);
   input->snapshot.usage = sched::fair_share_usage(usage.value(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
-  std::map<JobId, std::string> old_reason;
+  if (decided->wake_ms > 0) {
+    wake_.expires_after(
+        std::chrono::milliseconds(std::max<std::int64_t>(decided->wake_ms - now, 0)));
+    wake_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) request();
+    });
+  }
+
+  // Reasons to write: only where the wait changed since the last pass and the text differs
+  // from what the job has.
+  std::map<JobId, const store::WaitingJob*> by_id;
   for (const auto& j : waiting.value())
-    old_reason[j.id] = j.reason;
+    by_id[j.id] = &j;
+  std::map<JobId, const sched::PendingJob*> pending;
+  for (const auto& j : input->snapshot.pending)
+    pending[j.id] = &j;
+  auto reasons = std::make_shared<std::vector<std::pair<JobId, std::string>>>();
+  std::map<JobId, sched::Wait> waits;
+  for (const auto& wait : decided->waits) {
+    auto last = last_waits_.find(wait.job);
+    const bool same =
+        last != last_waits_.end() && last->second == wait && wait.why != sched::WaitWhy::reserved;
+    waits.emplace(wait.job, wait);
+    if (same) continue;
+    std::string text = sched::explain_wait(input->snapshot, *decided, *pending.at(wait.job), wait);
+    if (text != by_id.at(wait.job)->reason) reasons->emplace_back(wait.job, std::move(text));
+  }
+  last_waits_ = std::move(waits);
   std::map<JobId, std::int64_t> limit_ms;
   for (const auto& j : input->snapshot.pending) {
     limit_ms[j.id] = j.time_limit_ms > 0 ? j.time_limit_ms : profile_.default_time_limit_ms;
   }
   const std::string profile = profile_.name;
   writes_.submit(
-      [input, decided, old_reason, limit_ms, now,
+      [input, decided, reasons, limit_ms, now,
        profile](store::Stores& s) -> Result<void, store::StoreError> {
         for (const auto& start : decided->starts) {
           auto rows = allocation_rows(*input, start, now + limit_ms.at(start.job));
@@ -117,18 +159,28 @@ void SchedulingLoop::run_pass() {
           // A job cancelled since the pass read it is simply not started.
           if (!r && r.error().code != store::StoreError::Code::conflict) return r;
         }
-        for (const auto& wait : decided->waits) {
-          if (old_reason.at(wait.job) == wait.reason) continue;
-          if (auto r = s.jobs.set_reason(wait.job, wait.reason); !r) return r;
+        for (const auto& drop : decided->drops) {
+          auto r = s.jobs.apply_event(drop.job, JobEvent::cancel,
+                                      "dependency never satisfied: job " +
+                                          std::to_string(drop.dependency) +
+                                          " did not complete successfully (after_ok)",
+                                      now);
+          if (!r && r.error().code != store::StoreError::Code::conflict) return fail(r.error());
+        }
+        for (const auto& [job, reason] : *reasons) {
+          if (auto r = s.jobs.set_reason(job, reason); !r) return r;
         }
         return {};
       },
       [this, decided](Result<void, store::StoreError> committed) {
         if (!committed) {
           SY_LOG(error, "scheduler") << "decisions not saved: " << committed.error().message;
-        } else if (!decided->starts.empty()) {
-          SY_LOG(info, "scheduler") << "started " << decided->starts.size() << " jobs, "
-                                    << decided->waits.size() << " wait";
+          // What the store holds is unknown now: format every reason again next time.
+          boost::asio::post(ioc_, [this] { last_waits_.clear(); });
+        } else if (!decided->starts.empty() || !decided->drops.empty()) {
+          SY_LOG(info, "scheduler")
+              << "started " << decided->starts.size() << " jobs, " << decided->waits.size()
+              << " wait, " << decided->drops.size() << " cancelled (dependencies)";
         }
         finished();
       });

@@ -2,11 +2,13 @@
 // SchedulingLoop: runs the pure scheduling pass whenever something changed (a submit, a cancel,
 // a node joining, leaving or draining) and on a slow timer, one pass at a time: requests that
 // arrive during a pass are coalesced into one more. Decisions are committed in one transaction:
-// started jobs go STAGING with their GPU allocations, waiting jobs get their reason.
+// started jobs go STAGING with their GPU allocations, waiting jobs get their reason, jobs whose
+// dependency can never be met are cancelled. A pass is also due when a job's begin time comes.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 
 #include <boost/asio/io_context.hpp>
@@ -45,6 +47,9 @@ class SchedulingLoop {
   Clock now_ms_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer delay_;
+  boost::asio::steady_timer wake_;  // the earliest begin time the last pass saw ahead
+  // The last pass's waits: a reason is formatted only when its wait changed. Io thread only.
+  std::map<sched::JobId, sched::Wait> last_waits_;
   std::chrono::steady_clock::time_point last_pass_{};
   std::mutex mutex_;
   bool running_ = false;

@@ -19,8 +19,15 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     const auto& n = in.nodes[i];
     const int gpus = n.topology.gpu_count();
     const sched::GpuMask all = gpus >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << gpus) - 1;
-    in.snapshot.nodes.push_back(
-        {n.name, &in.nodes[i].topology, n.leaf, n.spine, n.state == nodes::NodeState::up, all});
+    sched::NodeInput node;
+    node.name = n.name;
+    node.topology = &in.nodes[i].topology;
+    node.leaf = n.leaf;
+    node.spine = n.spine;
+    node.schedulable = n.state == nodes::NodeState::up;
+    node.free = all;
+    node.features = n.topology.features;  // sorted when read
+    in.snapshot.nodes.push_back(std::move(node));
     index[n.name] = static_cast<int>(i);
   }
   for (const auto& a : allocations) {
@@ -30,11 +37,34 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms});
   }
   for (const auto& j : waiting) {
-    in.snapshot.pending.push_back({j.id, j.user, j.account, j.priority, j.submit_ms, j.nodes,
-                                   j.gpus_per_node, j.time_limit_s ? *j.time_limit_s * 1000 : 0,
-                                   j.gpu_model, j.gpu_memory_mib});
+    sched::PendingJob p;
+    p.id = j.id;
+    p.user = j.user;
+    p.account = j.account;
+    p.priority = j.priority;
+    p.submit_ms = j.submit_ms;
+    p.nodes = j.nodes;
+    p.gpus_per_node = j.gpus_per_node;
+    p.time_limit_ms = j.time_limit_s ? *j.time_limit_s * 1000 : 0;
+    p.gpu_model = j.gpu_model;
+    p.min_gpu_memory_mib = j.gpu_memory_mib;
+    p.features = j.features;
+    p.datasets = j.datasets;
+    for (auto d : j.after_ok)
+      p.after.push_back({d, true});
+    for (auto d : j.after_any)
+      p.after.push_back({d, false});
+    p.begin_ms = j.begin_ms;
+    p.array_id = j.array_id;
+    p.array_limit = j.array_limit;
+    in.snapshot.pending.push_back(std::move(p));
   }
   return in;
+}
+
+sched::Outcome outcome_of(JobState state) {
+  if (state == JobState::completed) return sched::Outcome::succeeded;
+  return is_terminal(state) ? sched::Outcome::ended : sched::Outcome::active;
 }
 
 std::vector<store::AllocationRow> allocation_rows(const PassInput& in, const sched::Start& start,

@@ -25,6 +25,9 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
                            const std::vector<store::AllocationRow>& allocations,
                            std::int64_t now_ms);
 
+// What the scheduler calls the state of a job another depends on.
+sched::Outcome outcome_of(JobState state);
+
 std::vector<store::AllocationRow> allocation_rows(const PassInput& in, const sched::Start& start,
                                                   std::int64_t end_ms);
 nlohmann::json placement_json(const PassInput& in, const sched::Start& start,

@@ -1,5 +1,6 @@
 #include "controller/scheduler/free_index.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace sy::sched {
@@ -15,7 +16,7 @@ FreeIndex::FreeIndex(const Snapshot& snapshot, GangPlacer& placer, std::set<int>
     const NodeInput& node = snapshot.nodes[n];
     if (!node.schedulable || node.topology == nullptr) continue;
     const Key key{node.topology, free[n]};
-    members_[key].insert(static_cast<int>(n));
+    members_[key].push_back(static_cast<int>(n));  // n ascends: stays sorted
     key_of_[n] = key;
   }
   for (const auto& [key, nodes] : members_)
@@ -28,7 +29,7 @@ void FreeIndex::erase_entries(const Key& key) {
   for (int count : counts_) {
     if (std::popcount(key.second) < count) continue;
     const int score = placer_.option(key.first, key.second, count).score;
-    ranked_[count].erase({-score, *it->second.begin(), key});
+    ranked_[count].erase({-score, it->second.front(), key});
   }
 }
 
@@ -38,7 +39,7 @@ void FreeIndex::add_entries(const Key& key) {
   for (int count : counts_) {
     if (std::popcount(key.second) < count) continue;
     const int score = placer_.option(key.first, key.second, count).score;
-    ranked_[count].insert({-score, *it->second.begin(), key});
+    ranked_[count].insert({-score, it->second.front(), key});
   }
 }
 
@@ -46,7 +47,8 @@ void FreeIndex::remove(int node) {
   if (!key_of_[node]) return;
   const Key old = *key_of_[node];
   erase_entries(old);
-  members_[old].erase(node);
+  auto& members = members_[old];
+  members.erase(std::lower_bound(members.begin(), members.end(), node));
   add_entries(old);
   key_of_[node].reset();
 }
@@ -55,7 +57,8 @@ void FreeIndex::update(int node, GpuMask free) {
   remove(node);
   const Key key{snapshot_.nodes[node].topology, free};
   erase_entries(key);
-  members_[key].insert(node);
+  auto& members = members_[key];
+  members.insert(std::lower_bound(members.begin(), members.end(), node), node);
   add_entries(key);
   key_of_[node] = key;
 }

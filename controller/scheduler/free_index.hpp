@@ -33,8 +33,8 @@ class FreeIndex {
   const Snapshot& snapshot_;
   GangPlacer& placer_;
   std::set<int> counts_;
-  std::vector<std::optional<Key>> key_of_;  // per node; nullopt when not indexed
-  std::map<Key, std::set<int>> members_;
+  std::vector<std::optional<Key>> key_of_;                     // per node; nullopt when not indexed
+  std::map<Key, std::vector<int>> members_;                    // ascending node indices
   std::map<int, std::set<std::tuple<int, int, Key>>> ranked_;  // count -> (-score, min node, key)
 };
 

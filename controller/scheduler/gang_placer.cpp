@@ -21,14 +21,91 @@ bool gpus_match(const topo::NodeTopology& t, const PendingJob& job) {
   return job.min_gpu_memory_mib <= 0 || gpu.memory_mib >= job.min_gpu_memory_mib;
 }
 
+bool has_features(const NodeInput& node, const PendingJob& job) {
+  return std::includes(node.features.begin(), node.features.end(), job.features.begin(),
+                       job.features.end());
+}
+
+GangPlacer::GangPlacer(const Snapshot& snapshot, const Profile& profile)
+    : snapshot_(snapshot), profile_(profile) {
+  for (const auto& [scorer, weight] : profile.scorers) {
+    (scorer->per_job() ? job_scorers_ : node_scorers_).emplace_back(scorer, weight);
+  }
+  for (const auto& [scorer, weight] : job_scorers_) {
+    no_data_score_ += weight * scorer->score({topo::NodeTopology{}, 0, 0, {}});
+  }
+  for (int n = 0; n < static_cast<int>(snapshot.nodes.size()); ++n) {
+    for (const auto& [dataset, bytes] : snapshot.nodes[n].cached) {
+      if (bytes > 0) holders_[dataset].push_back(n);
+    }
+  }
+}
+
+std::int64_t GangPlacer::held(int node, const std::string& dataset) const {
+  auto size = snapshot_.dataset_bytes.find(dataset);
+  if (size == snapshot_.dataset_bytes.end()) return 0;
+  if (staged_.contains({node, dataset})) return size->second;
+  const auto& cached = snapshot_.nodes[node].cached;
+  auto it = cached.find(dataset);
+  return it == cached.end() ? 0 : std::min(it->second, size->second);
+}
+
+placement::DataNeed GangPlacer::data_need(int node, const PendingJob& job) const {
+  placement::DataNeed need;
+  need.staging_bytes_per_s = profile_.staging_bytes_per_s;
+  need.horizon_ms = profile_.staging_horizon_ms;
+  for (const auto& d : job.datasets) {
+    auto size = snapshot_.dataset_bytes.find(d);
+    if (size == snapshot_.dataset_bytes.end()) continue;  // not registered: nothing known to copy
+    need.total_bytes += size->second;
+    need.missing_bytes += size->second - held(node, d);
+  }
+  return need;
+}
+
+int GangPlacer::job_score(int node, const PendingJob& job) const {
+  if (job.datasets.empty() || job_scorers_.empty()) return no_data_score_;
+  const placement::ScoreInput in{*snapshot_.nodes[node].topology, 0, 0, data_need(node, job)};
+  int score = 0;
+  for (const auto& [scorer, weight] : job_scorers_)
+    score += weight * scorer->score(in);
+  return score;
+}
+
+std::vector<int> GangPlacer::holders(const PendingJob& job) const {
+  std::vector<int> out;
+  for (const auto& d : job.datasets) {
+    if (auto it = holders_.find(d); it != holders_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void GangPlacer::staged(const std::vector<NodePlacement>& placements, const PendingJob& job) {
+  for (const auto& d : job.datasets) {
+    if (!snapshot_.dataset_bytes.contains(d)) continue;
+    auto& nodes = holders_[d];
+    for (const auto& p : placements) {
+      staged_[{p.node, d}] = 1;
+      auto at = std::lower_bound(nodes.begin(), nodes.end(), p.node);
+      if (at == nodes.end() || *at != p.node) nodes.insert(at, p.node);
+    }
+  }
+}
+
 std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free,
                                                           const PendingJob& job) {
   const NodeInput& n = snapshot_.nodes[node];
   const int count = job.gpus_per_node;
   if (!n.schedulable || std::popcount(free) < count || n.topology == nullptr) return std::nullopt;
-  if (job.constrained() && !gpus_match(*n.topology, job)) return std::nullopt;
+  if (job.constrained() && (!gpus_match(*n.topology, job) || !has_features(n, job))) {
+    return std::nullopt;
+  }
   const Cached& c = option(n.topology, free, count);
-  return NodeOption{node, c.chosen, c.score, free};
+  return NodeOption{node, c.chosen, c.score + job_score(node, job), free};
 }
 
 const GangPlacer::Cached& GangPlacer::option(const topo::NodeTopology* topology, GpuMask free,
@@ -48,15 +125,15 @@ const GangPlacer::Cached& GangPlacer::option(const topo::NodeTopology* topology,
       }
     }
     int score = 0;
-    for (const auto& [scorer, weight] : profile_.scorers) {
-      score += weight * scorer->score({*topology, free, chosen});
+    for (const auto& [scorer, weight] : node_scorers_) {
+      score += weight * scorer->score({*topology, free, chosen, {}});
     }
     it = cache_.emplace(key, Cached{chosen, score}).first;
   }
   return it->second;
 }
 
-GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen) {
+GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen, const PendingJob& job) {
   GangChoice c;
   c.ring_gbps = topo::kUnlimitedGbps;
   for (const NodeOption& o : chosen) {
@@ -68,9 +145,17 @@ GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen) {
   for (const auto& [scorer, weight] : profile_.scorers) {
     int sum = 0;
     for (const NodeOption& o : chosen) {
-      sum += weight * scorer->score({*snapshot_.nodes[o.node].topology, o.free_before, o.gpus});
+      const placement::DataNeed need =
+          scorer->per_job() ? data_need(o.node, job) : placement::DataNeed{};
+      sum +=
+          weight * scorer->score({*snapshot_.nodes[o.node].topology, o.free_before, o.gpus, need});
     }
     c.scores.emplace_back(std::string(scorer->name()), sum / static_cast<int>(chosen.size()));
+  }
+  for (const NodeOption& o : chosen) {
+    if (!job.datasets.empty()) {
+      c.staging_ms = std::max(c.staging_ms, data_need(o.node, job).staging_ms());
+    }
   }
   std::sort(c.placements.begin(), c.placements.end(),
             [](const NodePlacement& a, const NodePlacement& b) { return a.node < b.node; });
@@ -89,10 +174,10 @@ std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
     return a.score != b.score ? a.score > b.score : a.node < b.node;
   };
   if (!profile_.topology_aware) {
-    return finish({options.begin(), options.begin() + job.nodes});  // lowest indices
+    return finish({options.begin(), options.begin() + job.nodes}, job);  // lowest indices
   }
   std::sort(options.begin(), options.end(), better);
-  if (job.nodes == 1) return finish({options.front()});
+  if (job.nodes == 1) return finish({options.front()}, job);
 
   // Group by leaf, then by spine. Nodes under no known switch form their own leaf each.
   std::map<std::string, std::vector<NodeOption>> by_leaf;
@@ -137,7 +222,7 @@ std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
       best = chosen, best_spare = spare;
     }
   }
-  if (best) return finish(*best);
+  if (best) return finish(*best, job);
   // One spine, fewest leaves.
   std::optional<std::vector<NodeOption>> best_spine;
   std::size_t best_leaves = 0;
@@ -150,12 +235,12 @@ std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
       used.insert(snapshot_.nodes[o.node].leaf);
     if (!best_spine || used.size() < best_leaves) best_spine = chosen, best_leaves = used.size();
   }
-  if (best_spine) return finish(*best_spine);
+  if (best_spine) return finish(*best_spine, job);
   std::vector<std::string> all;
   for (const auto& [leaf, nodes] : by_leaf)
     all.push_back(leaf);
   auto anywhere = take_from_leaves(all);
-  if (anywhere) return finish(*anywhere);
+  if (anywhere) return finish(*anywhere, job);
   return std::nullopt;
 }
 

@@ -2,7 +2,9 @@
 // GangPlacer: where a job's whole gang can go given which GPUs are free. Inside a node it takes
 // the GPU subset with the best ring; across nodes it looks for one leaf switch that can hold the
 // gang, then one spine, then anywhere, using as few leaves as it can. Pure and deterministic;
-// caches the best subset per (node topology, free GPUs, count) for the length of a pass.
+// caches the best subset per (node topology, free GPUs, count) for the length of a pass. Scores
+// that depend on the job (data affinity) are added per node and job, over a view of which node
+// holds which dataset that grows as this pass starts jobs (their staging is as good as done).
 
 #include <map>
 #include <optional>
@@ -15,17 +17,19 @@ namespace sy::sched {
 
 struct GangChoice {
   std::vector<NodePlacement> placements;
+  std::int64_t staging_ms = 0;
   double ring_gbps = 0;
   std::vector<std::pair<std::string, int>> scores;
 };
 
 // Whether a node's GPUs are of the kind the job asks for (model, least memory).
 bool gpus_match(const topo::NodeTopology& topology, const PendingJob& job);
+// Whether a node has every feature the job asks for.
+bool has_features(const NodeInput& node, const PendingJob& job);
 
 class GangPlacer {
  public:
-  GangPlacer(const Snapshot& snapshot, const Profile& profile)
-      : snapshot_(snapshot), profile_(profile) {}
+  GangPlacer(const Snapshot& snapshot, const Profile& profile);
 
   // A placement for `job` using only GPUs in `free` (one mask per node), or nullopt. Scans
   // every node: the reference that the plan's index must agree with.
@@ -41,17 +45,34 @@ class GangPlacer {
     GpuMask chosen;
     int score;
   };
-  // The best `count` GPUs among `free` on a node of this topology, and their weighted score.
+  // The best `count` GPUs among `free` on a node of this topology, and the weighted score of
+  // the scorers that do not depend on the job.
   const Cached& option(const topo::NodeTopology* topology, GpuMask free, int count);
-  // The best option for `job`'s per-node share on `node`, if it fits and has the right GPUs.
+  // The best option for `job`'s per-node share on `node`, if it fits and has the right GPUs;
+  // its score includes the per-job scorers.
   std::optional<NodeOption> on_node(int node, GpuMask free, const PendingJob& job);
-  GangChoice finish(const std::vector<NodeOption>& chosen);
+  // The per-job scorers' weighted score for `job` on `node`.
+  int job_score(int node, const PendingJob& job) const;
+  GangChoice finish(const std::vector<NodeOption>& chosen, const PendingJob& job);
+
+  // What `job`'s datasets would cost on `node` now.
+  placement::DataNeed data_need(int node, const PendingJob& job) const;
+  // Nodes that hold some of one of `job`'s datasets, ascending.
+  std::vector<int> holders(const PendingJob& job) const;
+  // `job` starts on these nodes: from now on they count as holding its datasets.
+  void staged(const std::vector<NodePlacement>& placements, const PendingJob& job);
+  // Bytes of `dataset` held on `node`, counting this pass's starts.
+  std::int64_t held(int node, const std::string& dataset) const;
 
  private:
   const Snapshot& snapshot_;
   const Profile& profile_;
   // The choice and its score depend only on (topology, free GPUs, count): computed once a pass.
   std::map<std::tuple<const topo::NodeTopology*, GpuMask, int>, Cached> cache_;
+  std::vector<std::pair<const placement::PlacementScorer*, int>> node_scorers_, job_scorers_;
+  int no_data_score_ = 0;  // the per-job scorers' total for a job without datasets
+  std::map<std::string, std::vector<int>> holders_;             // dataset -> nodes with some of it
+  std::map<std::pair<int, std::string>, std::int64_t> staged_;  // this pass's starts
 };
 
 }  // namespace sy::sched

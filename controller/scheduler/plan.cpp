@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <map>
 #include <set>
+#include <unordered_set>
 
 #include "common/units.hpp"
 #include "controller/scheduler/free_index.hpp"
@@ -15,24 +17,6 @@ namespace {
 
 std::int64_t time_limit(const PendingJob& j, const Profile& p) {
   return j.time_limit_ms > 0 ? j.time_limit_ms : p.default_time_limit_ms;
-}
-
-std::string gang_text(const PendingJob& j) {
-  std::string kind;
-  if (!j.gpu_model.empty()) kind += " " + j.gpu_model;
-  if (j.min_gpu_memory_mib > 0) kind += " (>= " + format_size_mib(j.min_gpu_memory_mib) + ")";
-  return j.nodes == 1 ? std::to_string(j.gpus_per_node) + kind + " GPUs on one node"
-                      : std::to_string(j.nodes) + " nodes x " + std::to_string(j.gpus_per_node) +
-                            kind + " GPUs";
-}
-
-std::string node_list(const Snapshot& s, const std::vector<NodePlacement>& placements) {
-  std::string out;
-  for (std::size_t i = 0; i < placements.size() && i < 4; ++i) {
-    out += (i ? "," : "") + s.nodes[placements[i].node].name;
-  }
-  if (placements.size() > 4) out += ",+" + std::to_string(placements.size() - 4);
-  return out;
 }
 
 // How many schedulable nodes have at least k free GPUs, for every k: an O(1) answer to "can
@@ -86,10 +70,49 @@ std::optional<Reservation> reserve(const Snapshot& s, GangPlacer& placer, const 
   return std::nullopt;
 }
 
+// Whether the job may start at all now, whatever is free: its dependencies, begin time and
+// array limit. Returns the wait or drop that applies, if any.
+struct Eligibility {
+  std::optional<Wait> wait;
+  std::optional<Drop> drop;
+};
+
+Eligibility eligibility(const Snapshot& s, const PendingJob& job,
+                        const std::map<JobId, int>& array_active,
+                        const std::unordered_set<JobId>& pending) {
+  Eligibility e;
+  for (const Dependency& d : job.after) {
+    auto it = s.outcomes.find(d.job);
+    // A waiting job is active; one the snapshot does not know has ended as far as anyone can tell.
+    const Outcome o = pending.contains(d.job)  ? Outcome::active
+                      : it == s.outcomes.end() ? Outcome::ended
+                                               : it->second;
+    if (o == Outcome::active) {
+      if (!e.wait) e.wait = Wait{job.id, WaitWhy::dependency, d.job, 0, 0};
+    } else if (o == Outcome::ended && d.ok_only) {
+      e.drop = Drop{job.id, d.job};
+      return e;
+    }
+  }
+  if (e.wait) return e;
+  if (job.begin_ms > s.now_ms) {
+    e.wait = Wait{job.id, WaitWhy::begin_time, 0, job.begin_ms, 0};
+    return e;
+  }
+  if (job.array_id != 0 && job.array_limit > 0) {
+    auto it = array_active.find(job.array_id);
+    if (it != array_active.end() && it->second >= job.array_limit) {
+      e.wait = Wait{job.id, WaitWhy::array_limit, job.array_id, 0, job.array_limit};
+    }
+  }
+  return e;
+}
+
 }  // namespace
 
 Plan plan(const Snapshot& s, const Profile& profile) {
   Plan out;
+  out.waits.reserve(s.pending.size());
   GangPlacer placer(s, profile);
   std::vector<GpuMask> free(s.nodes.size());
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
@@ -98,6 +121,15 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   std::vector<Allocation> holders = s.running;
   std::vector<GpuMask> reserved(s.nodes.size(), 0);
   std::vector<int> reserved_nodes;
+  std::map<JobId, int> array_active = s.array_active;
+  std::unordered_set<JobId> pending_ids;
+  for (const auto& j : s.pending) {
+    if (!j.after.empty()) {
+      for (const auto& p : s.pending)
+        pending_ids.insert(p.id);
+      break;
+    }
+  }
   Capacity capacity(s, free);
   std::optional<FreeIndex> index;
   if (profile.topology_aware && profile.use_index) {
@@ -107,38 +139,56 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     }
     index.emplace(s, placer, counts, free);
   }
-  // The best single-node placement among the indexed nodes and the reserved ones, which the
-  // index leaves out because whether a job may use their reserved GPUs depends on when it ends.
+  // The best single-node placement among the indexed nodes, the nodes that hold the job's data
+  // (the index ranks by what does not depend on the job) and the reserved nodes, which the index
+  // leaves out because whether a job may use their reserved GPUs depends on when it ends.
   auto place_indexed = [&](const PendingJob& job,
                            bool may_use_reserved) -> std::optional<GangChoice> {
     std::optional<GangPlacer::NodeOption> best = index->best(job.gpus_per_node);
-    for (int node : reserved_nodes) {
-      const GpuMask mask = may_use_reserved ? free[node] : free[node] & ~reserved[node];
-      auto o = placer.on_node(node, mask, job);
+    if (best) best->score += placer.job_score(best->node, job);
+    auto consider = [&](const std::optional<GangPlacer::NodeOption>& o) {
       if (o &&
           (!best || o->score > best->score || (o->score == best->score && o->node < best->node))) {
         best = o;
       }
+    };
+    if (!job.datasets.empty()) {
+      for (int node : placer.holders(job)) {
+        if (!reserved[node]) consider(placer.on_node(node, free[node], job));
+      }
+    }
+    for (int node : reserved_nodes) {
+      consider(
+          placer.on_node(node, may_use_reserved ? free[node] : free[node] & ~reserved[node], job));
     }
     if (!best) return std::nullopt;
-    return placer.finish({*best});
+    return placer.finish({*best}, job);
   };
-  std::string behind_reservation;  // "; job K is reserved to start at ...": formatted once
+  const PendingJob* reserved_job = nullptr;
   int looked_at_after_reservation = 0;
   bool blocked = false;  // without backfill, the first job that waits holds back the rest
 
   for (std::size_t queued : queue_order(s)) {
     const PendingJob& job = s.pending[queued];
+    const Eligibility e = eligibility(s, job, array_active, pending_ids);
+    if (e.drop) {
+      out.drops.push_back(*e.drop);
+      continue;
+    }
+    if (e.wait) {
+      if (e.wait->why == WaitWhy::begin_time && (out.wake_ms == 0 || job.begin_ms < out.wake_ms)) {
+        out.wake_ms = job.begin_ms;
+      }
+      out.waits.push_back(*e.wait);
+      continue;
+    }
     const std::int64_t end = s.now_ms + time_limit(job, profile);
     if (blocked) {
-      out.waits.push_back({job.id, "waiting behind job " +
-                                       std::to_string(out.reservation ? out.reservation->job : 0) +
-                                       " (strict queue order, no backfill)"});
+      out.waits.push_back({job.id, WaitWhy::strict_order, out.reservation->job, 0, 0});
       continue;
     }
     if (out.reservation && ++looked_at_after_reservation > profile.backfill_depth) {
-      out.waits.push_back({job.id, "waiting: beyond the backfill depth of " +
-                                       std::to_string(profile.backfill_depth) + " jobs"});
+      out.waits.push_back({job.id, WaitWhy::backfill_depth, 0, 0, profile.backfill_depth});
       continue;
     }
     // A job that would still run when the reservation begins must leave its GPUs alone.
@@ -164,20 +214,22 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         if (index && !reserved[p.node]) index->update(p.node, free[p.node]);
         holders.push_back({job.id, p.node, p.gpus, end});
       }
+      placer.staged(choice->placements, job);
+      if (job.array_id != 0) ++array_active[job.array_id];
       out.starts.push_back({job.id, choice->placements, choice->ring_gbps,
-                            out.reservation.has_value(), choice->scores});
+                            out.reservation.has_value(), choice->staging_ms, choice->scores});
       continue;
     }
     if (out.reservation) {
-      out.waits.push_back({job.id, "waiting for " + gang_text(job) + behind_reservation});
+      out.waits.push_back(
+          {job.id, WaitWhy::resources, out.reservation->job, out.reservation->start_ms, 0});
       continue;
     }
     auto r = reserve(s, placer, job, free, holders);
     if (!r) {
       // Even with every running job gone it would not fit the schedulable nodes: nothing to
       // reserve, and no reason to hold back the jobs behind it.
-      out.waits.push_back(
-          {job.id, "waiting: no " + gang_text(job) + " among the nodes that are up"});
+      out.waits.push_back({job.id, WaitWhy::never_fits, 0, 0, 0});
       continue;
     }
     for (const auto& p : r->placements) {
@@ -185,15 +237,97 @@ Plan plan(const Snapshot& s, const Profile& profile) {
       reserved_nodes.push_back(p.node);
       if (index) index->remove(p.node);
     }
-    out.waits.push_back({job.id, "waiting for " + gang_text(job) + "; reserved to start at " +
-                                     format_utc_ms(r->start_ms).substr(11, 8) + " UTC on " +
-                                     node_list(s, r->placements)});
-    behind_reservation = "; job " + std::to_string(r->job) + " is reserved to start at " +
-                         format_utc_ms(r->start_ms).substr(11, 8) + " UTC";
+    out.waits.push_back({job.id, WaitWhy::reserved, 0, r->start_ms, 0});
     out.reservation = std::move(r);
+    reserved_job = &job;
     if (!profile.backfill) blocked = true;
   }
+  // Stage the reserved job's data where it is reserved while it waits.
+  if (reserved_job != nullptr) {
+    for (const auto& p : out.reservation->placements) {
+      for (const auto& d : reserved_job->datasets) {
+        auto size = s.dataset_bytes.find(d);
+        if (size == s.dataset_bytes.end()) continue;
+        const std::int64_t missing = size->second - placer.held(p.node, d);
+        if (missing > 0) out.prestage.push_back({reserved_job->id, p.node, d, missing});
+      }
+    }
+  }
   return out;
+}
+
+namespace {
+
+std::string gang_text(const PendingJob& j) {
+  std::string kind;
+  if (!j.gpu_model.empty()) kind += " " + j.gpu_model;
+  if (j.min_gpu_memory_mib > 0) kind += " (>= " + format_size_mib(j.min_gpu_memory_mib) + ")";
+  std::string text = j.nodes == 1 ? std::to_string(j.gpus_per_node) + kind + " GPUs on one node"
+                                  : std::to_string(j.nodes * j.gpus_per_node) + kind + " GPUs (" +
+                                        std::to_string(j.nodes) + " nodes x " +
+                                        std::to_string(j.gpus_per_node) + ")";
+  for (std::size_t i = 0; i < j.features.size(); ++i) {
+    text += (i ? "," : " with ") + j.features[i];
+  }
+  return text;
+}
+
+std::string clock_text(std::int64_t ms) {
+  return format_utc_ms(ms).substr(11, 5) + " UTC";
+}
+
+std::string where_text(const Snapshot& s, const std::vector<NodePlacement>& placements) {
+  std::set<std::string> leaves;
+  for (const auto& p : placements)
+    leaves.insert(s.nodes[p.node].leaf);
+  std::string nodes;
+  for (std::size_t i = 0; i < placements.size() && i < 4; ++i) {
+    nodes += (i ? "," : "") + s.nodes[placements[i].node].name;
+  }
+  if (placements.size() > 4) nodes += ",+" + std::to_string(placements.size() - 4);
+  if (leaves.size() == 1 && !leaves.begin()->empty()) {
+    return "under " + *leaves.begin() + " (" + nodes + ")";
+  }
+  return "on " + nodes;
+}
+
+}  // namespace
+
+std::string explain_wait(const Snapshot& s, const Plan& p, const PendingJob& job, const Wait& w) {
+  switch (w.why) {
+    case WaitWhy::resources:
+      return "waiting for " + gang_text(job) + "; job " + std::to_string(w.other) +
+             " is reserved to start at " + clock_text(w.at_ms);
+    case WaitWhy::reserved: {
+      std::string text =
+          "waiting for " + gang_text(job) + "; reserved to start at " + clock_text(w.at_ms);
+      if (p.reservation && p.reservation->job == job.id) {
+        text += " " + where_text(s, p.reservation->placements);
+      }
+      return text;
+    }
+    case WaitWhy::never_fits:
+      return "waiting: no " + gang_text(job) + " among the nodes that are up";
+    case WaitWhy::strict_order:
+      return "waiting behind job " + std::to_string(w.other) + " (strict queue order, no backfill)";
+    case WaitWhy::backfill_depth:
+      return "waiting: beyond the backfill depth of " + std::to_string(w.count) + " jobs";
+    case WaitWhy::dependency: {
+      bool ok_only = true;
+      for (const auto& d : job.after) {
+        if (d.job == w.other) ok_only = d.ok_only;
+      }
+      return "waiting for job " + std::to_string(w.other) +
+             (ok_only ? " to complete (after_ok)" : " to end (after_any)");
+    }
+    case WaitWhy::begin_time:
+      return "waiting: not to start before " + format_utc_ms(w.at_ms).substr(0, 10) + " " +
+             format_utc_ms(w.at_ms).substr(11, 5) + " UTC";
+    case WaitWhy::array_limit:
+      return "waiting: " + std::to_string(w.count) + " tasks of array " + std::to_string(w.other) +
+             " already running (its limit)";
+  }
+  return "waiting";
 }
 
 }  // namespace sy::sched

@@ -2,24 +2,39 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <tuple>
 
 namespace sy::sched {
 
 std::vector<std::size_t> queue_order(const Snapshot& s) {
-  // Keys are computed once: a usage lookup per comparison would dominate a large queue.
-  using Key = std::tuple<int, double, std::int64_t, JobId>;
+  // Keys are computed once and sorted in place: a usage lookup per comparison, or an indirect
+  // sort through an index, would dominate a large queue.
+  struct Key {
+    int neg_priority;
+    double usage;
+    std::int64_t submit_ms;
+    JobId id;
+    std::size_t index;
+    auto tie() const { return std::tie(neg_priority, usage, submit_ms, id); }
+  };
   std::vector<Key> keys;
   keys.reserve(s.pending.size());
-  for (const PendingJob& j : s.pending) {
-    auto it = s.usage.find(j.account);
-    keys.emplace_back(-j.priority, it == s.usage.end() ? 0.0 : it->second, j.submit_ms, j.id);
+  const std::string* last_account = nullptr;
+  double last_usage = 0;
+  for (std::size_t i = 0; i < s.pending.size(); ++i) {
+    const PendingJob& j = s.pending[i];
+    if (last_account == nullptr || *last_account != j.account) {
+      auto it = s.usage.find(j.account);
+      last_usage = it == s.usage.end() ? 0.0 : it->second;
+      last_account = &j.account;
+    }
+    keys.push_back({-j.priority, last_usage, j.submit_ms, j.id, i});
   }
-  std::vector<std::size_t> order(s.pending.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.tie() < b.tie(); });
+  std::vector<std::size_t> order;
+  order.reserve(keys.size());
+  for (const Key& k : keys)
+    order.push_back(k.index);
   return order;
 }
 

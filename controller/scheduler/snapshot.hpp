@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/topology/node_topology.hpp"
@@ -21,6 +22,10 @@ struct NodeInput {
   std::string spine;
   bool schedulable = true;  // false when DOWN or DRAINING
   GpuMask free = 0;         // GPUs not held by a running or staging job
+  // Bytes of each dataset (by name) the node's Tier-0 cache holds of its current version,
+  // counting what is being staged there now.
+  std::map<std::string, std::int64_t> cached;
+  std::vector<std::string> features;  // sorted; what the administrator says the node has
 };
 
 struct Allocation {
@@ -28,6 +33,19 @@ struct Allocation {
   int node = 0;  // index into Snapshot::nodes
   GpuMask gpus = 0;
   std::int64_t end_ms = 0;  // start + time limit: when the GPUs are free at the latest
+};
+
+// What a job that another job depends on has come to.
+enum class Outcome {
+  active,     // still pending, staging or running
+  succeeded,  // completed with exit status 0
+  ended,      // failed, cancelled or timed out
+};
+
+struct Dependency {
+  JobId job = 0;
+  bool ok_only = true;  // after_ok: only a success will do; after_any: any end
+  bool operator==(const Dependency&) const = default;
 };
 
 struct PendingJob {
@@ -41,8 +59,17 @@ struct PendingJob {
   std::int64_t time_limit_ms = 0;  // 0: the profile's default
   std::string gpu_model;           // only nodes whose GPU model contains this (any case)
   std::int64_t min_gpu_memory_mib = 0;
+  std::vector<std::string> features;  // sorted; every one must be on the node
+  std::vector<std::string> datasets;  // staged to each of the job's nodes before it starts
+  std::vector<Dependency> after;      // may start only once these have ended as asked
+  std::int64_t begin_ms = 0;          // may not start before (a recurring job's next run)
+  JobId array_id = 0;                 // the array's first task's id; 0: not in an array
+  int array_limit = 0;                // most tasks of the array staging or running at once; 0: any
 
-  bool constrained() const { return !gpu_model.empty() || min_gpu_memory_mib > 0; }
+  // Only some nodes will do: such jobs are placed by a scan, not through the free-GPU index.
+  bool constrained() const {
+    return !gpu_model.empty() || min_gpu_memory_mib > 0 || !features.empty();
+  }
 };
 
 struct Snapshot {
@@ -51,6 +78,9 @@ struct Snapshot {
   std::vector<Allocation> running;
   std::vector<PendingJob> pending;
   std::map<std::string, double> usage;  // decayed GPU-seconds per account (fair_share.hpp)
+  std::map<std::string, std::int64_t> dataset_bytes;  // size of each dataset's current version
+  std::unordered_map<JobId, Outcome> outcomes;        // of every job a pending job depends on
+  std::map<JobId, int> array_active;                  // tasks staging or running, per array
 };
 
 }  // namespace sy::sched

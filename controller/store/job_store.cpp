@@ -7,7 +7,40 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, user_name, state, reason, spec_json, submit_ms, updated_ms, start_ms, end_ms, exit_code, "
-    "placement_json";
+    "placement_json, array_id, array_index, begin_ms";
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items)
+    out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+std::string joined(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (auto i : ids)
+    out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::int64_t> split_ids(const std::string& text) {
+  std::vector<std::int64_t> out;
+  for (const auto& s : split(text))
+    out.push_back(std::stoll(s));
+  return out;
+}
 
 }  // namespace
 
@@ -20,8 +53,14 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
       {&store.find_token_, "SELECT id FROM jobs WHERE client_token = ?1"},
       {&store.insert_job_,
        "INSERT INTO jobs (name, user_name, account, state, priority, nodes, gpus_per_node, "
-       "time_limit_s, spec_json, client_token, submit_ms, updated_ms, gpu_model, gpu_memory_mib) "
-       "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"},
+       "time_limit_s, spec_json, client_token, submit_ms, updated_ms, gpu_model, gpu_memory_mib, "
+       "features, datasets, after_ok, after_any, begin_ms, every_s, array_id, array_index, "
+       "array_limit) "
+       "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, "
+       "?16, ?17, ?18, ?19, ?20, ?21)"},
+      {&store.set_array_id_, "UPDATE jobs SET array_id = id WHERE id = ?1"},
+      {&store.find_task_, "SELECT id FROM jobs WHERE array_id = ?1 AND array_index = ?2"},
+      {&store.job_exists_, "SELECT 1 FROM jobs WHERE id = ?1"},
       {&store.insert_event_,
        "INSERT INTO job_events (job_id, at_ms, event, from_state, to_state, reason) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
@@ -60,10 +99,55 @@ Result<SubmitOutcome, StoreError> JobStore::insert(const NewJob& job) {
     if (row.value()) {
       const JobId existing = find_token_.column_int(0);
       find_token_.reset();
-      return SubmitOutcome{existing, false};
+      SubmitOutcome repeat{existing, {}, false};
+      if (job.spec.array) {
+        auto tasks = array_tasks(existing);
+        if (!tasks) return fail(std::move(tasks).error());
+        repeat.tasks = std::move(tasks).value();
+      }
+      return repeat;
     }
     find_token_.reset();
   }
+  // Dependencies must name jobs that exist: a typo would otherwise wait forever.
+  for (const auto* list : {&job.spec.after_ok, &job.spec.after_any}) {
+    const char* key = list == &job.spec.after_ok ? "after_ok" : "after_any";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      job_exists_.bind(1, (*list)[i]);
+      auto row = job_exists_.step();
+      job_exists_.reset();
+      if (!row) return fail(std::move(row).error());
+      if (!row.value()) {
+        return fail(
+            StoreError::invalid("dependencies." + std::string(key) + "[" + std::to_string(i) + "]",
+                                "dependencies." + std::string(key) + "[" + std::to_string(i) +
+                                    "]: no job " + std::to_string((*list)[i])));
+      }
+    }
+  }
+  if (!job.spec.array) {
+    auto id = insert_one(job, std::nullopt, std::nullopt, true);
+    if (!id) return fail(std::move(id).error());
+    return SubmitOutcome{id.value(), {}, true};
+  }
+  SubmitOutcome out;
+  for (int index : job.spec.array->indices) {
+    const std::optional<JobId> array =
+        out.tasks.empty() ? std::nullopt : std::optional<JobId>(out.tasks.front());
+    auto id = insert_one(job, array, index, out.tasks.empty());
+    if (!id) return fail(std::move(id).error());
+    if (out.tasks.empty()) {
+      set_array_id_.bind(1, id.value());
+      if (auto r = set_array_id_.run(); !r) return fail(std::move(r).error());
+    }
+    out.tasks.push_back(id.value());
+  }
+  out.id = out.tasks.front();
+  return out;
+}
+
+Result<JobId, StoreError> JobStore::insert_one(const NewJob& job, std::optional<JobId> array_id,
+                                               std::optional<int> array_index, bool with_token) {
   const JobSpec& s = job.spec;
   insert_job_.bind(1, std::string_view(s.name))
       .bind(2, std::string_view(job.user))
@@ -73,16 +157,61 @@ Result<SubmitOutcome, StoreError> JobStore::insert(const NewJob& job) {
       .bind(6, std::int64_t{s.resources.gpus_per_node})
       .bind(7, s.time_limit_s)
       .bind(8, std::string_view(job_spec_to_json(s).dump()))
-      .bind(9, job.client_token)
+      .bind(9, with_token ? job.client_token : std::nullopt)
       .bind(10, job.now_ms)
       .bind(11, s.resources.gpu_model)
-      .bind(12, s.resources.gpu_memory_mib);
+      .bind(12, s.resources.gpu_memory_mib)
+      .bind(13, std::string_view(joined(s.resources.features)))
+      .bind(14, std::string_view(joined(s.datasets)))
+      .bind(15, std::string_view(joined(s.after_ok)))
+      .bind(16, std::string_view(joined(s.after_any)))
+      .bind(17, job.begin_ms)
+      .bind(18, s.every_s)
+      .bind(19, array_id)
+      .bind(20, array_index ? std::optional<std::int64_t>(*array_index) : std::nullopt)
+      .bind(21, std::int64_t{s.array ? s.array->limit : 0});
   if (auto r = insert_job_.run(); !r) return fail(std::move(r).error());
   const JobId id = db_->last_insert_rowid();
-  if (auto r = add_event(id, job.now_ms, "submit", std::nullopt, JobState::pending, ""); !r) {
+  const std::string why = job.begin_ms > 0 ? "next run of a recurring job" : "";
+  if (auto r = add_event(id, job.now_ms, "submit", std::nullopt, JobState::pending, why); !r) {
     return fail(std::move(r).error());
   }
-  return SubmitOutcome{id, true};
+  return id;
+}
+
+Result<std::optional<JobId>, StoreError> JobStore::find_task(JobId array_id, int index) {
+  find_task_.bind(1, array_id).bind(2, std::int64_t{index});
+  auto row = find_task_.step();
+  std::optional<JobId> out;
+  if (row && row.value()) out = find_task_.column_int(0);
+  find_task_.reset();
+  if (!row) return fail(std::move(row).error());
+  return out;
+}
+
+Result<std::vector<JobId>, StoreError> JobStore::array_tasks(JobId array_id) {
+  auto stmt = db_->prepare("SELECT id FROM jobs WHERE array_id = ?1 ORDER BY array_index");
+  if (!stmt) return fail(std::move(stmt).error());
+  stmt->bind(1, array_id);
+  std::vector<JobId> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) break;
+    out.push_back(stmt->column_int(0));
+  }
+  return out;
+}
+
+Result<void, StoreError> JobStore::queue_next_run(const JobRecord& ended, std::int64_t now_ms) {
+  const std::int64_t period = *ended.spec.every_s * 1000;
+  const std::int64_t due = ended.begin_ms > 0 ? ended.begin_ms : ended.submit_ms;
+  // Like cron: the first boundary after now, so a run that overlapped boundaries skips them.
+  const std::int64_t next = due + ((now_ms - due) / period + 1) * period;
+  NewJob successor{ended.spec, ended.user, std::nullopt, now_ms, next};
+  auto id = insert_one(successor, std::nullopt, std::nullopt, false);
+  if (!id) return fail(std::move(id).error());
+  return {};
 }
 
 Result<void, StoreError> JobStore::add_event(JobId id, std::int64_t at_ms, std::string_view event,
@@ -123,6 +252,9 @@ Result<JobRecord, StoreError> JobStore::row_to_record(const Statement& row) cons
   if (auto placement = row.column_optional_text(10)) {
     job.placement = nlohmann::json::parse(*placement, nullptr, false);
   }
+  job.array_id = row.column_optional_int(11);
+  if (auto index = row.column_optional_int(12)) job.array_index = static_cast<int>(*index);
+  job.begin_ms = row.column_int(13);
   return job;
 }
 
@@ -219,6 +351,10 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
     delete_allocations_.bind(1, id);
     if (auto r = delete_allocations_.run(); !r) return fail(std::move(r).error());
   }
+  // A recurring job's series goes on after every run that ended on its own; cancelling ends it.
+  if (job.spec.every_s && is_terminal(to.value()) && to.value() != JobState::cancelled) {
+    if (auto r = queue_next_run(job, now_ms); !r) return fail(std::move(r).error());
+  }
   job.state = to.value();
   job.reason = reason;
   job.updated_ms = now_ms;
@@ -300,7 +436,8 @@ namespace sy::store {
 Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
   auto stmt = db_->prepare(
       "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
-      "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0) "
+      "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0), "
+      "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit "
       "FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
       "ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
@@ -309,11 +446,57 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     auto row = stmt->step();
     if (!row) return fail(std::move(row).error());
     if (!row.value()) break;
-    out.push_back({stmt->column_int(0), stmt->column_text(1), stmt->column_text(2),
-                   static_cast<int>(stmt->column_int(3)), stmt->column_int(4),
-                   static_cast<int>(stmt->column_int(5)), static_cast<int>(stmt->column_int(6)),
-                   stmt->column_optional_int(7), stmt->column_text(8), stmt->column_text(9),
-                   stmt->column_int(10)});
+    WaitingJob j;
+    j.id = stmt->column_int(0);
+    j.user = stmt->column_text(1);
+    j.account = stmt->column_text(2);
+    j.priority = static_cast<int>(stmt->column_int(3));
+    j.submit_ms = stmt->column_int(4);
+    j.nodes = static_cast<int>(stmt->column_int(5));
+    j.gpus_per_node = static_cast<int>(stmt->column_int(6));
+    j.time_limit_s = stmt->column_optional_int(7);
+    j.reason = stmt->column_text(8);
+    j.gpu_model = stmt->column_text(9);
+    j.gpu_memory_mib = stmt->column_int(10);
+    j.features = split(stmt->column_text(11));
+    j.datasets = split(stmt->column_text(12));
+    j.after_ok = split_ids(stmt->column_text(13));
+    j.after_any = split_ids(stmt->column_text(14));
+    j.begin_ms = stmt->column_int(15);
+    j.array_id = stmt->column_int(16);
+    j.array_limit = static_cast<int>(stmt->column_int(17));
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Result<std::vector<JobOutcome>, StoreError> JobStore::states_of(const std::vector<JobId>& ids) {
+  auto stmt = db_->prepare("SELECT state FROM jobs WHERE id = ?1");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<JobOutcome> out;
+  for (JobId id : ids) {
+    stmt->bind(1, id);
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (row.value()) {
+      if (auto state = parse_state(stmt->column_text(0))) out.push_back({id, *state});
+    }
+    stmt->reset();
+  }
+  return out;
+}
+
+Result<std::map<JobId, int>, StoreError> JobStore::array_active() {
+  auto stmt = db_->prepare(
+      "SELECT array_id, COUNT(*) FROM jobs WHERE array_id IS NOT NULL AND array_limit > 0 "
+      "AND state IN ('STAGING', 'RUNNING') GROUP BY array_id");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::map<JobId, int> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) break;
+    out[stmt->column_int(0)] = static_cast<int>(stmt->column_int(1));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // caller (CommitQueue for writes) decides what commits together. Statements are prepared once.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,11 +21,13 @@ struct NewJob {
   std::string user;
   std::optional<std::string> client_token;  // Idempotency-Key; a repeat finds the first job
   std::int64_t now_ms = 0;
+  std::int64_t begin_ms = 0;  // not to start before; 0: at once
 };
 
 struct SubmitOutcome {
-  JobId id = 0;
-  bool created = true;  // false when client_token named a job submitted before
+  JobId id = 0;              // the job, or an array's first task
+  std::vector<JobId> tasks;  // an array's tasks, in index order; empty for a plain job
+  bool created = true;       // false when client_token named a job submitted before
 };
 
 struct AllocationRow {
@@ -47,6 +50,18 @@ struct WaitingJob {
   std::string reason;
   std::string gpu_model;            // empty: any
   std::int64_t gpu_memory_mib = 0;  // 0: any
+  std::vector<std::string> features;
+  std::vector<std::string> datasets;
+  std::vector<JobId> after_ok, after_any;
+  std::int64_t begin_ms = 0;
+  JobId array_id = 0;
+  int array_limit = 0;
+};
+
+// Where a job another job depends on stands.
+struct JobOutcome {
+  JobId id = 0;
+  JobState state = JobState::pending;
 };
 
 struct JobFilter {
@@ -61,7 +76,13 @@ class JobStore {
   // `db` must outlive the store and have been migrated.
   static Result<JobStore, StoreError> open(Db& db);
 
+  // Inserts the job, or one task per index for an array. Dependencies must name existing jobs
+  // (invalid otherwise, with the field).
   Result<SubmitOutcome, StoreError> insert(const NewJob& job);
+  // The task of an array with this index (Slurm's "12_3"), if any.
+  Result<std::optional<JobId>, StoreError> find_task(JobId array_id, int index);
+  // Every task of an array, by index.
+  Result<std::vector<JobId>, StoreError> array_tasks(JobId array_id);
   // nullopt when no job has that id. Events are included.
   Result<std::optional<JobRecord>, StoreError> get(JobId id);
   // Ordered by id. Events are not included.
@@ -82,12 +103,20 @@ class JobStore {
   Result<std::vector<AllocationRow>, StoreError> allocations();
   // PENDING and REQUEUED jobs, by id.
   Result<std::vector<WaitingJob>, StoreError> waiting();
+  // The states of these jobs (those that exist).
+  Result<std::vector<JobOutcome>, StoreError> states_of(const std::vector<JobId>& ids);
+  // Tasks staging or running, per array.
+  Result<std::map<JobId, int>, StoreError> array_active();
   // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).
   Result<std::vector<sched::UsageRecord>, StoreError> usage_since(std::int64_t since_ms);
 
  private:
   explicit JobStore(Db& db) : db_(&db) {}
   Result<JobRecord, StoreError> row_to_record(const Statement& row) const;
+  Result<JobId, StoreError> insert_one(const NewJob& job, std::optional<JobId> array_id,
+                                       std::optional<int> array_index, bool with_token);
+  // A recurring job ended: queue its next run, due at the first period boundary after now.
+  Result<void, StoreError> queue_next_run(const JobRecord& ended, std::int64_t now_ms);
   Result<void, StoreError> add_event(JobId id, std::int64_t at_ms, std::string_view event,
                                      std::optional<JobState> from, JobState to,
                                      const std::string& reason);
@@ -104,6 +133,9 @@ class JobStore {
   Statement set_reason_;
   Statement set_placement_;
   Statement list_allocations_;
+  Statement set_array_id_;
+  Statement find_task_;
+  Statement job_exists_;
 };
 
 }  // namespace sy::store

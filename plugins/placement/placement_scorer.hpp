@@ -15,10 +15,25 @@ namespace sy::placement {
 
 inline constexpr int kMaxScore = 100;
 
+// What the job's datasets would cost on this node: bytes it needs and bytes the node lacks.
+struct DataNeed {
+  std::int64_t total_bytes = 0;
+  std::int64_t missing_bytes = 0;
+  double staging_bytes_per_s = 1e9;
+  std::int64_t horizon_ms = 600 * 1000;  // staging this long or longer scores nothing
+
+  std::int64_t staging_ms() const {
+    return staging_bytes_per_s > 0 ? static_cast<std::int64_t>(static_cast<double>(missing_bytes) *
+                                                               1000.0 / staging_bytes_per_s)
+                                   : 0;
+  }
+};
+
 struct ScoreInput {
   const topo::NodeTopology& topology;
   std::uint64_t free_before = 0;  // the node's free GPUs before this placement
   std::uint64_t chosen = 0;       // the GPUs this placement takes
+  DataNeed data{};                // only per-job scorers read it
 };
 
 class PlacementScorer {
@@ -30,9 +45,12 @@ class PlacementScorer {
   virtual int score(const ScoreInput& in) const = 0;
   // One phrase on why, e.g. "ring NV2 (50 GB/s)".
   virtual std::string explain(const ScoreInput& in) const = 0;
+  // True when the score depends on the job (its data), not only on the node's GPUs: the
+  // scheduler then cannot cache it per (topology, free GPUs) and computes it per job and node.
+  virtual bool per_job() const { return false; }
 };
 
-// The built-in scorers, each once: nvlink-ring, nic-numa, best-fit.
+// The built-in scorers, each once: nvlink-ring, nic-numa, best-fit, data-affinity.
 std::vector<std::unique_ptr<PlacementScorer>> make_placement_scorers();
 
 // GPU indices of a mask, ascending.

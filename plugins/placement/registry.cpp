@@ -1,4 +1,5 @@
 #include "plugins/placement/best_fit_scorer.hpp"
+#include "plugins/placement/data_affinity_scorer.hpp"
 #include "plugins/placement/nic_numa_scorer.hpp"
 #include "plugins/placement/nvlink_ring_scorer.hpp"
 
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<PlacementScorer>> make_placement_scorers() {
   out.push_back(std::make_unique<NvlinkRingScorer>());
   out.push_back(std::make_unique<NicNumaScorer>());
   out.push_back(std::make_unique<BestFitScorer>());
+  out.push_back(std::make_unique<DataAffinityScorer>());
   return out;
 }
 

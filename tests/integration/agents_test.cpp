@@ -229,3 +229,95 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   agent.wait(std::chrono::seconds(10));
   CHECK(controller.stop() == 0);
 }
+
+TEST_CASE("arrays, dependencies and node features through the real binaries",
+          "[integration][scheduling]") {
+  ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
+  controller.start();
+  ChildProcess agent(
+      {agent_binary(), "--controller", controller.address(), "--node-name", "dgx1", "--features",
+       "nvme,ib", "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+      controller.dir().file("agent.log"));
+  auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
+  REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
+
+  TempDir dir;
+  auto sy = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {cli_binary(), "--controller", controller.address()});
+    return run_program(args, {{"SY_CONFIG", ""}});
+  };
+  // Polls `sy show ID --json` until `done` holds (bounded); returns the last answer.
+  auto job_when = [&](const std::string& id, auto done) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    nlohmann::json job;
+    do {
+      auto r = sy({"show", id, "--json"});
+      if (r.exit_code == 0) {
+        job = nlohmann::json::parse(r.out);
+        if (done(job)) return job;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (Clock::now() < deadline);
+    return job;
+  };
+  auto decided = [](const nlohmann::json& j) {
+    return j["state"] != "PENDING" || !j["reason"].get<std::string>().empty();
+  };
+
+  // An array of four one-GPU tasks, two at a time.
+  auto submitted =
+      sy({"submit", dir.write("array.yaml", "command: [trial]\ntime_limit: 1h\narray: 0-3%2\n")});
+  REQUIRE(submitted.exit_code == 0);
+  const std::string prefix = "Submitted array job ";
+  REQUIRE(submitted.out.rfind(prefix, 0) == 0);
+  const std::string array =
+      submitted.out.substr(prefix.size(), submitted.out.find(' ', prefix.size()) - prefix.size());
+  CHECK(submitted.out == prefix + array + " (4 tasks, at most 2 at once)\n");
+  CHECK(job_when(array + "_0", decided)["state"] == "STAGING");
+  CHECK(job_when(array + "_1", decided)["state"] == "STAGING");
+  auto third = job_when(array + "_2", decided);
+  CHECK(third["state"] == "PENDING");
+  CHECK(third["reason"] == "waiting: 2 tasks of array " + array + " already running (its limit)");
+  CHECK(third["job_id"] == array + "_2");
+  auto queue = sy({"queue"});
+  CHECK(queue.out.find(array + "_3 ") != std::string::npos);
+
+  // Node features: the node has ib and nvme, not gdr.
+  auto with_ib = sy({"submit", "--parsable",
+                     dir.write("ib.yaml", "command: [t]\nresources: {features: [ib]}\n")});
+  REQUIRE(with_ib.exit_code == 0);
+  CHECK(job_when(with_ib.out.substr(0, with_ib.out.size() - 1), decided)["state"] == "STAGING");
+  auto with_gdr = sy({"submit", "--parsable",
+                      dir.write("gdr.yaml", "command: [t]\nresources: {features: [gdr]}\n")});
+  REQUIRE(with_gdr.exit_code == 0);
+  CHECK(job_when(with_gdr.out.substr(0, with_gdr.out.size() - 1), decided)["reason"] ==
+        "waiting: no 1 GPUs on one node with gdr among the nodes that are up");
+
+  // A job after the third task waits for it; when the array is cancelled it can never run.
+  const std::string third_id = std::to_string(third["id"].get<std::int64_t>());
+  auto after =
+      sy({"submit", "--parsable",
+          dir.write("after.yaml", "command: [t]\ndependencies: {after_ok: [" + third_id + "]}\n")});
+  REQUIRE(after.exit_code == 0);
+  const std::string after_id = after.out.substr(0, after.out.size() - 1);
+  CHECK(job_when(after_id, decided)["reason"] ==
+        "waiting for job " + third_id + " to complete (after_ok)");
+  auto cancelled = sy({"cancel", array});
+  CHECK(cancelled.exit_code == 0);
+  CHECK(cancelled.out == "Cancelled 4 tasks of array " + array + "\n");
+  auto dropped =
+      job_when(after_id, [](const nlohmann::json& j) { return j["state"] != "PENDING"; });
+  CHECK(dropped["state"] == "CANCELLED");
+  CHECK(dropped["reason"] == "dependency never satisfied: job " + third_id +
+                                 " did not complete successfully (after_ok)");
+
+  // A dependency on a job that does not exist is refused at submit.
+  auto bad =
+      sy({"submit", dir.write("bad.yaml", "command: [t]\ndependencies: {after_any: [999999]}\n")});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("dependencies.after_any[0]: no job 999999") != std::string::npos);
+
+  agent.signal(SIGTERM);
+  agent.wait(std::chrono::seconds(10));
+  CHECK(controller.stop() == 0);
+}

@@ -53,7 +53,18 @@ Snapshot random_snapshot(unsigned seed) {
       s.running.push_back({next_job++, i, busy, pick(1, 120) * kMinute});
     }
     if (pick(0, 9) == 0) s.nodes[i].schedulable = false;
+    if (pick(0, 2) == 0) s.nodes[i].features = {"ib"};
+    if (pick(0, 3) == 0) s.nodes[i].features.push_back("nvme");
+    for (const char* d : {"ds0", "ds1", "ds2"}) {
+      if (pick(0, 3) == 0) s.nodes[i].cached[d] = pick(0, 4) * 25'000'000'000LL;
+    }
   }
+  s.dataset_bytes = {{"ds0", 100'000'000'000LL}, {"ds1", 2'000'000'000LL}, {"ds2", 0}};
+  for (const auto& a : s.running)
+    s.outcomes[a.job] = Outcome::active;
+  s.outcomes[5000] = Outcome::succeeded;
+  s.outcomes[5001] = Outcome::ended;
+  s.now_ms = pick(0, 10) * kMinute;
   const int jobs = pick(1, 25);
   const int sizes[] = {1, 1, 2, 4, 4, 8};
   for (int j = 0; j < jobs; ++j) {
@@ -67,9 +78,24 @@ Snapshot random_snapshot(unsigned seed) {
     job.time_limit_ms = pick(0, 3) == 0 ? 0 : pick(5, 240) * kMinute;
     if (pick(0, 5) == 0) job.gpu_model = pick(0, 1) ? "H100" : "v100";
     if (pick(0, 7) == 0) job.min_gpu_memory_mib = pick(16, 64) * 1024;
+    if (pick(0, 5) == 0) job.features = {"ib"};
+    if (pick(0, 9) == 0) job.features.push_back("nvme");
+    for (const char* d : {"ds0", "ds1", "ds2", "unregistered"}) {
+      if (pick(0, 3) == 0) job.datasets.push_back(d);
+    }
+    if (pick(0, 5) == 0) {
+      const JobId targets[] = {5000, 5001, 1000, j > 0 ? j : 5000};
+      job.after.push_back({targets[pick(0, 3)], pick(0, 1) == 0});
+    }
+    if (pick(0, 7) == 0) job.begin_ms = pick(0, 20) * kMinute;
+    if (pick(0, 3) == 0) {
+      job.array_id = 900 + pick(0, 1);
+      job.array_limit = pick(0, 3);
+    }
     s.pending.push_back(job);
   }
   s.usage = {{"a0", 5}, {"a1", 500}, {"a2", 0}};
+  if (pick(0, 1)) s.array_active[900] = pick(0, 2);
   return s;
 }
 
@@ -94,12 +120,14 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
         std::shuffle(shuffled.pending.begin(), shuffled.pending.end(), std::mt19937(seed));
         CHECK(plan(shuffled, profile) == p);
 
-        // Every pending job either starts or waits, once.
+        // Every pending job either starts, waits or is dropped, once; every wait explains itself.
         std::map<JobId, int> seen;
         for (const auto& st : p.starts)
           seen[st.job]++;
         for (const auto& w : p.waits)
           seen[w.job]++;
+        for (const auto& d : p.drops)
+          seen[d.job]++;
         REQUIRE(seen.size() == s.pending.size());
         for (const auto& [job, n] : seen)
           CHECK(n == 1);
@@ -109,6 +137,36 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
         std::map<JobId, const PendingJob*> by_id;
         for (const auto& j : s.pending)
           by_id[j.id] = &j;
+        for (const auto& w : p.waits)
+          CHECK(explain_wait(s, p, *by_id.at(w.job), w).rfind("waiting", 0) == 0);
+        // A job starts only when due, with its dependencies met and within its array's limit;
+        // it is dropped only when a job it needs to succeed did not.
+        std::map<JobId, int> array_active = s.array_active;
+        for (const auto& st : p.starts) {
+          const PendingJob& job = *by_id.at(st.job);
+          CHECK(job.begin_ms <= s.now_ms);
+          for (const auto& d : job.after) {
+            const Outcome o = by_id.contains(d.job)        ? Outcome::active
+                              : s.outcomes.contains(d.job) ? s.outcomes.at(d.job)
+                                                           : Outcome::ended;
+            CHECK(o != Outcome::active);
+            CHECK((o == Outcome::succeeded || !d.ok_only));
+          }
+          if (job.array_id && job.array_limit) {
+            CHECK(++array_active[job.array_id] <= job.array_limit);
+          }
+        }
+        for (const auto& d : p.drops) {
+          const bool ended =
+              !s.outcomes.contains(d.dependency) || s.outcomes.at(d.dependency) == Outcome::ended;
+          CHECK(ended);
+        }
+        // Pre-staging is only for the reserved job, on its nodes, for what they lack.
+        for (const auto& ps : p.prestage) {
+          REQUIRE(p.reservation);
+          CHECK(ps.job == p.reservation->job);
+          CHECK(ps.bytes > 0);
+        }
         for (const auto& st : p.starts) {
           const PendingJob& job = *by_id.at(st.job);
           REQUIRE(static_cast<int>(st.placements.size()) == job.nodes);
@@ -118,6 +176,7 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
             CHECK(std::popcount(pl.gpus) == job.gpus_per_node);
             CHECK(s.nodes[pl.node].schedulable);
             CHECK(gpus_match(*s.nodes[pl.node].topology, job));
+            CHECK(has_features(s.nodes[pl.node], job));
             CHECK((pl.gpus & ~s.nodes[pl.node].free) == 0);
             CHECK((pl.gpus & taken[pl.node]) == 0);
             taken[pl.node] |= pl.gpus;
@@ -150,8 +209,9 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
         }
         GangPlacer placer(s, profile);
         for (const auto& w : p.waits) {
-          if (w.reason.find("behind job") != std::string::npos ||
-              w.reason.find("backfill depth") != std::string::npos) {
+          // Jobs not considered for GPUs at all.
+          if (w.why != WaitWhy::resources && w.why != WaitWhy::reserved &&
+              w.why != WaitWhy::never_fits) {
             continue;
           }
           const PendingJob& job = *by_id.at(w.job);

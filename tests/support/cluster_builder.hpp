@@ -21,10 +21,23 @@ class ClusterBuilder {
                       int priority = 0, const std::string& account = "acct");
   // Restricts the last job added to GPUs of a model and/or with at least this much memory.
   ClusterBuilder& needs(const std::string& gpu_model, std::int64_t min_gpu_memory_mib = 0);
+  // The last job added reads this dataset / needs this node feature.
+  ClusterBuilder& uses(const std::string& dataset);
+  ClusterBuilder& wants(const std::string& feature);
+  // The last job added may start only after `job` ends (successfully when ok_only).
+  ClusterBuilder& after(sched::JobId job, bool ok_only = true);
+  ClusterBuilder& begins(std::int64_t begin_ms);
+  ClusterBuilder& in_array(sched::JobId array_id, int limit);
+  // A dataset of this size exists; a node holds this many bytes of it; a node has a feature.
+  ClusterBuilder& dataset(const std::string& name, std::int64_t bytes);
+  ClusterBuilder& holds(const std::string& node, const std::string& dataset, std::int64_t bytes);
+  ClusterBuilder& feature(const std::string& node, const std::string& feature);
+  ClusterBuilder& outcome(sched::JobId job, sched::Outcome outcome);
   sched::Snapshot snapshot(std::int64_t now_ms = 0) const;
   static const topo::NodeTopology& fixture(const std::string& name);
 
  private:
+  sched::NodeInput& named(const std::string& node);
   sched::Snapshot s_;
 };
 

@@ -33,7 +33,7 @@ TEST_CASE("a full spec maps every field", "[spec]") {
   auto spec = job_spec_from_yaml(R"(name: train
 command: [python3, train.py, --lr, "0.1"]
 resources: {nodes: 2, gpus_per_node: 8, cpus_per_gpu: 6, memory_per_gpu: 80GiB, gpu_model: H100,
-            gpu_memory: 80G}
+            gpu_memory: 80G, features: [nvme, ib]}
 launcher: env
 datasets: [imagenet, coco]
 time_limit: 1-12:00:00
@@ -42,13 +42,18 @@ account: vision
 env: {NCCL_DEBUG: INFO, SEED: "7"}
 workdir: /scratch/me
 requeue: true
+dependencies: {after_ok: [12, 13], after_any: [9]}
+every: 4h
 )",
                                  "job.yaml");
   REQUIRE(spec.ok());
   const JobSpec& s = spec.value();
   CHECK(s.name == "train");
   CHECK(s.command == std::vector<std::string>{"python3", "train.py", "--lr", "0.1"});
-  CHECK(s.resources == Resources{2, 8, 6, 80 * 1024, "H100", 80 * 1024});
+  CHECK(s.resources == Resources{2, 8, 6, 80 * 1024, "H100", 80 * 1024, {"ib", "nvme"}});
+  CHECK(s.after_ok == std::vector<std::int64_t>{12, 13});
+  CHECK(s.after_any == std::vector<std::int64_t>{9});
+  CHECK(s.every_s == 4 * 3600);
   CHECK(s.launcher == Launcher::env);
   CHECK(s.datasets == std::vector<std::string>{"imagenet", "coco"});
   CHECK(s.time_limit_s == 36 * 3600);
@@ -64,7 +69,10 @@ TEST_CASE("defaults fill what a spec leaves out", "[spec]") {
   auto spec = job_spec_from_yaml("command: [/usr/bin/python3, x.py]\n", "job.yaml");
   REQUIRE(spec.ok());
   CHECK(spec->name == "python3");
-  CHECK(spec->resources == Resources{1, 1, 1, std::nullopt, std::nullopt, std::nullopt});
+  CHECK(spec->resources == Resources{1, 1, 1, std::nullopt, std::nullopt, std::nullopt, {}});
+  CHECK_FALSE(spec->array);
+  CHECK(spec->after_ok.empty());
+  CHECK_FALSE(spec->every_s);
   CHECK(spec->launcher == Launcher::none);
   CHECK(spec->priority == JobSpec::kDefaultPriority);
   CHECK_FALSE(spec->time_limit_s.has_value());
@@ -81,7 +89,9 @@ TEST_CASE("the canonical JSON form reads back to the same spec", "[spec]") {
         "name: x\nscript: 'echo'\ntime_limit: 90\nresources: {memory_per_gpu: 1536}\n",
         "command: [b, c]\nresources: {nodes: 3, gpus_per_node: 4}\nlauncher: mpi\n"
         "time_limit: 3-04:05:06\nenv: {A: b}\ndatasets: [d1]\naccount: acc\n",
-        "command: [g]\nresources: {gpu_model: A100-SXM4, gpu_memory: 40G}\n"}) {
+        "command: [g]\nresources: {gpu_model: A100-SXM4, gpu_memory: 40G}\n",
+        "command: [h]\nresources: {features: [ib]}\narray: 0-9:3,20%2\n",
+        "command: [i]\ndependencies: {after_any: [4]}\nevery: 90\n"}) {
     INFO(yaml);
     auto spec = job_spec_from_yaml(yaml, "job.yaml");
     REQUIRE(spec.ok());
@@ -147,6 +157,25 @@ TEST_CASE("bad job files are refused with file, line:column, field and reason", 
       {"- a\n- b\n", "job.yaml:1:1: must be a mapping"},
       {"", "job.yaml:1:1: document is empty"},
       {"command: [a]\n---\ncommand: [b]\n", "job.yaml:1:1: expected one YAML document, found 2"},
+      {"command: [a]\narray: 0-15%\n",
+       "job.yaml:2:1: array: must be indices like 0-15, 1,3,5-7 or 0-30:2, optionally with %N for "
+       "at most N at once"},
+      {"command: [a]\narray: 9-3\n", "job.yaml:2:1: array: range 9-3 runs backwards"},
+      {"command: [a]\narray: 0-20000\n", "job.yaml:2:1: array: has more than 10000 tasks"},
+      {"command: [a]\narray: 0-3%0\n",
+       "job.yaml:2:1: array: the limit after '%' must be at least 1"},
+      {"command: [a]\narray: 0-9:0\n", "job.yaml:2:1: array: a step must be at least 1"},
+      {"command: [a]\ndependencies: {after_ok: [0]}\n",
+       "job.yaml:2:27: dependencies.after_ok[0]: must be >= 1"},
+      {"command: [a]\ndependencies: {before: [3]}\n",
+       "job.yaml:2:16: dependencies.before: unknown field"},
+      {"command: [a]\nevery: 30s\n",
+       "job.yaml:2:1: every: must be at least 1m (a bare integer is minutes)"},
+      {"command: [a]\nevery: 1h\narray: 0-3\n",
+       "job.yaml:2:1: every: a job array cannot also recur; give one or the other"},
+      {"command: [a]\nresources: {features: [\"no space\"]}\n",
+       "job.yaml:2:24: resources.features[0]: must be a feature name: letters, digits, '.', '_' or "
+       "'-'"},
   };
   for (const Case& c : cases) {
     INFO(c.yaml);

@@ -169,3 +169,96 @@ TEST_CASE("a start holds allocations until the job ends, and its record reads ba
   REQUIRE(store->apply_event(id, JobEvent::cancel, "cancelled", 3000).ok());
   CHECK(store->allocations().value().empty());  // ending releases the GPUs
 }
+
+namespace {
+
+NewJob job_from(const std::string& yaml) {
+  auto spec = job_spec_from_yaml(yaml, "t.yaml");
+  REQUIRE(spec.ok());
+  return NewJob{spec.value(), "alice", std::nullopt, 1000};
+}
+
+}  // namespace
+
+TEST_CASE("an array is one row per task, found by 'array_index'", "[store][array]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  REQUIRE(store->insert(new_job("before")).ok());
+  NewJob array = job_from("command: [t]\narray: 0-6:3,10%2\n");
+  array.client_token = "array-token-1";
+  auto r = store->insert(array);
+  REQUIRE(r.ok());
+  REQUIRE(r->tasks.size() == 4);  // 0, 3, 6, 10
+  CHECK(r->id == r->tasks.front());
+  auto task = store->find_task(r->id, 6);
+  REQUIRE(task.ok());
+  CHECK(task.value() == r->tasks[2]);
+  auto none = store->find_task(r->id, 1);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  auto third = store->get(r->tasks[2]);
+  REQUIRE(third.ok());
+  CHECK((*third)->display_id() == std::to_string(r->id) + "_6");
+  auto waiting = store->waiting();
+  REQUIRE(waiting.ok());
+  CHECK(waiting->back().array_id == r->id);
+  CHECK(waiting->back().array_limit == 2);
+  // A retried submit finds the whole array, and creates nothing.
+  auto again = store->insert(array);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->created);
+  CHECK(again->tasks == r->tasks);
+  CHECK(store->list({})->size() == 5);
+}
+
+TEST_CASE("dependencies must name existing jobs", "[store][dependency]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  auto first = store->insert(new_job("first"));
+  REQUIRE(first.ok());
+  auto ok = store->insert(
+      job_from("command: [t]\ndependencies: {after_ok: [" + std::to_string(first->id) + "]}\n"));
+  REQUIRE(ok.ok());
+  auto waiting = store->waiting();
+  REQUIRE(waiting.ok());
+  CHECK(waiting->back().after_ok == std::vector<JobId>{first->id});
+  auto bad = store->insert(job_from("command: [t]\ndependencies: {after_any: [1, 77]}\n"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == StoreError::Code::invalid);
+  CHECK(bad.error().field == "dependencies.after_any[1]");
+  CHECK(bad.error().message == "dependencies.after_any[1]: no job 77");
+}
+
+TEST_CASE("a recurring job queues its next run when a run ends, not when cancelled",
+          "[store][recurring]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  constexpr std::int64_t kHour = 3600 * 1000;
+  NewJob recurring = job_from("command: [t]\nevery: 4h\n");
+  recurring.now_ms = 10 * kHour;
+  auto r = store->insert(recurring);
+  REQUIRE(r.ok());
+  const JobId id = r->id;
+  REQUIRE(store->apply_event(id, JobEvent::start_staging, "", 10 * kHour).ok());
+  REQUIRE(store->apply_event(id, JobEvent::launch, "", 10 * kHour).ok());
+  // The run took 5 h: the 14:00 boundary is gone, the next is 18:00.
+  REQUIRE(store->apply_event(id, JobEvent::fail, "exit 1", 15 * kHour, 1).ok());
+  auto waiting = store->waiting();
+  REQUIRE(waiting.ok());
+  REQUIRE(waiting->size() == 1);
+  CHECK(waiting->front().id == id + 1);
+  CHECK(waiting->front().begin_ms == 18 * kHour);
+  // Cancelling the next run ends the series.
+  REQUIRE(store->apply_event(id + 1, JobEvent::cancel, "by alice", 16 * kHour).ok());
+  CHECK(store->waiting()->empty());
+  // A job that does not recur leaves nothing behind.
+  auto plain = store->insert(new_job("plain"));
+  REQUIRE(store->apply_event(plain->id, JobEvent::cancel, "", 16 * kHour).ok());
+  CHECK(store->waiting()->empty());
+}

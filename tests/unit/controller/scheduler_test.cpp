@@ -30,6 +30,15 @@ const Start* start_of(const Plan& p, JobId id) {
   return nullptr;
 }
 
+// The text `sy queue` shows for the i-th wait of a plan.
+std::string why(const Snapshot& s, const Plan& p, std::size_t i) {
+  const Wait& w = p.waits.at(i);
+  for (const auto& j : s.pending) {
+    if (j.id == w.job) return explain_wait(s, p, j, w);
+  }
+  return "no such job";
+}
+
 bool fully_nvlinked(const topo::NodeTopology& t, GpuMask mask) {
   const auto gpus = placement::gpus_of(mask);
   for (int a : gpus) {
@@ -123,16 +132,14 @@ TEST_CASE("backfill starts only jobs that cannot delay the reservation", "[sched
   CHECK(j3->backfilled);
   CHECK(j3->placements[0].gpus == 0b11110000);
   REQUIRE(p.waits.size() == 2);
-  CHECK(p.waits[0].reason ==
-        "waiting for 8 GPUs on one node; reserved to start at 01:00:00 UTC on dgx1");
-  CHECK(p.waits[1].reason ==
-        "waiting for 4 GPUs on one node; job 1 is reserved to start at 01:00:00 UTC");
+  CHECK(why(s, p, 0) == "waiting for 8 GPUs on one node; reserved to start at 01:00 UTC on dgx1");
+  CHECK(why(s, p, 1) == "waiting for 4 GPUs on one node; job 1 is reserved to start at 01:00 UTC");
 
   Profile strict = switchyard_profile();
   strict.backfill = false;
   const Plan q = plan(s, strict);
   CHECK(q.starts.empty());
-  CHECK(q.waits.at(2).reason == "waiting behind job 1 (strict queue order, no backfill)");
+  CHECK(why(s, q, 2) == "waiting behind job 1 (strict queue order, no backfill)");
 }
 
 TEST_CASE("a job no node can ever hold does not block the queue", "[scheduler]") {
@@ -141,7 +148,7 @@ TEST_CASE("a job no node can ever hold does not block the queue", "[scheduler]")
   const Plan p = plan(s, switchyard_profile());
   CHECK_FALSE(p.reservation);
   REQUIRE(p.waits.size() == 1);
-  CHECK(p.waits[0].reason == "waiting: no 8 GPUs on one node among the nodes that are up");
+  CHECK(why(s, p, 0) == "waiting: no 8 GPUs on one node among the nodes that are up");
   REQUIRE(start_of(p, 2));
   CHECK(start_of(p, 2)->placements[0].gpus == 0b0011);  // the NV4 pair
 }
@@ -212,7 +219,169 @@ TEST_CASE("jobs asking for a GPU model or memory get only such GPUs", "[schedule
   CHECK(start_of(p, 3) == nullptr);
   CHECK(start_of(p, 4) == nullptr);
   REQUIRE(p.waits.size() == 2);
-  CHECK(p.waits[0].reason == "waiting: no 4 A100 GPUs on one node among the nodes that are up");
-  CHECK(p.waits[1].reason ==
-        "waiting: no 1 V100 (>= 64G) GPUs on one node among the nodes that are up");
+  CHECK(why(s, p, 0) == "waiting: no 4 A100 GPUs on one node among the nodes that are up");
+  CHECK(why(s, p, 1) == "waiting: no 1 V100 (>= 64G) GPUs on one node among the nodes that are up");
+}
+
+TEST_CASE("a reserved multi-node gang says where it will start", "[scheduler][explain]") {
+  ClusterBuilder b;
+  for (int i = 1; i <= 4; ++i) {
+    b.node("n" + std::to_string(i), "dgx-h100", i <= 2 ? "leaf1" : "leaf2", "spine1");
+    b.busy("n" + std::to_string(i), 0b1, 100 + i, (i + 1) * kHour);
+  }
+  b.job(1, 2, 8);
+  const auto s = b.snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(p.reservation);
+  CHECK(why(s, p, 0) ==
+        "waiting for 16 GPUs (2 nodes x 8); reserved to start at 03:00 UTC under leaf1 (n1,n2)");
+}
+
+TEST_CASE("data affinity: jobs go where their dataset already is", "[scheduler][data]") {
+  constexpr std::int64_t kGB = 1'000'000'000;
+  auto b = ClusterBuilder()
+               .node("a", "dgx-h100")
+               .node("b", "dgx-h100")
+               .node("c", "dgx-h100")
+               .dataset("imagenet", 150 * kGB)
+               .dataset("tiny", 1'000'000)
+               .holds("b", "imagenet", 50 * kGB)   // a third of it
+               .holds("c", "imagenet", 150 * kGB)  // all of it
+               .job(1, 1, 8)
+               .uses("imagenet")
+               .job(2, 1, 8)
+               .uses("imagenet")
+               .job(3, 1, 8)
+               .uses("tiny");
+  const auto s = b.snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(p.starts.size() == 3);
+  CHECK(start_of(p, 1)->placements[0].node == 2);  // holds it all
+  CHECK(start_of(p, 1)->staging_ms == 0);
+  CHECK(start_of(p, 2)->placements[0].node == 1);  // holds a third: 100 GB left, 100 s at 1 GB/s
+  CHECK(start_of(p, 2)->staging_ms == 100'000);
+  CHECK(start_of(p, 3)->placements[0].node == 0);
+  // The scorer's share shows in the plan: full marks with nothing to stage.
+  auto score = [](const Start& st) {
+    for (const auto& [name, value] : st.scores) {
+      if (name == "data-affinity") return value;
+    }
+    return -1;
+  };
+  CHECK(score(*start_of(p, 1)) == 100);
+  CHECK(score(*start_of(p, 2)) == 84);  // 100 s of a 600 s horizon
+  // Without data awareness (slurm-like), the first free node.
+  Profile slurm_like;
+  slurm_like.topology_aware = false;
+  CHECK(plan(s, slurm_like).starts.at(0).placements[0].node == 0);
+}
+
+TEST_CASE("array tasks run at most their limit at once, and follow their data",
+          "[scheduler][array][data]") {
+  constexpr std::int64_t kGB = 1'000'000'000;
+  ClusterBuilder b;
+  b.node("a", "dgx-h100").node("b", "dgx-h100").dataset("c4", 800 * kGB);
+  for (JobId id = 10; id < 16; ++id)
+    b.job(id, 1, 2).uses("c4").in_array(10, 3);
+  // No node holds c4 yet: the first task goes first-best, and the next ones follow it there
+  // because its staging makes that node the holder.
+  const auto s = b.snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(p.starts.size() == 3);
+  for (const auto& st : p.starts)
+    CHECK(st.placements[0].node == p.starts[0].placements[0].node);
+  REQUIRE(p.waits.size() == 3);
+  CHECK(why(s, p, 0) == "waiting: 3 tasks of array 10 already running (its limit)");
+  // Tasks already running count against the limit.
+  auto s2 = s;
+  s2.array_active[10] = 2;
+  CHECK(plan(s2, switchyard_profile()).starts.size() == 1);
+}
+
+TEST_CASE("the reserved job's datasets are pre-staged where it is reserved", "[scheduler][data]") {
+  constexpr std::int64_t kGB = 1'000'000'000;
+  const auto s = ClusterBuilder()
+                     .node("a", "dgx-h100", "leaf1", "spine1")
+                     .node("b", "dgx-h100", "leaf1", "spine1")
+                     .busy("a", 0b1, 90, kHour)
+                     .busy("b", 0b1, 91, 2 * kHour)
+                     .dataset("laion", 400 * kGB)
+                     .dataset("coco", 20 * kGB)
+                     .holds("a", "laion", 400 * kGB)
+                     .holds("b", "laion", 100 * kGB)
+                     .job(1, 2, 8)
+                     .uses("laion")
+                     .uses("coco")
+                     .snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(p.reservation);
+  CHECK(p.reservation->start_ms == 2 * kHour);
+  const std::vector<PreStage> expected = {
+      {1, 0, "coco", 20 * kGB}, {1, 1, "laion", 300 * kGB}, {1, 1, "coco", 20 * kGB}};
+  CHECK(p.prestage == expected);
+}
+
+TEST_CASE("dependencies: after_ok waits for success, after_any for any end",
+          "[scheduler][dependency]") {
+  auto b = ClusterBuilder()
+               .node("n", "dgx-h100")
+               .outcome(7, Outcome::ended)
+               .outcome(8, Outcome::ended)
+               .outcome(9, Outcome::succeeded)
+               .job(1, 1, 1)
+               .job(2, 1, 1)
+               .after(1)  // 1 is still pending
+               .job(3, 1, 1)
+               .after(7)  // 7 failed: can never run
+               .job(4, 1, 1)
+               .after(8, false)  // 8 ended, any end will do
+               .job(5, 1, 1)
+               .after(9)
+               .after(8, false);
+  const auto s = b.snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  CHECK(start_of(p, 1));
+  CHECK(start_of(p, 2) == nullptr);
+  CHECK(start_of(p, 4));
+  CHECK(start_of(p, 5));
+  REQUIRE(p.drops.size() == 1);
+  CHECK(p.drops[0] == Drop{3, 7});
+  REQUIRE(p.waits.size() == 1);
+  CHECK(why(s, p, 0) == "waiting for job 1 to complete (after_ok)");
+}
+
+TEST_CASE("a job waiting on something else than GPUs holds nothing back", "[scheduler]") {
+  const auto s = ClusterBuilder()
+                     .node("n", "dgx-h100")
+                     .busy("n", 0b1111, 50, kHour)
+                     .job(1, 1, 8, 0, 10)  // top priority, but not before 2h
+                     .begins(2 * kHour)
+                     .job(2, 1, 4, 3 * kHour)  // would overlap a reservation for job 1
+                     .snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  CHECK_FALSE(p.reservation);
+  CHECK(start_of(p, 2));
+  CHECK(p.wake_ms == 2 * kHour);
+  CHECK(why(s, p, 0) == "waiting: not to start before 1970-01-01 02:00 UTC");
+  // At 2h it is due (and its GPUs are free by then in this snapshot).
+  const auto later = ClusterBuilder().node("n", "dgx-h100").job(1, 1, 8).begins(2 * kHour);
+  CHECK(plan(later.snapshot(2 * kHour), switchyard_profile()).starts.size() == 1);
+}
+
+TEST_CASE("node features: a job runs only on nodes that have them all", "[scheduler][placement]") {
+  const auto s = ClusterBuilder()
+                     .node("a", "dgx-h100")
+                     .node("b", "dgx-h100")
+                     .feature("b", "ib")
+                     .feature("b", "nvme")
+                     .job(1, 1, 1)
+                     .wants("nvme")
+                     .wants("ib")
+                     .job(2, 1, 1)
+                     .wants("gdr")
+                     .snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(start_of(p, 1));
+  CHECK(start_of(p, 1)->placements[0].node == 1);
+  CHECK(why(s, p, 0) == "waiting: no 1 GPUs on one node with gdr among the nodes that are up");
 }
