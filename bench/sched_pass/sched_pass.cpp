@@ -9,6 +9,7 @@
 //
 //   sy-bench-sched --topologies examples/topologies --trace ../shared/traces/philly.csv
 //       [--nodes 10000 --leaves 40 --spines 4 --jobs 100000 --repeat 5]
+//       [--data-trace ../shared/traces/gavel_philly_vcs.csv]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -44,6 +45,31 @@ std::vector<int> trace_sizes(const std::string& path) {
   return sizes;
 }
 
+// (dataset, bytes) per row of a trace with `dataset` and `dataset_gb` columns; rows without a
+// dataset give an empty name.
+std::vector<std::pair<std::string, std::int64_t>> trace_datasets(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  int name_col = -1, size_col = -1, index = 0;
+  std::stringstream header(line);
+  for (std::string name; std::getline(header, name, ','); ++index) {
+    if (name == "dataset") name_col = index;
+    if (name == "dataset_gb") size_col = index;
+  }
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (name_col >= 0 && size_col >= 0 && std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');)
+      cells.push_back(cell);
+    cells.resize(std::max<std::size_t>(cells.size(), std::max(name_col, size_col) + 1));
+    out.emplace_back(cells[name_col],
+                     static_cast<std::int64_t>(std::atof(cells[size_col].c_str()) * 1e9));
+  }
+  return out;
+}
+
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
@@ -55,7 +81,7 @@ long peak_rss_kib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string topologies = "examples/topologies", trace;
+  std::string topologies = "examples/topologies", trace, data_trace;
   int nodes = 10000, leaves = 40, spines = 4, jobs = 100000, repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
@@ -63,6 +89,8 @@ int main(int argc, char** argv) {
       topologies = value;
     else if (flag == "--trace")
       trace = value;
+    else if (flag == "--data-trace")
+      data_trace = value;
     else if (flag == "--nodes")
       nodes = std::atoi(value.c_str());
     else if (flag == "--leaves")
@@ -106,6 +134,26 @@ int main(int argc, char** argv) {
     job.gpus_per_node = gpus <= 8 ? gpus : 8;
     job.time_limit_ms = (1 + j % 48) * 3600 * 1000LL;
     s.pending.push_back(job);
+  }
+  // With --data-trace, every job reads the dataset of a row of that trace (cycled), and each
+  // node's cache holds one dataset (by node index): data affinity has real choices to make.
+  if (!data_trace.empty()) {
+    const auto data = trace_datasets(data_trace);
+    if (data.empty()) return std::cerr << "no datasets in '" << data_trace << "'\n", 2;
+    std::vector<std::string> names;
+    for (const auto& [name, bytes] : data) {
+      if (name.empty() || s.dataset_bytes.contains(name)) continue;
+      s.dataset_bytes[name] = bytes;
+      names.push_back(name);
+    }
+    for (int j = 0; j < jobs; ++j) {
+      const auto& name = data[j % data.size()].first;
+      if (!name.empty()) s.pending[j].datasets = {name};
+    }
+    for (int n = 0; n < nodes; ++n) {
+      const auto& name = names[n % names.size()];
+      s.nodes[n].cached[name] = s.dataset_bytes[name];
+    }
   }
   const auto scorers = sy::placement::make_placement_scorers();
   const auto profile = sy::sched::make_profile("switchyard", scorers).value();

@@ -6,13 +6,15 @@
 namespace sy::sched {
 
 FreeIndex::FreeIndex(const Snapshot& snapshot, GangPlacer& placer, std::set<int> counts,
-                     const std::vector<GpuMask>& free)
+                     const std::vector<GpuMask>& free, const std::vector<int>* only)
     : snapshot_(snapshot),
       placer_(placer),
       counts_(std::move(counts)),
       key_of_(snapshot.nodes.size()) {
   // Group first, then rank each group once: ranking node by node would redo it per member.
-  for (std::size_t n = 0; n < snapshot.nodes.size(); ++n) {
+  const std::size_t members = only ? only->size() : snapshot.nodes.size();
+  for (std::size_t i = 0; i < members; ++i) {
+    const std::size_t n = only ? static_cast<std::size_t>((*only)[i]) : i;
     const NodeInput& node = snapshot.nodes[n];
     if (!node.schedulable || node.topology == nullptr) continue;
     const Key key{node.topology, free[n]};

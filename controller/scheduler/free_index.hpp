@@ -17,12 +17,14 @@ namespace sy::sched {
 
 class FreeIndex {
  public:
-  // `counts`: the GPU counts queries will ask for.
+  // `counts`: the GPU counts queries will ask for. `only`: index just these nodes (ascending);
+  // nullptr: every schedulable node.
   FreeIndex(const Snapshot& snapshot, GangPlacer& placer, std::set<int> counts,
-            const std::vector<GpuMask>& free);
+            const std::vector<GpuMask>& free, const std::vector<int>* only = nullptr);
 
-  void update(int node, GpuMask free);  // the node's free GPUs changed
-  void remove(int node);                // the node leaves the index (its GPUs are reserved)
+  void update(int node, GpuMask free);  // the node's free GPUs changed (or it joins the index)
+  bool contains(int node) const { return key_of_[node].has_value(); }
+  void remove(int node);  // the node leaves the index (its GPUs are reserved)
   std::optional<GangPlacer::NodeOption> best(int count) const;
 
  private:

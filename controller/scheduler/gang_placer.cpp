@@ -36,7 +36,10 @@ GangPlacer::GangPlacer(const Snapshot& snapshot, const Profile& profile)
   }
   for (int n = 0; n < static_cast<int>(snapshot.nodes.size()); ++n) {
     for (const auto& [dataset, bytes] : snapshot.nodes[n].cached) {
-      if (bytes > 0) holders_[dataset].push_back(n);
+      auto size = snapshot.dataset_bytes.find(dataset);
+      if (bytes <= 0 || size == snapshot.dataset_bytes.end()) continue;
+      holders_[dataset].push_back(n);
+      if (bytes < size->second) partial_[dataset].push_back(n);
     }
   }
 }
@@ -84,12 +87,26 @@ std::vector<int> GangPlacer::holders(const PendingJob& job) const {
   return out;
 }
 
+const std::vector<int>& GangPlacer::holders(const std::string& dataset) const {
+  static const std::vector<int> none;
+  auto it = holders_.find(dataset);
+  return it == holders_.end() ? none : it->second;
+}
+
+const std::vector<int>& GangPlacer::partial_holders(const std::string& dataset) const {
+  static const std::vector<int> none;
+  auto it = partial_.find(dataset);
+  return it == partial_.end() ? none : it->second;
+}
+
 void GangPlacer::staged(const std::vector<NodePlacement>& placements, const PendingJob& job) {
   for (const auto& d : job.datasets) {
     if (!snapshot_.dataset_bytes.contains(d)) continue;
     auto& nodes = holders_[d];
+    auto& partial = partial_[d];
     for (const auto& p : placements) {
       staged_[{p.node, d}] = 1;
+      partial.erase(std::remove(partial.begin(), partial.end(), p.node), partial.end());
       auto at = std::lower_bound(nodes.begin(), nodes.end(), p.node);
       if (at == nodes.end() || *at != p.node) nodes.insert(at, p.node);
     }

@@ -59,6 +59,10 @@ class GangPlacer {
   placement::DataNeed data_need(int node, const PendingJob& job) const;
   // Nodes that hold some of one of `job`'s datasets, ascending.
   std::vector<int> holders(const PendingJob& job) const;
+  // Nodes that hold some of `dataset`, ascending (those this pass started a job on included),
+  // and those that hold some but not all of it.
+  const std::vector<int>& holders(const std::string& dataset) const;
+  const std::vector<int>& partial_holders(const std::string& dataset) const;
   // `job` starts on these nodes: from now on they count as holding its datasets.
   void staged(const std::vector<NodePlacement>& placements, const PendingJob& job);
   // Bytes of `dataset` held on `node`, counting this pass's starts.
@@ -71,7 +75,8 @@ class GangPlacer {
   std::map<std::tuple<const topo::NodeTopology*, GpuMask, int>, Cached> cache_;
   std::vector<std::pair<const placement::PlacementScorer*, int>> node_scorers_, job_scorers_;
   int no_data_score_ = 0;  // the per-job scorers' total for a job without datasets
-  std::map<std::string, std::vector<int>> holders_;             // dataset -> nodes with some of it
+  std::map<std::string, std::vector<int>> holders_;  // dataset -> nodes with some of it
+  std::map<std::string, std::vector<int>> partial_;  // dataset -> nodes with some, not all
   std::map<std::pair<int, std::string>, std::int64_t> staged_;  // this pass's starts
 };
 

@@ -132,13 +132,38 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   }
   Capacity capacity(s, free);
   std::optional<FreeIndex> index;
+  std::set<int> counts;
   if (profile.topology_aware && profile.use_index) {
-    std::set<int> counts;
     for (const auto& j : s.pending) {
       if (j.nodes == 1) counts.insert(j.gpus_per_node);
     }
     index.emplace(s, placer, counts, free);
   }
+  // Per dataset, an index of the nodes that hold all of it, made when a job first needs it: the
+  // best of them is the best full holder, so a job reading one dataset need not scan them all.
+  std::map<std::string, FreeIndex> data_index;
+  auto holds_all = [&](int node, const std::string& d) {
+    return placer.held(node, d) >= s.dataset_bytes.at(d);
+  };
+  auto full_holders_index = [&](const std::string& d) -> FreeIndex& {
+    auto it = data_index.find(d);
+    if (it == data_index.end()) {
+      std::vector<int> members;
+      for (int node : placer.holders(d)) {
+        if (!reserved[node] && holds_all(node, d)) members.push_back(node);
+      }
+      it = data_index.try_emplace(d, s, placer, counts, free, &members).first;
+    }
+    return it->second;
+  };
+  // The node's free GPUs changed, or it now holds more data: every index that has it follows.
+  auto reindex = [&](int node) {
+    if (!index || reserved[node]) return;
+    index->update(node, free[node]);
+    for (auto& [d, idx] : data_index) {
+      if (idx.contains(node) || holds_all(node, d)) idx.update(node, free[node]);
+    }
+  };
   // The best single-node placement among the indexed nodes, the nodes that hold the job's data
   // (the index ranks by what does not depend on the job) and the reserved nodes, which the index
   // leaves out because whether a job may use their reserved GPUs depends on when it ends.
@@ -152,7 +177,16 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         best = o;
       }
     };
-    if (!job.datasets.empty()) {
+    if (job.datasets.size() == 1 && s.dataset_bytes.contains(job.datasets.front())) {
+      // Full holders through their index, partial ones (being staged, say) one by one.
+      const std::string& d = job.datasets.front();
+      auto full = full_holders_index(d).best(job.gpus_per_node);
+      if (full) full->score += placer.job_score(full->node, job);
+      consider(full);
+      for (int node : placer.partial_holders(d)) {
+        if (!reserved[node]) consider(placer.on_node(node, free[node], job));
+      }
+    } else if (!job.datasets.empty()) {
       for (int node : placer.holders(job)) {
         if (!reserved[node]) consider(placer.on_node(node, free[node], job));
       }
@@ -211,10 +245,11 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         const GpuMask before = free[p.node];
         free[p.node] &= ~p.gpus;
         capacity.change(before, free[p.node]);
-        if (index && !reserved[p.node]) index->update(p.node, free[p.node]);
         holders.push_back({job.id, p.node, p.gpus, end});
       }
       placer.staged(choice->placements, job);
+      for (const auto& p : choice->placements)
+        reindex(p.node);
       if (job.array_id != 0) ++array_active[job.array_id];
       out.starts.push_back({job.id, choice->placements, choice->ring_gbps,
                             out.reservation.has_value(), choice->staging_ms, choice->scores});
@@ -236,6 +271,8 @@ Plan plan(const Snapshot& s, const Profile& profile) {
       reserved[p.node] |= p.gpus;
       reserved_nodes.push_back(p.node);
       if (index) index->remove(p.node);
+      for (auto& [d, idx] : data_index)
+        idx.remove(p.node);
     }
     out.waits.push_back({job.id, WaitWhy::reserved, 0, r->start_ms, 0});
     out.reservation = std::move(r);
