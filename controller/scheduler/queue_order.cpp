@@ -11,24 +11,31 @@ std::vector<std::size_t> queue_order(const Snapshot& s) {
   // sort through an index, would dominate a large queue.
   struct Key {
     int neg_priority;
-    double usage;
+    double account_usage;
+    double user_usage;
     std::int64_t submit_ms;
     JobId id;
     std::size_t index;
-    auto tie() const { return std::tie(neg_priority, usage, submit_ms, id); }
+    auto tie() const { return std::tie(neg_priority, account_usage, user_usage, submit_ms, id); }
   };
   std::vector<Key> keys;
   keys.reserve(s.pending.size());
-  const std::string* last_account = nullptr;
-  double last_usage = 0;
+  // Consecutive jobs are mostly of one account and user: look each up only when it changes.
+  auto lookup = [](const std::map<std::string, double>& usage, const std::string& name,
+                   const std::string*& last, double& value) {
+    if (last == nullptr || *last != name) {
+      auto it = usage.find(name);
+      value = it == usage.end() ? 0.0 : it->second;
+      last = &name;
+    }
+    return value;
+  };
+  const std::string *last_account = nullptr, *last_user = nullptr;
+  double account_usage = 0, user_usage = 0;
   for (std::size_t i = 0; i < s.pending.size(); ++i) {
     const PendingJob& j = s.pending[i];
-    if (last_account == nullptr || *last_account != j.account) {
-      auto it = s.usage.find(j.account);
-      last_usage = it == s.usage.end() ? 0.0 : it->second;
-      last_account = &j.account;
-    }
-    keys.push_back({-j.priority, last_usage, j.submit_ms, j.id, i});
+    keys.push_back({-j.priority, lookup(s.usage.by_account, j.account, last_account, account_usage),
+                    lookup(s.usage.by_user, j.user, last_user, user_usage), j.submit_ms, j.id, i});
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.tie() < b.tie(); });
   std::vector<std::size_t> order;

@@ -77,7 +77,10 @@ struct Snapshot {
   std::vector<NodeInput> nodes;
   std::vector<Allocation> running;
   std::vector<PendingJob> pending;
-  std::map<std::string, double> usage;  // decayed GPU-seconds per account (fair_share.hpp)
+  // Decayed GPU-seconds per account and per user (fair_share.hpp).
+  struct {
+    std::map<std::string, double> by_account, by_user;
+  } usage;
   std::map<std::string, std::int64_t> dataset_bytes;  // size of each dataset's current version
   std::unordered_map<JobId, Outcome> outcomes;        // of every job a pending job depends on
   std::map<JobId, int> array_active;                  // tasks staging or running, per array

@@ -414,8 +414,8 @@ namespace sy::store {
 
 Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::int64_t since_ms) {
   auto stmt = db_->prepare(
-      "SELECT COALESCE(account, user_name), nodes * gpus_per_node, start_ms, end_ms FROM jobs "
-      "WHERE start_ms IS NOT NULL AND start_ms >= ?1");
+      "SELECT COALESCE(account, user_name), user_name, nodes * gpus_per_node, start_ms, end_ms "
+      "FROM jobs WHERE start_ms IS NOT NULL AND start_ms >= ?1");
   if (!stmt) return fail(std::move(stmt).error());
   stmt->bind(1, since_ms);
   std::vector<sched::UsageRecord> out;
@@ -423,8 +423,9 @@ Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::i
     auto row = stmt->step();
     if (!row) return fail(std::move(row).error());
     if (!row.value()) break;
-    out.push_back({stmt->column_text(0), static_cast<int>(stmt->column_int(1)), stmt->column_int(2),
-                   stmt->column_optional_int(3)});
+    out.push_back({stmt->column_text(0), stmt->column_text(1),
+                   static_cast<int>(stmt->column_int(2)), stmt->column_int(3),
+                   stmt->column_optional_int(4)});
   }
   return out;
 }

@@ -71,6 +71,7 @@ Snapshot random_snapshot(unsigned seed) {
     PendingJob job;
     job.id = j + 1;
     job.account = "a" + std::to_string(pick(0, 3));
+    job.user = pick(0, 1) ? "u" : "v";
     job.priority = pick(0, 2) * 10;
     job.submit_ms = pick(0, 1000);
     job.nodes = pick(0, 4) == 0 ? pick(2, 3) : 1;
@@ -94,7 +95,8 @@ Snapshot random_snapshot(unsigned seed) {
     }
     s.pending.push_back(job);
   }
-  s.usage = {{"a0", 5}, {"a1", 500}, {"a2", 0}};
+  s.usage.by_account = {{"a0", 5}, {"a1", 500}, {"a2", 0}};
+  s.usage.by_user = {{"u", 3}};
   if (pick(0, 1)) s.array_active[900] = pick(0, 2);
   return s;
 }

@@ -161,11 +161,18 @@ TEST_CASE("queue order: priority, then fair share, then age", "[scheduler][queue
                .job(3, 1, 1, 0, 5, "heavy")
                .job(4, 1, 1, 0, 0, "light")
                .snapshot();
-  s.usage = {{"heavy", 1e6}, {"light", 10}};
+  s.usage.by_account = {{"heavy", 1e6}, {"light", 10}};
   std::vector<JobId> order;
   for (auto i : queue_order(s))
     order.push_back(s.pending[i].id);
   CHECK(order == std::vector<JobId>{3, 2, 4, 1});
+  // Within an account, the user who used less goes first.
+  s.pending[3].user = "frugal";
+  s.usage.by_user = {{"u", 500}, {"frugal", 1}};
+  order.clear();
+  for (auto i : queue_order(s))
+    order.push_back(s.pending[i].id);
+  CHECK(order == std::vector<JobId>{3, 4, 2, 1});
   CHECK(decayed_usage(100, kHour, kHour) == Approx(50));
   CHECK(decayed_usage(100, 0, kHour) == Approx(100));
 }
@@ -186,15 +193,17 @@ TEST_CASE("drained and down nodes get nothing", "[scheduler]") {
 TEST_CASE("fair-share usage decays with its half-life", "[scheduler][queue]") {
   const std::int64_t now = 10 * kHour;
   const std::vector<UsageRecord> records = {
-      {"a", 4, 0, kHour},                  // 4 GPU-hours, ended 9 h ago
-      {"a", 1, 9 * kHour, std::nullopt},   // running for the last hour: 1 GPU-hour, no decay
-      {"b", 8, 8 * kHour, 9 * kHour},      // 8 GPU-hours, ended 1 h ago
-      {"c", 2, 11 * kHour, std::nullopt},  // starts in the future: nothing yet
+      {"a", "ann", 4, 0, kHour},                  // 4 GPU-hours, ended 9 h ago
+      {"a", "bob", 1, 9 * kHour, std::nullopt},   // running for the last hour: 1 GPU-hour
+      {"b", "bob", 8, 8 * kHour, 9 * kHour},      // 8 GPU-hours, ended 1 h ago
+      {"c", "cat", 2, 11 * kHour, std::nullopt},  // starts in the future: nothing yet
   };
   const auto usage = fair_share_usage(records, now, 9 * kHour);
-  CHECK(usage.at("a") == Approx(4 * 3600 * 0.5 + 3600));
-  CHECK(usage.at("b") == Approx(8 * 3600 * std::exp2(-1.0 / 9)));
-  CHECK(usage.count("c") == 0);
+  CHECK(usage.by_account.at("a") == Approx(4 * 3600 * 0.5 + 3600));
+  CHECK(usage.by_account.at("b") == Approx(8 * 3600 * std::exp2(-1.0 / 9)));
+  CHECK(usage.by_account.count("c") == 0);
+  CHECK(usage.by_user.at("ann") == Approx(4 * 3600 * 0.5));
+  CHECK(usage.by_user.at("bob") == Approx(3600 + 8 * 3600 * std::exp2(-1.0 / 9)));
 }
 
 TEST_CASE("jobs asking for a GPU model or memory get only such GPUs", "[scheduler][placement]") {
