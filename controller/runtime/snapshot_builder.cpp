@@ -56,6 +56,7 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
       p.after.push_back({d, false});
     p.begin_ms = j.begin_ms;
     p.array_id = j.array_id;
+    if (j.array_id != 0) p.label = std::to_string(j.array_id) + "_" + std::to_string(j.array_index);
     p.array_limit = j.array_limit;
     in.snapshot.pending.push_back(std::move(p));
   }

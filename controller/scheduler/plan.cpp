@@ -64,7 +64,8 @@ std::optional<Reservation> reserve(const Snapshot& s, GangPlacer& placer, const 
     if (!holders.empty() && holders.front().end_ms == released.end_ms) continue;
     if (!capacity.may_fit(job)) continue;
     if (auto choice = placer.place(job, free)) {
-      return Reservation{job.id, std::max(released.end_ms, s.now_ms), choice->placements};
+      return Reservation{job.id, std::max(released.end_ms, s.now_ms), choice->placements,
+                         job.label.empty() ? std::to_string(job.id) : job.label};
     }
   }
   return std::nullopt;
@@ -333,7 +334,9 @@ std::string where_text(const Snapshot& s, const std::vector<NodePlacement>& plac
 std::string explain_wait(const Snapshot& s, const Plan& p, const PendingJob& job, const Wait& w) {
   switch (w.why) {
     case WaitWhy::resources:
-      return "waiting for " + gang_text(job) + "; job " + std::to_string(w.other) +
+      return "waiting for " + gang_text(job) + "; job " +
+             (p.reservation && p.reservation->job == w.other ? p.reservation->label
+                                                             : std::to_string(w.other)) +
              " is reserved to start at " + clock_text(w.at_ms);
     case WaitWhy::reserved: {
       std::string text =

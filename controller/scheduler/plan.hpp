@@ -55,6 +55,7 @@ struct Reservation {
   JobId job = 0;
   std::int64_t start_ms = 0;
   std::vector<NodePlacement> placements;
+  std::string label;  // the job's label, for the reasons of the jobs behind it
   bool operator==(const Reservation&) const = default;
 };
 

@@ -63,6 +63,7 @@ struct PendingJob {
   std::vector<std::string> datasets;  // staged to each of the job's nodes before it starts
   std::vector<Dependency> after;      // may start only once these have ended as asked
   std::int64_t begin_ms = 0;          // may not start before (a recurring job's next run)
+  std::string label;                  // how people name it, e.g. "12_3"; empty: its id
   JobId array_id = 0;                 // the array's first task's id; 0: not in an array
   int array_limit = 0;                // most tasks of the array staging or running at once; 0: any
 

@@ -438,8 +438,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
   auto stmt = db_->prepare(
       "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
       "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0), "
-      "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit "
-      "FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
+      "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit, "
+      "COALESCE(array_index, 0) FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
       "ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   std::vector<WaitingJob> out;
@@ -466,6 +466,7 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     j.begin_ms = stmt->column_int(15);
     j.array_id = stmt->column_int(16);
     j.array_limit = static_cast<int>(stmt->column_int(17));
+    j.array_index = static_cast<int>(stmt->column_int(18));
     out.push_back(std::move(j));
   }
   return out;

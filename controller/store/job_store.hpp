@@ -55,6 +55,7 @@ struct WaitingJob {
   std::vector<JobId> after_ok, after_any;
   std::int64_t begin_ms = 0;
   JobId array_id = 0;
+  int array_index = 0;
   int array_limit = 0;
 };
 

@@ -135,6 +135,12 @@ TEST_CASE("backfill starts only jobs that cannot delay the reservation", "[sched
   CHECK(why(s, p, 0) == "waiting for 8 GPUs on one node; reserved to start at 01:00 UTC on dgx1");
   CHECK(why(s, p, 1) == "waiting for 4 GPUs on one node; job 1 is reserved to start at 01:00 UTC");
 
+  // A reserved task of an array is named as people name it.
+  auto labelled = s;
+  labelled.pending[0].label = "7_0";
+  CHECK(why(labelled, plan(labelled, switchyard_profile()), 1) ==
+        "waiting for 4 GPUs on one node; job 7_0 is reserved to start at 01:00 UTC");
+
   Profile strict = switchyard_profile();
   strict.backfill = false;
   const Plan q = plan(s, strict);
