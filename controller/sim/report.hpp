@@ -1,0 +1,21 @@
+#pragma once
+// What a replay measured, per policy: completion time and queueing delay (mean, median, p95,
+// p99), makespan, GPU utilization (allocated, and effective: the work that would have taken at
+// the best placement), the share of multi-GPU jobs whose ring ran at the best bandwidth possible
+// for their size, staging on the critical path and cache hits.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/sim/simulator.hpp"
+
+namespace sy::sim {
+
+nlohmann::json summarize(const SimResult& result, int cluster_gpus);
+// One row per job: id, class, gpus, nodes, submit/start/end (s), queue and jct (s), runtime,
+// staging, ring and best ring (GB/s), cache hit.
+std::string jobs_csv(const SimResult& result);
+
+}  // namespace sy::sim

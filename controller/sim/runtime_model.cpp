@@ -1,0 +1,89 @@
+#include "controller/sim/runtime_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/document.hpp"
+#include "common/schema_validator.hpp"
+#include "common/topology/node_topology.hpp"
+
+namespace sy::sim {
+
+Result<RuntimeModel, SpecError> RuntimeModel::parse(const std::string& yaml,
+                                                    const std::string& file) {
+  auto doc = parse_yaml_document(yaml, file);
+  if (!doc) return fail(std::move(doc).error());
+  return from_document(doc.value());
+}
+
+Result<RuntimeModel, SpecError> RuntimeModel::load(const std::string& path) {
+  auto doc = load_yaml_file(path);
+  if (!doc) return fail(std::move(doc).error());
+  return from_document(doc.value());
+}
+
+Result<RuntimeModel, SpecError> RuntimeModel::from_document(const Document& doc) {
+  static const auto schema = SchemaValidator::builtin("sim-model.schema.json");
+  if (auto valid = schema->validate(doc); !valid) return fail(std::move(valid).error());
+  const auto& j = doc.root();
+  RuntimeModel m;
+  m.same_leaf_ = j["network_gbps"]["same_leaf"].get<double>();
+  m.same_spine_ = j["network_gbps"]["same_spine"].get<double>();
+  m.cross_spine_ = j["network_gbps"]["cross_spine"].get<double>();
+  for (const auto& c : j["classes"]) {
+    ModelClass mc{c["name"].get<std::string>(), c.value("match", std::vector<std::string>{}),
+                  c["comm_share"].get<double>(), c.value("unknown_weight", 0.0)};
+    m.unknown_total_ += mc.unknown_weight;
+    m.classes_.push_back(std::move(mc));
+  }
+  if (m.unknown_total_ <= 0) {
+    return fail(doc.error_at("classes",
+                             "give at least one class an unknown_weight above 0, "
+                             "for jobs whose model the trace does not name"));
+  }
+  return m;
+}
+
+const ModelClass& RuntimeModel::class_of(const TraceJob& job) const {
+  if (!job.model.empty()) {
+    for (const auto& c : classes_) {
+      for (const auto& m : c.match) {
+        if (job.model.find(m) != std::string::npos) return c;
+      }
+    }
+  }
+  // FNV-1a of the id: the same job always lands in the same class, whatever else is in the trace.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char ch : job.id)
+    h = (h ^ ch) * 1099511628211ULL;
+  double pick = static_cast<double>(h % 1000000) / 1000000.0 * unknown_total_;
+  for (const auto& c : classes_) {
+    if (pick < c.unknown_weight) return c;
+    pick -= c.unknown_weight;
+  }
+  return classes_.back();
+}
+
+double RuntimeModel::network_gbps(Spread spread) const {
+  switch (spread) {
+    case Spread::one_node:
+      return topo::kUnlimitedGbps;
+    case Spread::same_leaf:
+      return same_leaf_;
+    case Spread::same_spine:
+      return same_spine_;
+    case Spread::cross_spine:
+      return cross_spine_;
+  }
+  return cross_spine_;
+}
+
+double RuntimeModel::runtime_s(const ModelClass& c, double duration_s, double best_gbps,
+                               double actual_gbps) const {
+  if (!std::isfinite(best_gbps) || !std::isfinite(actual_gbps) || actual_gbps >= best_gbps) {
+    return duration_s;  // one GPU, or as good as the best
+  }
+  return duration_s * (1 + c.comm_share * (best_gbps / actual_gbps - 1));
+}
+
+}  // namespace sy::sim

@@ -1,0 +1,251 @@
+#include "controller/sim/simulator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+#include "plugins/placement/placement_scorer.hpp"
+
+namespace sy::sim {
+namespace {
+
+// A node's dataset cache: what it holds, when each copy is (or will be) complete, when each was
+// last used, and how many running jobs pin it. Evicts the least recently used unpinned dataset,
+// as the agent's cache does.
+struct Cache {
+  struct Entry {
+    std::int64_t bytes = 0;
+    std::int64_t ready_ms = 0;
+    std::int64_t used_ms = 0;
+    int pins = 0;
+  };
+  std::map<std::string, Entry> entries;
+  std::int64_t used = 0;
+
+  // Makes room for `bytes`; false when pinned data leaves too little.
+  bool make_room(std::int64_t bytes, std::int64_t capacity) {
+    while (used + bytes > capacity) {
+      auto victim = entries.end();
+      for (auto it = entries.begin(); it != entries.end(); ++it) {
+        if (it->second.pins == 0 &&
+            (victim == entries.end() || it->second.used_ms < victim->second.used_ms)) {
+          victim = it;
+        }
+      }
+      if (victim == entries.end()) return false;
+      used -= victim->second.bytes;
+      entries.erase(victim);
+    }
+    return true;
+  }
+};
+
+Spread spread_of(const SimCluster& c, const std::vector<sched::NodePlacement>& placements) {
+  if (placements.size() <= 1) return Spread::one_node;
+  std::set<std::string> leaves, spines;
+  for (const auto& p : placements) {
+    leaves.insert(c.nodes[p.node].leaf);
+    spines.insert(c.nodes[p.node].spine);
+  }
+  if (leaves.size() == 1) return Spread::same_leaf;
+  return spines.size() == 1 ? Spread::same_spine : Spread::cross_spine;
+}
+
+}  // namespace
+
+void gang_shape(int gpus, int gpus_per_node, int& nodes, int& per_node) {
+  if (gpus <= gpus_per_node) {
+    nodes = 1;
+    per_node = gpus;
+    return;
+  }
+  nodes = (gpus + gpus_per_node - 1) / gpus_per_node;
+  per_node = (gpus + nodes - 1) / nodes;
+}
+
+Simulator::Simulator(const SimCluster& cluster, const RuntimeModel& model, SimOptions options)
+    : cluster_(cluster), model_(model), options_(options) {
+  gpus_per_node_ = std::max(1, cluster.max_gpus_per_node());
+  best_by_count_.assign(gpus_per_node_ + 1, 0);
+  for (int k = 1; k <= gpus_per_node_; ++k) {
+    for (const auto& t : cluster.topologies) {
+      if (t->gpu_count() < k) continue;
+      std::vector<int> all(t->gpu_count());
+      for (int g = 0; g < t->gpu_count(); ++g)
+        all[g] = g;
+      const auto best = topo::best_ring_subset(*t, all, k);
+      best_by_count_[k] = std::max(best_by_count_[k], topo::ring_bottleneck_gbps(*t, best));
+    }
+  }
+}
+
+double Simulator::best_gbps(int gpus) const {
+  int nodes = 1, per_node = 1;
+  gang_shape(gpus, gpus_per_node_, nodes, per_node);
+  const double inside = best_by_count_[per_node];
+  return nodes == 1 ? inside : std::min(inside, model_.network_gbps(Spread::same_leaf));
+}
+
+SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profile& profile,
+                         const std::string& policy_name) const {
+  const auto wall_start = std::chrono::steady_clock::now();
+  SimResult out;
+  out.policy = policy_name;
+  out.jobs.resize(trace.size());
+
+  // Jobs by submit time; their scheduler id is their index in the trace plus one.
+  std::vector<std::size_t> arrivals(trace.size());
+  for (std::size_t i = 0; i < trace.size(); ++i)
+    arrivals[i] = i;
+  std::stable_sort(arrivals.begin(), arrivals.end(), [&](std::size_t a, std::size_t b) {
+    return trace[a].submit_s < trace[b].submit_s;
+  });
+
+  sched::Snapshot s;
+  for (const auto& n : cluster_.nodes) {
+    sched::NodeInput in;
+    in.name = n.name;
+    in.topology = n.topology;
+    in.leaf = n.leaf;
+    in.spine = n.spine;
+    const int g = n.topology->gpu_count();
+    in.free = g >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << g) - 1;
+    s.nodes.push_back(std::move(in));
+  }
+  std::vector<const ModelClass*> classes(trace.size());
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    classes[i] = &model_.class_of(trace[i]);
+    if (!trace[i].dataset.empty()) {
+      s.dataset_bytes[trace[i].dataset] = static_cast<std::int64_t>(trace[i].dataset_gb * 1e9);
+    }
+  }
+  std::vector<Cache> caches(cluster_.nodes.size());
+  // (end, job index): the next job to end first; ties by trace order.
+  using End = std::pair<std::int64_t, std::size_t>;
+  std::priority_queue<End, std::vector<End>, std::greater<End>> ends;
+  std::unordered_map<std::size_t, std::vector<sched::NodePlacement>> held;
+
+  // Starts copying `dataset` to `node` at `now` unless it is there or on its way; returns when the
+  // copy is complete (now if it cannot be cached: the job then reads it remotely, unstaged).
+  auto stage = [&](int node, const std::string& dataset, std::int64_t now, bool pin,
+                   bool& hit) -> std::int64_t {
+    Cache& c = caches[node];
+    const std::int64_t bytes = s.dataset_bytes.at(dataset);
+    auto it = c.entries.find(dataset);
+    if (it != c.entries.end()) {
+      hit = hit && it->second.ready_ms <= now;
+      it->second.used_ms = now;
+      if (pin) ++it->second.pins;
+      return it->second.ready_ms;
+    }
+    hit = false;
+    const auto ms = static_cast<std::int64_t>(
+        std::ceil(static_cast<double>(bytes) * 1000.0 / cluster_.staging_bytes_per_s));
+    if (!c.make_room(bytes, cluster_.tier0_bytes)) return now + ms;
+    c.entries[dataset] = {bytes, now + ms, now, pin ? 1 : 0};
+    c.used += bytes;
+    // Evictions may have removed other datasets: refresh what the scheduler sees of this node.
+    s.nodes[node].cached.clear();
+    for (const auto& [name, e] : c.entries)
+      s.nodes[node].cached[name] = e.bytes;
+    return now + ms;
+  };
+
+  std::size_t next = 0;
+  std::int64_t now = 0;
+  while (next < arrivals.size() || !ends.empty()) {
+    now = ends.empty() ? trace[arrivals[next]].submit_s * 1000 : ends.top().first;
+    if (next < arrivals.size()) now = std::min(now, trace[arrivals[next]].submit_s * 1000);
+    // Everything that happens at this moment, then one pass.
+    while (!ends.empty() && ends.top().first == now) {
+      const std::size_t j = ends.top().second;
+      ends.pop();
+      for (const auto& p : held[j]) {
+        s.nodes[p.node].free |= p.gpus;
+        if (!trace[j].dataset.empty()) {
+          auto& e = caches[p.node].entries;
+          if (auto it = e.find(trace[j].dataset); it != e.end()) {
+            --it->second.pins;
+            it->second.used_ms = now;
+          }
+        }
+      }
+      held.erase(j);
+      const sched::JobId id = static_cast<sched::JobId>(j) + 1;
+      s.running.erase(std::remove_if(s.running.begin(), s.running.end(),
+                                     [&](const sched::Allocation& a) { return a.job == id; }),
+                      s.running.end());
+    }
+    while (next < arrivals.size() && trace[arrivals[next]].submit_s * 1000 == now) {
+      const std::size_t j = arrivals[next++];
+      const TraceJob& t = trace[j];
+      sched::PendingJob p;
+      p.id = static_cast<sched::JobId>(j) + 1;
+      p.user = t.user;
+      p.account = t.user;
+      p.submit_ms = now;
+      gang_shape(t.gpus, gpus_per_node_, p.nodes, p.gpus_per_node);
+      p.time_limit_ms = static_cast<std::int64_t>(
+          std::ceil(static_cast<double>(t.duration_s) * 1000.0 * options_.limit_factor));
+      if (!t.dataset.empty()) p.datasets = {t.dataset};
+      s.pending.push_back(std::move(p));
+      out.jobs[j].submit_ms = now;
+    }
+    if (s.pending.empty()) continue;
+    s.now_ms = now;
+    const sched::Plan plan = sched::plan(s, profile);
+    ++out.passes;
+    std::unordered_map<sched::JobId, std::int64_t> limit_ms;
+    for (const auto& st : plan.starts)
+      limit_ms[st.job] = 0;
+    for (const auto& p : s.pending) {
+      if (auto it = limit_ms.find(p.id); it != limit_ms.end()) it->second = p.time_limit_ms;
+    }
+    for (const auto& st : plan.starts) {
+      const std::size_t j = static_cast<std::size_t>(st.job - 1);
+      const TraceJob& t = trace[j];
+      JobOutcome& o = out.jobs[j];
+      o.id = t.id;
+      o.model_class = classes[j]->name;
+      o.gpus = t.gpus;
+      o.nodes = static_cast<int>(st.placements.size());
+      o.start_ms = now;
+      o.duration_s = static_cast<double>(t.duration_s);
+      o.best_gbps = best_gbps(t.gpus);
+      o.ring_gbps = std::min(st.ring_gbps, model_.network_gbps(spread_of(cluster_, st.placements)));
+      o.runtime_s = model_.runtime_s(*classes[j], o.duration_s, o.best_gbps, o.ring_gbps);
+      std::int64_t ready = now;
+      o.has_dataset = !t.dataset.empty();
+      o.cache_hit = o.has_dataset;
+      for (const auto& p : st.placements) {
+        s.nodes[p.node].free &= ~p.gpus;
+        s.running.push_back({st.job, p.node, p.gpus, now + limit_ms.at(st.job)});
+        if (o.has_dataset)
+          ready = std::max(ready, stage(p.node, t.dataset, now, true, o.cache_hit));
+      }
+      o.staging_s = static_cast<double>(ready - now) / 1000.0;
+      o.end_ms = ready + static_cast<std::int64_t>(std::ceil(o.runtime_s * 1000.0));
+      held[j] = st.placements;
+      ends.push({o.end_ms, j});
+    }
+    // The scheduler's pre-stage decisions: copies start now, in the background.
+    for (const auto& ps : plan.prestage) {
+      bool ignored = true;
+      stage(ps.node, ps.dataset, now, false, ignored);
+    }
+    if (!plan.starts.empty()) {
+      s.pending.erase(
+          std::remove_if(s.pending.begin(), s.pending.end(),
+                         [&](const sched::PendingJob& p) { return limit_ms.contains(p.id); }),
+          s.pending.end());
+    }
+  }
+  out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return out;
+}
+
+}  // namespace sy::sim

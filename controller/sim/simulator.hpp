@@ -1,0 +1,67 @@
+#pragma once
+// Simulator: replays a trace on a simulated cluster in virtual time, calling the scheduler's own
+// plan() whenever jobs arrive or end, exactly as the controller's loop does. Jobs run for their
+// trace duration stretched by the runtime model for the placement they got, after staging what
+// their nodes' caches lack. Deterministic: the same trace, cluster and policy give the same
+// result.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controller/scheduler/plan.hpp"
+#include "controller/sim/runtime_model.hpp"
+#include "controller/sim/sim_cluster.hpp"
+#include "controller/sim/trace.hpp"
+
+namespace sy::sim {
+
+struct JobOutcome {
+  std::string id;
+  std::string model_class;
+  int gpus = 0;
+  int nodes = 0;
+  std::int64_t submit_ms = 0;
+  std::int64_t start_ms = 0;  // GPUs allocated (staging starts)
+  std::int64_t end_ms = 0;
+  double duration_s = 0;   // at the best placement, from the trace
+  double runtime_s = 0;    // at the placement it got
+  double staging_s = 0;    // waited for data after its GPUs were allocated
+  double ring_gbps = 0;    // its ring's bottleneck (infinite: one GPU)
+  double best_gbps = 0;    // the best possible for its size on this cluster
+  bool cache_hit = false;  // every node already held (or had pre-staged) its dataset
+  bool has_dataset = false;
+};
+
+struct SimResult {
+  std::string policy;
+  std::vector<JobOutcome> jobs;  // in trace order
+  std::int64_t passes = 0;       // scheduling passes run
+  double wall_s = 0;             // real time the replay took
+};
+
+struct SimOptions {
+  double limit_factor = 2.0;  // users ask for this many times the ideal run time
+};
+
+class Simulator {
+ public:
+  Simulator(const SimCluster& cluster, const RuntimeModel& model, SimOptions options = {});
+  SimResult run(const std::vector<TraceJob>& trace, const sched::Profile& profile,
+                const std::string& policy_name) const;
+
+  // The best ring bottleneck a job of this many GPUs can get on this cluster (GB/s).
+  double best_gbps(int gpus) const;
+
+ private:
+  const SimCluster& cluster_;
+  const RuntimeModel& model_;
+  SimOptions options_;
+  int gpus_per_node_ = 8;
+  std::vector<double> best_by_count_;  // index: GPUs on one node
+};
+
+// The shape a trace job takes: gangs of whole nodes when it is larger than one node.
+void gang_shape(int gpus, int gpus_per_node, int& nodes, int& per_node);
+
+}  // namespace sy::sim

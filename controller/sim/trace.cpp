@@ -1,0 +1,100 @@
+#include "controller/sim/trace.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace sy::sim {
+namespace {
+
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = line.find(',', start);
+    cells.push_back(line.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (!cells.empty() && !cells.back().empty() && cells.back().back() == '\r')
+    cells.back().pop_back();
+  return cells;
+}
+
+template <class T>
+bool whole(const std::string& text, T& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+}  // namespace
+
+Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
+                                                       const std::string& file) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) return fail(file + ":1: empty trace (want a header line)");
+  std::map<std::string, std::size_t> column;
+  const auto header = cells_of(line);
+  for (std::size_t i = 0; i < header.size(); ++i)
+    column[header[i]] = i;
+  for (const char* required : {"job_id", "submit_s", "gpus", "duration_s"}) {
+    if (!column.contains(required)) {
+      return fail(file + ":1: no '" + required + "' column in the header");
+    }
+  }
+  auto optional_column = [&](const char* name) {
+    auto it = column.find(name);
+    return it == column.end() ? std::string::npos : it->second;
+  };
+  const std::size_t user = optional_column("user"), model = optional_column("model"),
+                    dataset = optional_column("dataset"), size = optional_column("dataset_gb");
+  std::vector<TraceJob> jobs;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty() || line == "\r") continue;
+    const auto cells = cells_of(line);
+    if (cells.size() != header.size()) {
+      return fail(file + ":" + std::to_string(number) + ": " + std::to_string(cells.size()) +
+                  " fields, the header has " + std::to_string(header.size()));
+    }
+    auto where = [&](const char* field) {
+      return file + ":" + std::to_string(number) + ": " + field + ": ";
+    };
+    TraceJob j;
+    j.id = cells[column["job_id"]];
+    if (!whole(cells[column["submit_s"]], j.submit_s) || j.submit_s < 0) {
+      return fail(where("submit_s") + "'" + cells[column["submit_s"]] +
+                  "' is not a whole number of seconds >= 0");
+    }
+    if (!whole(cells[column["gpus"]], j.gpus) || j.gpus < 1) {
+      return fail(where("gpus") + "'" + cells[column["gpus"]] + "' is not a GPU count >= 1");
+    }
+    if (!whole(cells[column["duration_s"]], j.duration_s) || j.duration_s < 1) {
+      return fail(where("duration_s") + "'" + cells[column["duration_s"]] +
+                  "' is not a whole number of seconds >= 1");
+    }
+    if (user != std::string::npos) j.user = cells[user];
+    if (model != std::string::npos) j.model = cells[model];
+    if (dataset != std::string::npos) j.dataset = cells[dataset];
+    if (size != std::string::npos && !cells[size].empty()) {
+      char* end = nullptr;
+      j.dataset_gb = std::strtod(cells[size].c_str(), &end);
+      if (end != cells[size].c_str() + cells[size].size() || j.dataset_gb < 0) {
+        return fail(where("dataset_gb") + "'" + cells[size] + "' is not a size in GB");
+      }
+    }
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
+Result<std::vector<TraceJob>, std::string> load_trace(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(path + ": cannot read the trace");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_trace(text.str(), path);
+}
+
+}  // namespace sy::sim
