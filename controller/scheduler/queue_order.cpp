@@ -37,7 +37,10 @@ std::vector<std::size_t> queue_order(const Snapshot& s) {
     keys.push_back({-j.priority, lookup(s.usage.by_account, j.account, last_account, account_usage),
                     lookup(s.usage.by_user, j.user, last_user, user_usage), j.submit_ms, j.id, i});
   }
-  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.tie() < b.tie(); });
+  // Queues mostly arrive in order already (by id, or by arrival in the simulator): check first.
+  auto before = [](const Key& a, const Key& b) { return a.tie() < b.tie(); };
+  if (!std::is_sorted(keys.begin(), keys.end(), before))
+    std::sort(keys.begin(), keys.end(), before);
   std::vector<std::size_t> order;
   order.reserve(keys.size());
   for (const Key& k : keys)

@@ -107,11 +107,8 @@ int main(int argc, char** argv) {
     const auto result = simulator.run(trace.value(), profiles[i], policies[i]);
     summary.push_back(sim::summarize(result, cluster->total_gpus()));
     std::ofstream(out_dir + "/jobs-" + policies[i] + ".csv") << sim::jobs_csv(result);
-    const auto& s = summary.back();
-    std::cout << policies[i] << ": mean JCT " << s["jct_s"]["mean"].get<double>() << " s, p99 "
-              << s["jct_s"]["p99"].get<double>() << " s, makespan " << s["makespan_s"].get<double>()
-              << " s, " << result.passes << " passes in " << result.wall_s << " s\n";
   }
+  std::cout << sim::markdown_table(summary);
   std::ofstream(out_dir + "/summary.json") << nlohmann::json{{"trace", trace_file},
                                                              {"cluster", cluster_file},
                                                              {"gpus", cluster->total_gpus()},

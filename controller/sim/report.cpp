@@ -67,6 +67,32 @@ nlohmann::json summarize(const SimResult& r, int cluster_gpus) {
           {"wall_s", r.wall_s}};
 }
 
+std::string markdown_table(const nlohmann::json& summaries) {
+  std::ostringstream out;
+  out << "| policy | mean JCT | vs " << summaries.at(0)["policy"].get<std::string>()
+      << " | median JCT | p95 JCT | p99 JCT | mean queue | p99 queue | makespan | util. "
+         "allocated | util. effective | best ring | staging total | cache hits | replay |\n"
+      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  const double base = summaries.at(0)["jct_s"]["mean"].get<double>();
+  char row[512];
+  for (const auto& s : summaries) {
+    const double mean = s["jct_s"]["mean"].get<double>();
+    std::snprintf(row, sizeof row,
+                  "| %s | %.0f s | %.2f | %.0f s | %.0f s | %.0f s | %.0f s | %.0f s | %.1f d | "
+                  "%.1f%% | %.1f%% | %.1f%% | %.0f s | %.1f%% | %.1f s |\n",
+                  s["policy"].get<std::string>().c_str(), mean, base > 0 ? mean / base : 0.0,
+                  s["jct_s"]["median"].get<double>(), s["jct_s"]["p95"].get<double>(),
+                  s["jct_s"]["p99"].get<double>(), s["queue_s"]["mean"].get<double>(),
+                  s["queue_s"]["p99"].get<double>(), s["makespan_s"].get<double>() / 86400,
+                  100 * s["utilization_allocated"].get<double>(),
+                  100 * s["utilization_effective"].get<double>(),
+                  100 * s["best_ring_share"].get<double>(), s["staging_s_total"].get<double>(),
+                  100 * s["cache_hit_rate"].get<double>(), s["wall_s"].get<double>());
+    out << row;
+  }
+  return out.str();
+}
+
 std::string jobs_csv(const SimResult& r) {
   std::ostringstream out;
   out << "job_id,class,gpus,nodes,submit_s,start_s,end_s,queue_s,jct_s,runtime_s,staging_s,"

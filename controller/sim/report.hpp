@@ -17,5 +17,7 @@ nlohmann::json summarize(const SimResult& result, int cluster_gpus);
 // One row per job: id, class, gpus, nodes, submit/start/end (s), queue and jct (s), runtime,
 // staging, ring and best ring (GB/s), cache hit.
 std::string jobs_csv(const SimResult& result);
+// The summaries side by side, with each policy's mean JCT as a ratio to the first policy's.
+std::string markdown_table(const nlohmann::json& summaries);
 
 }  // namespace sy::sim

@@ -30,6 +30,7 @@ Result<RuntimeModel, SpecError> RuntimeModel::from_document(const Document& doc)
   m.same_leaf_ = j["network_gbps"]["same_leaf"].get<double>();
   m.same_spine_ = j["network_gbps"]["same_spine"].get<double>();
   m.cross_spine_ = j["network_gbps"]["cross_spine"].get<double>();
+  m.calibration_spread_gbps_ = j["calibration"]["spread_gbps"].get<double>();
   for (const auto& c : j["classes"]) {
     ModelClass mc{c["name"].get<std::string>(), c.value("match", std::vector<std::string>{}),
                   c["comm_share"].get<double>(), c.value("unknown_weight", 0.0)};

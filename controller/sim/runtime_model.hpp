@@ -34,13 +34,15 @@ class RuntimeModel {
   // The class named by the job's model, else a draw by job id weighted by unknown_weight.
   const ModelClass& class_of(const TraceJob& job) const;
   double network_gbps(Spread spread) const;
+  // Between the servers of the packed-vs-spread measurements the classes are calibrated on.
+  double calibration_spread_gbps() const { return calibration_spread_gbps_; }
   double runtime_s(const ModelClass& c, double duration_s, double best_gbps,
                    double actual_gbps) const;
   const std::vector<ModelClass>& classes() const { return classes_; }
 
  private:
   static Result<RuntimeModel, SpecError> from_document(const Document& doc);
-  double same_leaf_ = 0, same_spine_ = 0, cross_spine_ = 0;
+  double same_leaf_ = 0, same_spine_ = 0, cross_spine_ = 0, calibration_spread_gbps_ = 0;
   std::vector<ModelClass> classes_;
   double unknown_total_ = 0;
 };

@@ -12,6 +12,7 @@ using namespace sy::sim;
 namespace {
 
 const char* kModel = R"(network_gbps: {same_leaf: 12.5, same_spine: 6.25, cross_spine: 3.125}
+calibration: {spread_gbps: 1.25}
 classes:
   - {name: lm, match: [LM], comm_share: 0.5, unknown_weight: 1}
 )";
