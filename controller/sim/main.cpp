@@ -1,5 +1,6 @@
 // sy-sim: replays a job trace on a simulated cluster under one or more scheduling policies, with
 // the controller's own scheduler, and writes what each policy achieved.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   if (trace_file.empty() || cluster_file.empty())
     return usage_error("--trace and --cluster are required");
   if (policies.empty()) policies = sim::kPolicies;
+  if (out_dir.find('\'') != std::string::npos) return usage_error("--out must not contain a quote");
 
   auto trace = sim::load_trace(trace_file);
   if (!trace) return std::cerr << "sy-sim: " << trace.error() << "\n", 2;
@@ -103,10 +105,22 @@ int main(int argc, char** argv) {
 
   const sim::Simulator simulator(cluster.value(), model.value(), options);
   nlohmann::json summary = nlohmann::json::array();
+  std::vector<sim::SimResult> results;
   for (std::size_t i = 0; i < profiles.size(); ++i) {
-    const auto result = simulator.run(trace.value(), profiles[i], policies[i]);
-    summary.push_back(sim::summarize(result, cluster->total_gpus()));
-    std::ofstream(out_dir + "/jobs-" + policies[i] + ".csv") << sim::jobs_csv(result);
+    results.push_back(simulator.run(trace.value(), profiles[i], policies[i]));
+    summary.push_back(sim::summarize(results.back(), cluster->total_gpus()));
+    std::ofstream(out_dir + "/jobs-" + policies[i] + ".csv") << sim::jobs_csv(results.back());
+  }
+  if (!sim::write_plots(out_dir, results, cluster->total_gpus())) {
+    std::cerr << "sy-sim: cannot write the plot data in " << out_dir << "\n";
+    return 1;
+  }
+  // Plots are drawn by gnuplot when it is installed (scripts/install-deps --bench adds it).
+  if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
+    const std::string draw = "cd '" + out_dir + "' && gnuplot plots.gp";
+    if (std::system(draw.c_str()) != 0) std::cerr << "sy-sim: gnuplot failed on plots.gp\n";
+  } else {
+    std::cerr << "sy-sim: gnuplot is not installed; " << out_dir << "/plots.gp draws the plots\n";
   }
   std::cout << sim::markdown_table(summary);
   std::ofstream(out_dir + "/summary.json") << nlohmann::json{{"trace", trace_file},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 namespace sy::sim {
@@ -65,6 +66,69 @@ nlohmann::json summarize(const SimResult& r, int cluster_gpus) {
           {"cache_hit_rate", with_data ? static_cast<double>(hits) / with_data : 0.0},
           {"passes", r.passes},
           {"wall_s", r.wall_s}};
+}
+
+bool write_plots(const std::string& dir, const std::vector<SimResult>& results, int cluster_gpus) {
+  std::ofstream gp(dir + "/plots.gp");
+  gp << "# Draws the replay's plots: gnuplot plots.gp (in this directory)\n"
+        "set terminal png size 1000,650\nset key bottom right\nset grid\n"
+        "set output 'jct-cdf.png'\nset logscale x\n"
+        "set title 'Job completion time, CDF'\nset xlabel 'JCT (s)'\n"
+        "set ylabel 'fraction of jobs'\nplot ";
+  std::int64_t last_ms = 0;
+  for (std::size_t p = 0; p < results.size(); ++p) {
+    const SimResult& r = results[p];
+    std::vector<double> jct;
+    for (const auto& j : r.jobs) {
+      jct.push_back(static_cast<double>(j.end_ms - j.submit_ms) / 1000.0);
+      last_ms = std::max(last_ms, j.end_ms);
+    }
+    std::sort(jct.begin(), jct.end());
+    std::ofstream cdf(dir + "/jct-cdf-" + r.policy + ".dat");
+    // 1,000 points are enough for a curve and keep the file small whatever the trace.
+    const std::size_t step = std::max<std::size_t>(1, jct.size() / 1000);
+    for (std::size_t i = 0; i < jct.size(); i += step) {
+      cdf << std::max(jct[i], 1.0) << " " << static_cast<double>(i + 1) / jct.size() << "\n";
+    }
+    if (!jct.empty()) cdf << std::max(jct.back(), 1.0) << " 1\n";
+    if (!cdf) return false;
+    gp << (p ? ", " : "") << "'jct-cdf-" << r.policy << ".dat' using 1:2 with lines lw 2 title '"
+       << r.policy << "'";
+  }
+  const auto days = static_cast<std::size_t>(last_ms / 86'400'000 + 1);
+  std::vector<std::vector<double>> busy(results.size(), std::vector<double>(days, 0));
+  for (std::size_t p = 0; p < results.size(); ++p) {
+    for (const auto& j : results[p].jobs) {
+      // GPU-milliseconds of the job in each day it spans.
+      for (std::int64_t t = j.start_ms; t < j.end_ms;) {
+        const std::int64_t day_end = (t / 86'400'000 + 1) * 86'400'000;
+        const std::int64_t until = std::min(day_end, j.end_ms);
+        busy[p][static_cast<std::size_t>(t / 86'400'000)] +=
+            static_cast<double>(j.gpus) * static_cast<double>(until - t);
+        t = until;
+      }
+    }
+  }
+  std::ofstream util(dir + "/utilization.dat");
+  util << "# day";
+  for (const auto& r : results)
+    util << " " << r.policy;
+  util << "\n";
+  for (std::size_t d = 0; d < days; ++d) {
+    util << d;
+    for (std::size_t p = 0; p < results.size(); ++p)
+      util << " " << busy[p][d] / (86'400'000.0 * cluster_gpus);
+    util << "\n";
+  }
+  gp << "\nset output 'utilization.png'\nunset logscale x\n"
+        "set title 'GPUs allocated, daily average'\nset xlabel 'day'\n"
+        "set ylabel 'share of the cluster'\nplot ";
+  for (std::size_t p = 0; p < results.size(); ++p) {
+    gp << (p ? ", " : "") << "'utilization.dat' using 1:" << p + 2 << " with lines lw 2 title '"
+       << results[p].policy << "'";
+  }
+  gp << "\n";
+  return static_cast<bool>(util) && static_cast<bool>(gp);
 }
 
 std::string markdown_table(const nlohmann::json& summaries) {

@@ -17,6 +17,11 @@ nlohmann::json summarize(const SimResult& result, int cluster_gpus);
 // One row per job: id, class, gpus, nodes, submit/start/end (s), queue and jct (s), runtime,
 // staging, ring and best ring (GB/s), cache hit.
 std::string jobs_csv(const SimResult& result);
+// Plot data and a gnuplot script in `dir`: jct-cdf-POLICY.dat (JCT by fraction of jobs),
+// utilization.dat (allocated GPUs per day, a column per policy) and plots.gp, which draws
+// jct-cdf.png and utilization.png. Returns false when a file cannot be written.
+bool write_plots(const std::string& dir, const std::vector<SimResult>& results, int cluster_gpus);
+
 // The summaries side by side, with each policy's mean JCT as a ratio to the first policy's.
 std::string markdown_table(const nlohmann::json& summaries);
 

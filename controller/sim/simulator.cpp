@@ -90,6 +90,41 @@ double Simulator::best_gbps(int gpus) const {
   return nodes == 1 ? inside : std::min(inside, model_.network_gbps(Spread::same_leaf));
 }
 
+sched::Snapshot Simulator::empty_snapshot(const std::vector<TraceJob>& trace) const {
+  sched::Snapshot s;
+  for (const auto& n : cluster_.nodes) {
+    sched::NodeInput in;
+    in.name = n.name;
+    in.topology = n.topology;
+    in.leaf = n.leaf;
+    in.spine = n.spine;
+    const int g = n.topology->gpu_count();
+    in.free = g >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << g) - 1;
+    in.features = n.topology->features;
+    s.nodes.push_back(std::move(in));
+  }
+  for (const auto& t : trace) {
+    if (!t.dataset.empty()) {
+      s.dataset_bytes[t.dataset] = static_cast<std::int64_t>(t.dataset_gb * 1e9);
+    }
+  }
+  return s;
+}
+
+sched::PendingJob Simulator::pending_job(const TraceJob& t, std::size_t index,
+                                         std::int64_t now_ms) const {
+  sched::PendingJob p;
+  p.id = static_cast<sched::JobId>(index) + 1;
+  p.user = t.user;
+  p.account = t.user;
+  p.submit_ms = now_ms;
+  gang_shape(t.gpus, gpus_per_node_, p.nodes, p.gpus_per_node);
+  p.time_limit_ms = static_cast<std::int64_t>(
+      std::ceil(static_cast<double>(t.duration_s) * 1000.0 * options_.limit_factor));
+  if (!t.dataset.empty()) p.datasets = {t.dataset};
+  return p;
+}
+
 SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profile& profile,
                          const std::string& policy_name) const {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -105,23 +140,10 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     return trace[a].submit_s < trace[b].submit_s;
   });
 
-  sched::Snapshot s;
-  for (const auto& n : cluster_.nodes) {
-    sched::NodeInput in;
-    in.name = n.name;
-    in.topology = n.topology;
-    in.leaf = n.leaf;
-    in.spine = n.spine;
-    const int g = n.topology->gpu_count();
-    in.free = g >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << g) - 1;
-    s.nodes.push_back(std::move(in));
-  }
+  sched::Snapshot s = empty_snapshot(trace);
   std::vector<const ModelClass*> classes(trace.size());
   for (std::size_t i = 0; i < trace.size(); ++i) {
     classes[i] = &model_.class_of(trace[i]);
-    if (!trace[i].dataset.empty()) {
-      s.dataset_bytes[trace[i].dataset] = static_cast<std::int64_t>(trace[i].dataset_gb * 1e9);
-    }
   }
   std::vector<Cache> caches(cluster_.nodes.size());
   // (end, job index): the next job to end first; ties by trace order.
@@ -182,16 +204,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     }
     while (next < arrivals.size() && trace[arrivals[next]].submit_s * 1000 == now) {
       const std::size_t j = arrivals[next++];
-      const TraceJob& t = trace[j];
-      sched::PendingJob p;
-      p.id = static_cast<sched::JobId>(j) + 1;
-      p.user = t.user;
-      p.account = t.user;
-      p.submit_ms = now;
-      gang_shape(t.gpus, gpus_per_node_, p.nodes, p.gpus_per_node);
-      p.time_limit_ms = static_cast<std::int64_t>(
-          std::ceil(static_cast<double>(t.duration_s) * 1000.0 * options_.limit_factor));
-      if (!t.dataset.empty()) p.datasets = {t.dataset};
+      sched::PendingJob p = pending_job(trace[j], j, now);
       s.pending.push_back(std::move(p));
       out.jobs[j].submit_ms = now;
     }

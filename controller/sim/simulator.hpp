@@ -53,6 +53,11 @@ class Simulator {
   // The best ring bottleneck a job of this many GPUs can get on this cluster (GB/s).
   double best_gbps(int gpus) const;
 
+  // What the replay hands the scheduler: the cluster with every GPU free and the trace's dataset
+  // sizes, and a trace job as a pending job (id: its index in the trace plus one).
+  sched::Snapshot empty_snapshot(const std::vector<TraceJob>& trace) const;
+  sched::PendingJob pending_job(const TraceJob& job, std::size_t index, std::int64_t now_ms) const;
+
  private:
   const SimCluster& cluster_;
   const RuntimeModel& model_;
