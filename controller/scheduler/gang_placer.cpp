@@ -131,7 +131,7 @@ const GangPlacer::Cached& GangPlacer::option(const topo::NodeTopology* topology,
   auto it = cache_.find(key);
   if (it == cache_.end()) {
     GpuMask chosen = 0;
-    if (!profile_.topology_aware) {
+    if (!profile_.topology_aware || !profile_.interconnect_aware) {
       for (int g : placement::gpus_of(free)) {  // first fit: the lowest free indices
         if (std::popcount(chosen) == count) break;
         chosen |= GpuMask{1} << g;
@@ -195,6 +195,9 @@ std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
   }
   std::sort(options.begin(), options.end(), better);
   if (job.nodes == 1) return finish({options.front()}, job);
+  if (!profile_.interconnect_aware) {
+    return finish({options.begin(), options.begin() + job.nodes}, job);  // best nodes, any switch
+  }
 
   // Group by leaf, then by spine. Nodes under no known switch form their own leaf each.
   std::map<std::string, std::vector<NodeOption>> by_leaf;

@@ -26,6 +26,9 @@ struct Profile {
   int backfill_depth = 1000;                         // jobs looked at after the reservation
   std::int64_t default_time_limit_ms = 3600 * 1000;  // for jobs without one
   bool topology_aware = true;                        // false: first fit (the fifo-firstfit profile)
+  // false: GPUs by index inside a node and no switch grouping across nodes, while the scorers
+  // still rank nodes (the simulator's switchyard-no-topology ablation).
+  bool interconnect_aware = true;
   // Single-node jobs are placed through an index of nodes by (topology, free GPUs) instead of
   // a scan of every node; the property tests hold the two to the same plans.
   bool use_index = true;

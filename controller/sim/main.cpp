@@ -21,8 +21,8 @@ constexpr const char* kUsage =
 Replays the trace (../shared/traces/README.md format) on the cluster, once per policy, with the
 scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.csv.
 
-  --policy NAME       fifo-firstfit, slurm-like, switchyard, switchyard-no-data (repeatable;
-                      default: all of them)
+  --policy NAME       fifo-firstfit, slurm-like, switchyard, switchyard-no-data,
+                      switchyard-no-topology (repeatable; default: all of them)
   --model FILE        runtime model (default examples/sim/runtime-model.yaml)
   --out DIR           where to write (default sim-out)
   --limit-factor X    users' time limits are X times the ideal run time (default 2)

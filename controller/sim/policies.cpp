@@ -13,13 +13,19 @@ Result<sched::Profile, std::string> sim_profile(
   if (name == "switchyard-no-data") {
     base = "switchyard";
     weights["data-affinity"] = 0;
+  } else if (name == "switchyard-no-topology") {
+    base = "switchyard";
+    weights["nvlink-ring"] = 0;
+    weights["nic-numa"] = 0;
   }
   auto profile = sched::make_profile(base, scorers, weights);
   if (!profile) {
     return fail("unknown policy '" + name +
-                "' (fifo-firstfit, slurm-like, switchyard or switchyard-no-data)");
+                "' (fifo-firstfit, slurm-like, switchyard, switchyard-no-data or "
+                "switchyard-no-topology)");
   }
   profile->name = name;
+  profile->interconnect_aware = name != "switchyard-no-topology";
   profile->staging_bytes_per_s = cluster.staging_bytes_per_s;
   return std::move(profile).value();
 }

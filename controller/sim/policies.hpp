@@ -5,6 +5,8 @@
 //   slurm-like           priority + backfill + switch tree, GPUs by index, no data awareness
 //   switchyard           everything on
 //   switchyard-no-data   switchyard without the data-affinity scorer
+//   switchyard-no-topology  switchyard choosing GPUs by index and ignoring switches, still with
+//                        best fit, data affinity, backfill
 
 #include <memory>
 #include <string>
@@ -17,7 +19,7 @@
 namespace sy::sim {
 
 inline const std::vector<std::string> kPolicies = {"fifo-firstfit", "slurm-like", "switchyard",
-                                                   "switchyard-no-data"};
+                                                   "switchyard-no-data", "switchyard-no-topology"};
 
 Result<sched::Profile, std::string> sim_profile(
     const std::string& name,

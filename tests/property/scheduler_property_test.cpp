@@ -19,11 +19,12 @@ namespace {
 
 constexpr std::int64_t kMinute = 60 * 1000;
 
-Profile profile_for(bool topology_aware, bool backfill) {
+Profile profile_for(bool topology_aware, bool backfill, bool interconnect_aware) {
   static const auto scorers = placement::make_placement_scorers();
   Profile p;
   p.topology_aware = topology_aware;
   p.backfill = backfill;
+  p.interconnect_aware = interconnect_aware;
   p.default_time_limit_ms = 60 * kMinute;
   for (const auto& s : scorers)
     p.scorers.emplace_back(s.get(), 1);
@@ -106,10 +107,18 @@ Snapshot random_snapshot(unsigned seed) {
 TEST_CASE("scheduling invariants hold on random clusters and queues", "[scheduler][property]") {
   for (unsigned seed = 1; seed <= 300; ++seed) {
     const Snapshot s = random_snapshot(seed);
-    for (bool aware : {true, false}) {
-      for (bool backfill : {true, false}) {
-        INFO("seed " << seed << " topology_aware=" << aware << " backfill=" << backfill);
-        const Profile profile = profile_for(aware, backfill);
+    // (topology aware, backfill, interconnect aware): the controller's profiles and the
+    // simulator's no-topology ablation.
+    const bool configs[][3] = {{true, true, true},
+                               {true, false, true},
+                               {false, true, true},
+                               {false, false, true},
+                               {true, true, false}};
+    for (const auto& [aware, backfill, interconnect] : configs) {
+      {
+        INFO("seed " << seed << " topology_aware=" << aware << " backfill=" << backfill
+                     << " interconnect_aware=" << interconnect);
+        const Profile profile = profile_for(aware, backfill, interconnect);
         const Plan p = plan(s, profile);
 
         // Same input, same output, whatever order the queue arrived in, and the same with the
