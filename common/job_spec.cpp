@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "common/schema_validator.hpp"
+#include "common/unit_fields.hpp"
 #include "common/units.hpp"
 
 namespace sy {
@@ -33,26 +34,13 @@ std::string default_name(const JobSpec& spec) {
   return base.substr(0, 64);
 }
 
-// Fields that are either a string in some syntax or a bare integer in a default unit.
-template <class Parse>
-Result<std::int64_t, SpecError> unit_field(const Document& doc, const nlohmann::json& v,
-                                           const std::string& field, const char* bare_suffix,
-                                           Parse parse) {
-  const std::string text =
-      v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()) + bare_suffix;
-  auto parsed = parse(text);
-  if (!parsed) return fail(doc.error_at(field, parsed.error()));
-  return parsed.value();
-}
-
 Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json& r,
                                        Resources& out) {
   if (r.contains("nodes")) out.nodes = r["nodes"].get<int>();
   if (r.contains("gpus_per_node")) out.gpus_per_node = r["gpus_per_node"].get<int>();
   if (r.contains("cpus_per_gpu")) out.cpus_per_gpu = r["cpus_per_gpu"].get<int>();
   if (r.contains("memory_per_gpu")) {
-    auto mib = unit_field(doc, r["memory_per_gpu"], "resources.memory_per_gpu", "M",
-                          [](const std::string& t) { return parse_size_mib(t); });
+    auto mib = size_field_mib(doc, r["memory_per_gpu"], "resources.memory_per_gpu");
     if (!mib) return fail(std::move(mib).error());
     out.memory_per_gpu_mib = mib.value();
   }
@@ -62,8 +50,7 @@ Result<void, SpecError> read_resources(const Document& doc, const nlohmann::json
     std::sort(out.features.begin(), out.features.end());
   }
   if (r.contains("gpu_memory")) {
-    auto mib = unit_field(doc, r["gpu_memory"], "resources.gpu_memory", "M",
-                          [](const std::string& t) { return parse_size_mib(t); });
+    auto mib = size_field_mib(doc, r["gpu_memory"], "resources.gpu_memory");
     if (!mib) return fail(std::move(mib).error());
     out.gpu_memory_mib = mib.value();
   }
@@ -106,8 +93,7 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
   if (j.contains("launcher")) spec.launcher = parse_launcher(j["launcher"].get<std::string>());
   if (j.contains("datasets")) spec.datasets = j["datasets"].get<std::vector<std::string>>();
   if (j.contains("time_limit")) {
-    auto s = unit_field(doc, j["time_limit"], "time_limit", "",
-                        [](const std::string& t) { return parse_duration_seconds(t); });
+    auto s = duration_field_s(doc, j["time_limit"], "time_limit");
     if (!s) return fail(std::move(s).error());
     spec.time_limit_s = s.value();
   }
@@ -137,8 +123,7 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
     if (d.contains("after_any")) spec.after_any = d["after_any"].get<std::vector<std::int64_t>>();
   }
   if (j.contains("every")) {
-    auto s = unit_field(doc, j["every"], "every", "",
-                        [](const std::string& t) { return parse_duration_seconds(t); });
+    auto s = duration_field_s(doc, j["every"], "every");
     if (!s) return fail(std::move(s).error());
     if (s.value() < JobSpec::kMinPeriodS) {
       return fail(doc.error_at("every", "must be at least 1m (a bare integer is minutes)"));

@@ -2,7 +2,7 @@
 
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
-#include "common/units.hpp"
+#include "common/unit_fields.hpp"
 
 namespace sy::controller {
 
@@ -35,35 +35,21 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
     const auto& s = j["scheduler"];
     c.scheduler_profile = s.value("profile", c.scheduler_profile);
     c.backfill_depth = s.value("backfill_depth", c.backfill_depth);
-    if (s.contains("default_time_limit")) {
-      const auto& v = s["default_time_limit"];
-      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
-                                                       : std::to_string(v.get<int>()));
-      if (!secs) return fail(doc->error_at("scheduler.default_time_limit", secs.error()));
-      c.default_time_limit_ms = secs.value() * 1000;
-    }
-    if (s.contains("fair_share_half_life")) {
-      const auto& v = s["fair_share_half_life"];
-      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
-                                                       : std::to_string(v.get<int>()));
-      if (!secs) return fail(doc->error_at("scheduler.fair_share_half_life", secs.error()));
-      c.fair_share_half_life_ms = secs.value() * 1000;
+    // Durations in the file are read in seconds and kept in milliseconds.
+    for (auto [key, target] : {std::pair{"default_time_limit", &c.default_time_limit_ms},
+                               std::pair{"fair_share_half_life", &c.fair_share_half_life_ms},
+                               std::pair{"staging_horizon", &c.staging_horizon_ms}}) {
+      if (!s.contains(key)) continue;
+      auto secs = duration_field_s(doc.value(), s[key], std::string("scheduler.") + key);
+      if (!secs) return fail(std::move(secs).error());
+      *target = secs.value() * 1000;
     }
     if (s.contains("weights")) c.scorer_weights = s["weights"].get<std::map<std::string, int>>();
     if (s.contains("staging_bandwidth")) {
-      const auto& v = s["staging_bandwidth"];
-      auto mib = parse_size_mib(
-          v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()),
-          kMaxStorageSizeMib);
-      if (!mib) return fail(doc->error_at("scheduler.staging_bandwidth", mib.error()));
+      auto mib = size_field_mib(doc.value(), s["staging_bandwidth"], "scheduler.staging_bandwidth",
+                                kMaxStorageSizeMib);
+      if (!mib) return fail(std::move(mib).error());
       c.staging_bytes_per_s = static_cast<double>(mib.value()) * 1024 * 1024;
-    }
-    if (s.contains("staging_horizon")) {
-      const auto& v = s["staging_horizon"];
-      auto secs = parse_duration_seconds(v.is_string() ? v.get<std::string>()
-                                                       : std::to_string(v.get<int>()));
-      if (!secs) return fail(doc->error_at("scheduler.staging_horizon", secs.error()));
-      c.staging_horizon_ms = secs.value() * 1000;
     }
   }
   if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {

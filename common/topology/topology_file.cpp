@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/schema_validator.hpp"
+#include "common/unit_fields.hpp"
 #include "common/units.hpp"
 
 namespace sy::topo {
@@ -11,15 +12,6 @@ namespace {
 
 std::string at(const std::string& list, std::size_t i) {
   return list + "[" + std::to_string(i) + "]";
-}
-
-Result<std::int64_t, SpecError> size_field(const Document& doc, const nlohmann::json& v,
-                                           const std::string& field, std::int64_t max_mib) {
-  const std::string text =
-      v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()) + "M";
-  auto mib = parse_size_mib(text, max_mib);
-  if (!mib) return fail(doc.error_at(field, mib.error()));
-  return mib.value();
 }
 
 std::optional<int> optional_int(const nlohmann::json& j, const char* key) {
@@ -104,7 +96,7 @@ Result<NodeTopology, SpecError> node_topology_from_document(const Document& doc)
                                                     " (GPUs are listed in index order from 0)"));
     }
     if (g.contains("memory")) {
-      auto mib = size_field(doc, g["memory"], path + ".memory", kMaxMemorySizeMib);
+      auto mib = size_field_mib(doc, g["memory"], path + ".memory", kMaxMemorySizeMib);
       if (!mib) return fail(std::move(mib).error());
       gpu.memory_mib = mib.value();
     }
@@ -121,13 +113,13 @@ Result<NodeTopology, SpecError> node_topology_from_document(const Document& doc)
   }
   for (std::size_t i = 0; j.contains("nvme") && i < j["nvme"].size(); ++i) {
     const auto& n = j["nvme"][i];
-    auto mib = size_field(doc, n["capacity"], at("nvme", i) + ".capacity", kMaxStorageSizeMib);
+    auto mib = size_field_mib(doc, n["capacity"], at("nvme", i) + ".capacity", kMaxStorageSizeMib);
     if (!mib) return fail(std::move(mib).error());
     node.nvme.push_back({n["name"].get<std::string>(), optional_int(n, "numa"), mib.value()});
   }
   for (std::size_t i = 0; j.contains("tier0") && i < j["tier0"].size(); ++i) {
     const auto& t = j["tier0"][i];
-    auto mib = size_field(doc, t["capacity"], at("tier0", i) + ".capacity", kMaxStorageSizeMib);
+    auto mib = size_field_mib(doc, t["capacity"], at("tier0", i) + ".capacity", kMaxStorageSizeMib);
     if (!mib) return fail(std::move(mib).error());
     node.tier0.push_back({t["path"].get<std::string>(), mib.value()});
   }

@@ -7,7 +7,7 @@
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
 #include "common/topology/topology_file.hpp"
-#include "common/units.hpp"
+#include "common/unit_fields.hpp"
 
 namespace sy::sim {
 
@@ -34,21 +34,18 @@ Result<SimCluster, SpecError> load_sim_cluster(const std::string& path) {
   const std::string dir =
       path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   SimCluster c;
-  auto size_field = [&](const char* key, std::int64_t& mib) -> Result<void, SpecError> {
-    if (!j.contains(key)) return {};
-    const auto& v = j[key];
-    auto parsed =
-        parse_size_mib(v.is_string() ? v.get<std::string>() : std::to_string(v.get<std::int64_t>()),
-                       kMaxStorageSizeMib);
-    if (!parsed) return fail(doc->error_at(key, parsed.error()));
-    mib = parsed.value();
-    return {};
-  };
-  std::int64_t tier0_mib = c.tier0_bytes >> 20, staging_mib = 1024;
-  if (auto r = size_field("tier0_capacity", tier0_mib); !r) return fail(std::move(r).error());
-  if (auto r = size_field("staging_bandwidth", staging_mib); !r) return fail(std::move(r).error());
-  c.tier0_bytes = tier0_mib << 20;
-  c.staging_bytes_per_s = static_cast<double>(staging_mib) * 1024 * 1024;
+  if (j.contains("tier0_capacity")) {
+    auto mib =
+        size_field_mib(doc.value(), j["tier0_capacity"], "tier0_capacity", kMaxStorageSizeMib);
+    if (!mib) return fail(std::move(mib).error());
+    c.tier0_bytes = mib.value() << 20;
+  }
+  if (j.contains("staging_bandwidth")) {
+    auto mib = size_field_mib(doc.value(), j["staging_bandwidth"], "staging_bandwidth",
+                              kMaxStorageSizeMib);
+    if (!mib) return fail(std::move(mib).error());
+    c.staging_bytes_per_s = static_cast<double>(mib.value()) * 1024 * 1024;
+  }
   const int per_leaf = j.value("nodes_per_leaf", 16), per_spine = j.value("leaves_per_spine", 4);
   std::map<std::string, const topo::NodeTopology*> loaded;
   for (std::size_t g = 0; g < j["nodes"].size(); ++g) {
