@@ -13,6 +13,7 @@
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "common/agent_protocol.hpp"
+#include "common/comma_list.hpp"
 #include "common/log.hpp"
 #include "common/topology/topology_file.hpp"
 
@@ -93,10 +94,7 @@ int main(int argc, char** argv) {
     topology = std::move(found).value();
   }
   // Named as jobs name them in resources.features.
-  for (std::size_t start = 0; start < features.size();) {
-    auto comma = features.find(',', start);
-    if (comma == std::string::npos) comma = features.size();
-    const std::string f = features.substr(start, comma - start);
+  for (const std::string& f : split_commas(features)) {
     static const std::regex name("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     if (!std::regex_match(f, name)) {
       return usage_error("--features: '" + f + "' is not a feature name (letters, digits, . _ -)");
@@ -105,7 +103,6 @@ int main(int argc, char** argv) {
       topology.features.insert(
           std::lower_bound(topology.features.begin(), topology.features.end(), f), f);
     }
-    start = comma + 1;
   }
   if (discover_only) {
     std::cout << topo::node_topology_to_json(topology).dump(2) << "\n";

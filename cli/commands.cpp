@@ -8,39 +8,12 @@
 
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
+#include "common/comma_list.hpp"
 #include "common/job_spec.hpp"
 #include "common/units.hpp"
 
 namespace sy::cli {
 namespace {
-
-bool parse_job_id(const std::string& text, JobId& id) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  return ec == std::errc() && p == text.data() + text.size() && id > 0;
-}
-
-// "12", or "12_3" for a task of an array, as squeue prints them.
-bool is_job_id(const std::string& text) {
-  JobId id = 0, index = 0;
-  const auto underscore = text.find('_');
-  if (underscore == std::string::npos) return parse_job_id(text, id);
-  const std::string task = text.substr(underscore + 1);
-  return parse_job_id(text.substr(0, underscore), id) && (task == "0" || parse_job_id(task, index));
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items)
-    out += (out.empty() ? "" : ",") + i;
-  return out;
-}
-
-std::string joined_ids(const std::vector<std::int64_t>& ids) {
-  std::string out;
-  for (auto i : ids)
-    out += (out.empty() ? "" : ",") + std::to_string(i);
-  return out;
-}
 
 // "2026-11-22T15:30:00.123Z" -> "2026-11-22 15:30:00" for tables.
 std::string short_time(std::int64_t ms) {
@@ -183,7 +156,7 @@ int cmd_show(const Invocation& inv) {
   for (const auto& a : inv.args) {
     if (a == "--json") {
       json = true;
-    } else if (!id && is_job_id(a)) {
+    } else if (!id && parse_job_ref(a)) {
       id = a;
     } else {
       return usage("show", "'" + a + "' is not a job id");
@@ -221,7 +194,7 @@ int cmd_show(const Invocation& inv) {
     out << "\n";
   }
   if (!s.resources.features.empty() || s.resources.gpu_model || s.resources.gpu_memory_mib) {
-    out << "  Features=" << (s.resources.features.empty() ? "-" : joined(s.resources.features))
+    out << "  Features=" << (s.resources.features.empty() ? "-" : join_commas(s.resources.features))
         << " GpuModel=" << s.resources.gpu_model.value_or("-") << " GpuMemory="
         << (s.resources.gpu_memory_mib ? format_size_mib(*s.resources.gpu_memory_mib) : "-")
         << "\n";
@@ -231,9 +204,9 @@ int cmd_show(const Invocation& inv) {
         << " Array=" << (s.array ? s.array->text : "-") << "\n";
   }
   if (!s.after_ok.empty() || !s.after_any.empty()) {
-    out << "  Dependency=" << (s.after_ok.empty() ? "" : "after_ok:" + joined_ids(s.after_ok))
+    out << "  Dependency=" << (s.after_ok.empty() ? "" : "after_ok:" + join_commas(s.after_ok))
         << (!s.after_ok.empty() && !s.after_any.empty() ? "," : "")
-        << (s.after_any.empty() ? "" : "after_any:" + joined_ids(s.after_any)) << "\n";
+        << (s.after_any.empty() ? "" : "after_any:" + join_commas(s.after_any)) << "\n";
   }
   if (s.every_s || j.begin_ms > 0) {
     out << "  Every=" << (s.every_s ? format_duration(*s.every_s) : "-")
@@ -262,7 +235,7 @@ int cmd_show(const Invocation& inv) {
 int cmd_cancel(const Invocation& inv) {
   std::vector<std::string> ids;
   for (const auto& a : inv.args) {
-    if (!is_job_id(a)) return usage("cancel", "'" + a + "' is not a job id (12, or 12_3)");
+    if (!parse_job_ref(a)) return usage("cancel", "'" + a + "' is not a job id (12, or 12_3)");
     ids.push_back(a);
   }
   if (ids.empty()) return usage("cancel", "which job? (sy cancel ID [ID...])");

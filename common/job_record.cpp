@@ -1,5 +1,7 @@
 #include "common/job_record.hpp"
 
+#include <charconv>
+
 #include "common/units.hpp"
 
 namespace sy {
@@ -52,6 +54,23 @@ nlohmann::json job_record_to_json(const JobRecord& job) {
     j["events"] = std::move(events);
   }
   return j;
+}
+
+std::optional<JobRef> parse_job_ref(std::string_view text) {
+  auto number = [](std::string_view t, std::int64_t& out) {
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return !t.empty() && ec == std::errc() && p == t.data() + t.size();
+  };
+  JobRef ref;
+  const auto underscore = text.find('_');
+  if (!number(text.substr(0, underscore), ref.id) || ref.id <= 0) return std::nullopt;
+  if (underscore == std::string_view::npos) return ref;
+  std::int64_t task = 0;
+  if (!number(text.substr(underscore + 1), task) || task < 0 || task > kMaxArrayIndex) {
+    return std::nullopt;
+  }
+  ref.task = static_cast<int>(task);
+  return ref;
 }
 
 std::string JobRecord::display_id() const {

@@ -49,6 +49,14 @@ struct JobRecord {
   bool operator==(const JobRecord&) const = default;
 };
 
+// A job as people name it: "12", or "12_3" for the task with index 3 of array 12 (what
+// display_id() writes). nullopt for anything else.
+struct JobRef {
+  JobId id = 0;
+  std::optional<int> task;
+};
+std::optional<JobRef> parse_job_ref(std::string_view text);
+
 nlohmann::json job_record_to_json(const JobRecord& job);
 Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j);
 

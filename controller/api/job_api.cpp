@@ -80,15 +80,10 @@ void JobApi::handle(ApiRequest request, Responder respond) {
 }
 
 Result<std::int64_t, ApiResponse> JobApi::resolve_id(const std::string& text) {
-  const auto underscore = text.find('_');
-  std::int64_t id = 0, index = 0;
-  if (underscore == std::string::npos) {
-    if (parse_id(text, id)) return id;
-  } else if (parse_id(text.substr(0, underscore), id) &&
-             (text.substr(underscore + 1) == "0" || parse_id(text.substr(underscore + 1), index)) &&
-             index <= kMaxArrayIndex) {
+  if (auto ref = parse_job_ref(text)) {
+    if (!ref->task) return ref->id;
     std::lock_guard<std::mutex> lock(reads_mutex_);
-    auto task = reads_.find_task(id, static_cast<int>(index));
+    auto task = reads_.find_task(ref->id, *ref->task);
     if (!task) return fail(store_failure(task.error()));
     if (!task.value()) return fail(error_response(404, "not_found", "job " + text + " not found"));
     return *task.value();

@@ -5,18 +5,14 @@
 #include <map>
 #include <sstream>
 
+#include "common/comma_list.hpp"
+
 namespace sy::sim {
 namespace {
 
+// The format has no quoting (../shared/traces/README.md); a Windows line end is tolerated.
 std::vector<std::string> cells_of(const std::string& line) {
-  std::vector<std::string> cells;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    cells.push_back(line.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  std::vector<std::string> cells = split_commas(line);
   if (!cells.empty() && !cells.back().empty() && cells.back().back() == '\r')
     cells.back().pop_back();
   return cells;

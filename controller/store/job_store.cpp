@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/comma_list.hpp"
+
 namespace sy::store {
 namespace {
 
@@ -9,35 +11,9 @@ constexpr const char* kJobColumns =
     "id, user_name, state, reason, spec_json, submit_ms, updated_ms, start_ms, end_ms, exit_code, "
     "placement_json, array_id, array_index, begin_ms";
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items)
-    out += (out.empty() ? "" : ",") + i;
-  return out;
-}
-
-std::string joined(const std::vector<std::int64_t>& ids) {
-  std::string out;
-  for (auto i : ids)
-    out += (out.empty() ? "" : ",") + std::to_string(i);
-  return out;
-}
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::vector<std::int64_t> split_ids(const std::string& text) {
   std::vector<std::int64_t> out;
-  for (const auto& s : split(text))
+  for (const auto& s : split_commas(text))
     out.push_back(std::stoll(s));
   return out;
 }
@@ -161,10 +137,10 @@ Result<JobId, StoreError> JobStore::insert_one(const NewJob& job, std::optional<
       .bind(10, job.now_ms)
       .bind(11, s.resources.gpu_model)
       .bind(12, s.resources.gpu_memory_mib)
-      .bind(13, std::string_view(joined(s.resources.features)))
-      .bind(14, std::string_view(joined(s.datasets)))
-      .bind(15, std::string_view(joined(s.after_ok)))
-      .bind(16, std::string_view(joined(s.after_any)))
+      .bind(13, std::string_view(join_commas(s.resources.features)))
+      .bind(14, std::string_view(join_commas(s.datasets)))
+      .bind(15, std::string_view(join_commas(s.after_ok)))
+      .bind(16, std::string_view(join_commas(s.after_any)))
       .bind(17, job.begin_ms)
       .bind(18, s.every_s)
       .bind(19, array_id)
@@ -459,8 +435,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     j.reason = stmt->column_text(8);
     j.gpu_model = stmt->column_text(9);
     j.gpu_memory_mib = stmt->column_int(10);
-    j.features = split(stmt->column_text(11));
-    j.datasets = split(stmt->column_text(12));
+    j.features = split_commas(stmt->column_text(11));
+    j.datasets = split_commas(stmt->column_text(12));
     j.after_ok = split_ids(stmt->column_text(13));
     j.after_any = split_ids(stmt->column_text(14));
     j.begin_ms = stmt->column_int(15);
