@@ -114,9 +114,7 @@ void SchedulingLoop::run_pass() {
   }
   for (const auto& o : states.value())
     input->snapshot.outcomes[o.id] = outcome_of(o.state);
-  auto shares = sched::fair_share_usage(usage.value(), now, half_life_ms_);
-  input->snapshot.usage.by_account = std::move(shares.by_account);
-  input->snapshot.usage.by_user = std::move(shares.by_user);
+  input->snapshot.usage = sched::fair_share_usage(usage.value(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
   if (decided->wake_ms > 0) {
     wake_.expires_after(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/topology/node_topology.hpp"
+#include "controller/scheduler/fair_share.hpp"
 
 namespace sy::sched {
 
@@ -78,10 +79,7 @@ struct Snapshot {
   std::vector<NodeInput> nodes;
   std::vector<Allocation> running;
   std::vector<PendingJob> pending;
-  // Decayed GPU-seconds per account and per user (fair_share.hpp).
-  struct {
-    std::map<std::string, double> by_account, by_user;
-  } usage;
+  Usage usage;  // decayed GPU-seconds per account and per user (fair_share.hpp)
   std::map<std::string, std::int64_t> dataset_bytes;  // size of each dataset's current version
   std::unordered_map<JobId, Outcome> outcomes;        // of every job a pending job depends on
   std::map<JobId, int> array_active;                  // tasks staging or running, per array

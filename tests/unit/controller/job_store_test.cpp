@@ -19,11 +19,16 @@ Db open_migrated(const std::string& path) {
   return std::move(db).value();
 }
 
-NewJob new_job(const std::string& name, std::optional<std::string> token = std::nullopt) {
-  auto spec = job_spec_from_yaml(
-      "name: " + name + "\ncommand: [run]\nresources: {gpus_per_node: 2}\n", "t.yaml");
+// A job of alice's, submitted at 1000 ms.
+NewJob job_from(const std::string& yaml, std::optional<std::string> token = std::nullopt) {
+  auto spec = job_spec_from_yaml(yaml, "t.yaml");
   REQUIRE(spec.ok());
   return NewJob{spec.value(), "alice", std::move(token), 1000};
+}
+
+NewJob new_job(const std::string& name, std::optional<std::string> token = std::nullopt) {
+  return job_from("name: " + name + "\ncommand: [run]\nresources: {gpus_per_node: 2}\n",
+                  std::move(token));
 }
 
 }  // namespace
@@ -169,16 +174,6 @@ TEST_CASE("a start holds allocations until the job ends, and its record reads ba
   REQUIRE(store->apply_event(id, JobEvent::cancel, "cancelled", 3000).ok());
   CHECK(store->allocations().value().empty());  // ending releases the GPUs
 }
-
-namespace {
-
-NewJob job_from(const std::string& yaml) {
-  auto spec = job_spec_from_yaml(yaml, "t.yaml");
-  REQUIRE(spec.ok());
-  return NewJob{spec.value(), "alice", std::nullopt, 1000};
-}
-
-}  // namespace
 
 TEST_CASE("an array is one row per task, found by 'array_index'", "[store][array]") {
   test::TempDir dir;
