@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <unordered_map>
 
 #include "common/log.hpp"
 #include "controller/runtime/snapshot_builder.hpp"
@@ -125,13 +126,10 @@ void SchedulingLoop::run_pass() {
   }
 
   // Reasons to write: only where the wait changed since the last pass and the text differs
-  // from what the job has.
-  std::map<JobId, const store::WaitingJob*> by_id;
-  for (const auto& j : waiting.value())
-    by_id[j.id] = &j;
-  std::map<JobId, const sched::PendingJob*> pending;
-  for (const auto& j : input->snapshot.pending)
-    pending[j.id] = &j;
+  // from what the job has. waiting[i] and the snapshot's pending[i] are the same job.
+  std::unordered_map<JobId, std::size_t> index;
+  for (std::size_t i = 0; i < waiting->size(); ++i)
+    index[(*waiting)[i].id] = i;
   auto reasons = std::make_shared<std::vector<std::pair<JobId, std::string>>>();
   std::map<JobId, sched::Wait> waits;
   for (const auto& wait : decided->waits) {
@@ -140,20 +138,17 @@ void SchedulingLoop::run_pass() {
         last != last_waits_.end() && last->second == wait && wait.why != sched::WaitWhy::reserved;
     waits.emplace(wait.job, wait);
     if (same) continue;
-    std::string text = sched::explain_wait(input->snapshot, *decided, *pending.at(wait.job), wait);
-    if (text != by_id.at(wait.job)->reason) reasons->emplace_back(wait.job, std::move(text));
+    const std::size_t i = index.at(wait.job);
+    std::string text =
+        sched::explain_wait(input->snapshot, *decided, input->snapshot.pending[i], wait);
+    if (text != (*waiting)[i].reason) reasons->emplace_back(wait.job, std::move(text));
   }
   last_waits_ = std::move(waits);
-  std::map<JobId, std::int64_t> limit_ms;
-  for (const auto& j : input->snapshot.pending) {
-    limit_ms[j.id] = j.time_limit_ms > 0 ? j.time_limit_ms : profile_.default_time_limit_ms;
-  }
   const std::string profile = profile_.name;
   writes_.submit(
-      [input, decided, reasons, limit_ms, now,
-       profile](store::Stores& s) -> Result<void, store::StoreError> {
+      [input, decided, reasons, now, profile](store::Stores& s) -> Result<void, store::StoreError> {
         for (const auto& start : decided->starts) {
-          auto rows = allocation_rows(*input, start, now + limit_ms.at(start.job));
+          auto rows = allocation_rows(*input, start, start.end_ms);
           auto r =
               s.jobs.start_job(start.job, rows, placement_json(*input, start, profile).dump(), now);
           // A job cancelled since the pass read it is simply not started.

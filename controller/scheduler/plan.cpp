@@ -253,7 +253,7 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         reindex(p.node);
       if (job.array_id != 0) ++array_active[job.array_id];
       out.starts.push_back({job.id, choice->placements, choice->ring_gbps,
-                            out.reservation.has_value(), choice->staging_ms, choice->scores});
+                            out.reservation.has_value(), choice->staging_ms, end, choice->scores});
       continue;
     }
     if (out.reservation) {

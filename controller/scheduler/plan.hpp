@@ -50,6 +50,7 @@ struct Start {
   double ring_gbps = 0;  // slowest ring inside any one node of the gang
   bool backfilled = false;
   std::int64_t staging_ms = 0;  // estimated time to stage what its nodes lack of its datasets
+  std::int64_t end_ms = 0;      // now + its time limit: when its GPUs are free at the latest
   std::vector<std::pair<std::string, int>> scores;  // scorer name -> weighted contribution
   bool operator==(const Start&) const = default;
 };

@@ -7,6 +7,7 @@
 #include <queue>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "plugins/placement/placement_scorer.hpp"
 
@@ -212,12 +213,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     s.now_ms = now;
     const sched::Plan plan = sched::plan(s, profile);
     ++out.passes;
-    std::unordered_map<sched::JobId, std::int64_t> limit_ms;
-    for (const auto& st : plan.starts)
-      limit_ms[st.job] = 0;
-    for (const auto& p : s.pending) {
-      if (auto it = limit_ms.find(p.id); it != limit_ms.end()) it->second = p.time_limit_ms;
-    }
+    std::unordered_set<sched::JobId> started;
     for (const auto& st : plan.starts) {
       const std::size_t j = static_cast<std::size_t>(st.job - 1);
       const TraceJob& t = trace[j];
@@ -236,7 +232,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       o.cache_hit = o.has_dataset;
       for (const auto& p : st.placements) {
         s.nodes[p.node].free &= ~p.gpus;
-        s.running.push_back({st.job, p.node, p.gpus, now + limit_ms.at(st.job)});
+        s.running.push_back({st.job, p.node, p.gpus, st.end_ms});
         if (o.has_dataset)
           ready = std::max(ready, stage(p.node, t.dataset, now, true, o.cache_hit));
       }
@@ -244,6 +240,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       o.end_ms = ready + static_cast<std::int64_t>(std::ceil(o.runtime_s * 1000.0));
       held[j] = st.placements;
       ends.push({o.end_ms, j});
+      started.insert(st.job);
     }
     // The scheduler's pre-stage decisions: copies start now, in the background.
     for (const auto& ps : plan.prestage) {
@@ -253,7 +250,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     if (!plan.starts.empty()) {
       s.pending.erase(
           std::remove_if(s.pending.begin(), s.pending.end(),
-                         [&](const sched::PendingJob& p) { return limit_ms.contains(p.id); }),
+                         [&](const sched::PendingJob& p) { return started.contains(p.id); }),
           s.pending.end());
     }
   }
