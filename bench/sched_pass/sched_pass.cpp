@@ -22,53 +22,10 @@
 #include "common/topology/topology_file.hpp"
 #include "controller/scheduler/plan.hpp"
 #include "controller/scheduler/profiles.hpp"
+#include "controller/sim/simulator.hpp"
+#include "controller/sim/trace.hpp"
 
 namespace {
-
-std::vector<int> trace_sizes(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  int column = -1, index = 0;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ','); ++index) {
-    if (name == "gpus") column = index;
-  }
-  std::vector<int> sizes;
-  while (column >= 0 && std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string cell;
-    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {
-    }
-    sizes.push_back(std::max(1, std::atoi(cell.c_str())));
-  }
-  return sizes;
-}
-
-// (dataset, bytes) per row of a trace with `dataset` and `dataset_gb` columns; rows without a
-// dataset give an empty name.
-std::vector<std::pair<std::string, std::int64_t>> trace_datasets(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  int name_col = -1, size_col = -1, index = 0;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ','); ++index) {
-    if (name == "dataset") name_col = index;
-    if (name == "dataset_gb") size_col = index;
-  }
-  std::vector<std::pair<std::string, std::int64_t>> out;
-  while (name_col >= 0 && size_col >= 0 && std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream row(line);
-    for (std::string cell; std::getline(row, cell, ',');)
-      cells.push_back(cell);
-    cells.resize(std::max<std::size_t>(cells.size(), std::max(name_col, size_col) + 1));
-    out.emplace_back(cells[name_col],
-                     static_cast<std::int64_t>(std::atof(cells[size_col].c_str()) * 1e9));
-  }
-  return out;
-}
 
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
@@ -104,8 +61,15 @@ int main(int argc, char** argv) {
     else
       return std::cerr << "unknown flag " << flag << "\n", 2;
   }
-  const auto sizes = trace_sizes(trace);
-  if (sizes.empty()) return std::cerr << "no job sizes in '" << trace << "'\n", 2;
+  // Only the GPU counts are kept: the memory figure is the scheduler's, not the trace's.
+  std::vector<int> sizes;
+  {
+    auto rows = sy::sim::load_trace(trace);
+    if (!rows) return std::cerr << rows.error() << "\n", 2;
+    for (const auto& row : *rows)
+      sizes.push_back(row.gpus);
+  }
+  if (sizes.empty()) return std::cerr << "no jobs in '" << trace << "'\n", 2;
   std::vector<sy::topo::NodeTopology> fixtures;
   for (const char* name : {"dgx1-v100", "dgx-h100", "pcie-8gpu-2socket"}) {
     auto t = sy::topo::load_node_topology(topologies + "/" + name + ".yaml");
@@ -130,24 +94,24 @@ int main(int argc, char** argv) {
     job.id = j + 1;
     job.account = "vc" + std::to_string(j % 15);
     job.submit_ms = j;
-    job.nodes = gpus <= 8 ? 1 : (gpus + 7) / 8;
-    job.gpus_per_node = gpus <= 8 ? gpus : 8;
+    sy::sim::gang_shape(gpus, 8, job.nodes, job.gpus_per_node);
     job.time_limit_ms = (1 + j % 48) * 3600 * 1000LL;
     s.pending.push_back(job);
   }
   // With --data-trace, every job reads the dataset of a row of that trace (cycled), and each
   // node's cache holds one dataset (by node index): data affinity has real choices to make.
   if (!data_trace.empty()) {
-    const auto data = trace_datasets(data_trace);
-    if (data.empty()) return std::cerr << "no datasets in '" << data_trace << "'\n", 2;
+    auto data = sy::sim::load_trace(data_trace);
+    if (!data) return std::cerr << data.error() << "\n", 2;
     std::vector<std::string> names;
-    for (const auto& [name, bytes] : data) {
-      if (name.empty() || s.dataset_bytes.contains(name)) continue;
-      s.dataset_bytes[name] = bytes;
-      names.push_back(name);
+    for (const auto& row : *data) {
+      if (row.dataset.empty() || s.dataset_bytes.contains(row.dataset)) continue;
+      s.dataset_bytes[row.dataset] = static_cast<std::int64_t>(row.dataset_gb * 1e9);
+      names.push_back(row.dataset);
     }
+    if (names.empty()) return std::cerr << "no datasets in '" << data_trace << "'\n", 2;
     for (int j = 0; j < jobs; ++j) {
-      const auto& name = data[j % data.size()].first;
+      const auto& name = (*data)[j % data->size()].dataset;
       if (!name.empty()) s.pending[j].datasets = {name};
     }
     for (int n = 0; n < nodes; ++n) {
