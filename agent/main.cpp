@@ -12,6 +12,7 @@
 
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
+#include "agent/stage_command.hpp"
 #include "common/agent_protocol.hpp"
 #include "common/comma_list.hpp"
 #include "common/log.hpp"
@@ -21,6 +22,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: sy-agent [options]
        sy-agent discover [--topology FILE]
+       sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
 
 Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
 the registration alive with heartbeats, reconnecting whenever the controller restarts.
@@ -36,6 +38,7 @@ options:
   --version, -h/--help
 
 `sy-agent discover` prints the topology the agent would register (JSON) and exits.
+`sy-agent stage` copies a directory as the agent stages datasets (sy-agent stage --help).
 )";
 
 int usage_error(const std::string& m) {
@@ -49,6 +52,8 @@ int main(int argc, char** argv) {
   using namespace sy;
   std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features;
   bool discover_only = false;
+  if (argc > 1 && std::string(argv[1]) == "stage")
+    return agent::run_stage_command(argc - 1, argv + 1);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {

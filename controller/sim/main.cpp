@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/units.hpp"
 #include "controller/sim/policies.hpp"
 #include "controller/sim/report.hpp"
 #include "controller/sim/simulator.hpp"
@@ -16,7 +17,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(usage: sy-sim --trace FILE.csv --cluster CLUSTER.yaml [--policy NAME ...]
-              [--model MODEL.yaml] [--out DIR] [--limit-factor X]
+              [--model MODEL.yaml] [--out DIR] [--limit-factor X] [--tier0 SIZE]
 
 Replays the trace (../shared/traces/README.md format) on the cluster, once per policy, with the
 scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.csv.
@@ -26,6 +27,7 @@ scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.c
   --model FILE        runtime model (default examples/sim/runtime-model.yaml)
   --out DIR           where to write (default sim-out)
   --limit-factor X    users' time limits are X times the ideal run time (default 2)
+  --tier0 SIZE        every node's dataset cache, e.g. 200G (default: the cluster file's)
   --backfill-depth N  jobs backfill looks at after the reservation (default 1000, as the
                       controller's scheduler.backfill_depth)
 )";
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> policies;
   sim::SimOptions options;
   int backfill_depth = 1000;
+  std::int64_t tier0_mib = 0;  // 0: the cluster file's
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -69,6 +72,10 @@ int main(int argc, char** argv) {
         return usage_error("--backfill-depth must be a whole number 0-10000000");
       }
       backfill_depth = static_cast<int>(depth);
+    } else if (arg == "--tier0") {
+      auto mib = parse_size_mib(value, kMaxStorageSizeMib);
+      if (!mib) return usage_error("--tier0: " + mib.error());
+      tier0_mib = mib.value();
     } else if (arg == "--limit-factor") {
       char* end = nullptr;
       options.limit_factor = std::strtod(value.c_str(), &end);
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
   if (!trace) return std::cerr << "sy-sim: " << trace.error() << "\n", 2;
   auto cluster = sim::load_sim_cluster(cluster_file);
   if (!cluster) return std::cerr << "sy-sim: " << cluster.error().to_string() << "\n", 2;
+  if (tier0_mib > 0) cluster->tier0_bytes = tier0_mib * 1024 * 1024;
   auto model = sim::RuntimeModel::load(model_file);
   if (!model) return std::cerr << "sy-sim: " << model.error().to_string() << "\n", 2;
   const auto scorers = placement::make_placement_scorers();

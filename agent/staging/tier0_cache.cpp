@@ -1,0 +1,195 @@
+#include "agent/staging/tier0_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "agent/staging/stage_record.hpp"
+
+namespace sy::staging {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t mtime_ms(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+void touch(const fs::path& p) {
+  ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
+}
+
+}  // namespace
+
+Tier0Cache::Tier0Cache(fs::path root, std::int64_t quota_bytes)
+    : root_(std::move(root)), quota_(quota_bytes) {}
+
+fs::path Tier0Cache::path_of(const std::string& name, const std::string& version) const {
+  return root_ / (name + "@" + version);
+}
+
+Result<void, std::string> Tier0Cache::load() {
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) return fail(root_.string() + ": " + ec.message());
+  const std::scoped_lock lock(mutex_);
+  copies_.clear();
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    const std::string base = entry.path().filename().string();
+    const auto at = base.find('@');
+    if (base.starts_with(".") || at == std::string::npos || !entry.is_directory(ec)) continue;
+    const StagePaths paths = stage_paths(entry.path());
+    const auto record = read_record(paths.record);
+    if (!record || record->manifest.name != base.substr(0, at) ||
+        record->manifest.version() != base.substr(at + 1)) {
+      continue;  // not a finished copy: the stager checks or replaces it when asked
+    }
+    const Key key{base.substr(0, at), base.substr(at + 1)};
+    copies_[key] = {.name = key.first,
+                    .version = key.second,
+                    .bytes = record->manifest.total_bytes(),
+                    .files = static_cast<std::int64_t>(record->manifest.files.size()),
+                    .last_used_ms = mtime_ms(paths.record),
+                    .pinned = false};
+  }
+  if (ec) return fail(root_.string() + ": " + ec.message());
+  return {};
+}
+
+std::vector<CachedCopy> Tier0Cache::list() const {
+  const std::scoped_lock lock(mutex_);
+  std::vector<CachedCopy> out;
+  for (const auto& [key, copy] : copies_) {
+    CachedCopy c = copy;
+    c.pinned = std::any_of(pins_.begin(), pins_.end(),
+                           [&](const auto& p) { return p.second.contains(key); });
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::int64_t Tier0Cache::used_bytes() const {
+  const std::scoped_lock lock(mutex_);
+  std::int64_t used = 0;
+  for (const auto& [key, copy] : copies_)
+    used += copy.bytes;
+  for (const auto& [key, bytes] : reserved_)
+    used += bytes;
+  return used;
+}
+
+void Tier0Cache::pin(const std::string& holder, const std::string& name,
+                     const std::string& version) {
+  const std::scoped_lock lock(mutex_);
+  pins_[holder].insert({name, version});
+}
+
+void Tier0Cache::unpin_all(const std::string& holder) {
+  const std::scoped_lock lock(mutex_);
+  pins_.erase(holder);
+}
+
+std::vector<std::string> Tier0Cache::take_evicted() {
+  const std::scoped_lock lock(mutex_);
+  return std::exchange(evicted_, {});
+}
+
+void Tier0Cache::remove_copy_locked(const Key& key) {
+  const StagePaths paths = stage_paths(path_of(key.first, key.second));
+  std::error_code ec;
+  // The record goes first: a copy half removed by a crash is never taken for a verified one.
+  fs::remove(paths.record, ec);
+  fs::remove_all(paths.dest, ec);
+  fs::remove_all(paths.partial, ec);
+  fs::remove(paths.journal, ec);
+  copies_.erase(key);
+  evicted_.push_back(key.first + "@" + key.second);
+}
+
+Result<void, StageError> Tier0Cache::make_room_locked(const Key& key, std::int64_t bytes) {
+  std::int64_t used = 0;
+  for (const auto& [k, copy] : copies_)
+    used += copy.bytes;
+  for (const auto& [k, b] : reserved_)
+    used += b;
+  if (used + bytes <= quota_) return {};
+  const auto pinned = [&](const Key& k) {
+    return std::any_of(pins_.begin(), pins_.end(),
+                       [&](const auto& p) { return p.second.contains(k); });
+  };
+  std::vector<const CachedCopy*> victims;
+  std::int64_t freeable = 0;
+  for (const auto& [k, copy] : copies_) {
+    if (k != key && !pinned(k) && !reserved_.contains(k)) {
+      victims.push_back(&copy);
+      freeable += copy.bytes;
+    }
+  }
+  if (used - freeable + bytes > quota_) {
+    return fail(StageError{
+        .kind = StageError::Kind::DiskFull,
+        .message = "Tier-0 cache " + root_.string() + " cannot hold " + key.first + " (" +
+                   std::to_string(bytes) + " bytes): quota " + std::to_string(quota_) + ", " +
+                   std::to_string(used - freeable) + " bytes held by pinned or staging copies"});
+  }
+  std::sort(victims.begin(), victims.end(), [](const CachedCopy* a, const CachedCopy* b) {
+    return a->last_used_ms < b->last_used_ms;
+  });
+  std::vector<Key> doomed;
+  for (const CachedCopy* v : victims) {
+    if (used + bytes <= quota_) break;
+    used -= v->bytes;
+    doomed.push_back({v->name, v->version});
+  }
+  for (const auto& k : doomed)
+    remove_copy_locked(k);
+  return {};
+}
+
+Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& manifest,
+                                                   const StagingBackend& source, int parallel,
+                                                   const ProgressFn& on_progress,
+                                                   const std::atomic<bool>* cancel) {
+  const Key key{manifest.name, manifest.version()};
+  {
+    const std::scoped_lock lock(mutex_);
+    if (reserved_.contains(key)) {
+      return fail(StageError{.kind = StageError::Kind::Refused,
+                             .message = key.first + "@" + key.second + " is already being staged"});
+    }
+    const std::int64_t present = copies_.contains(key) ? copies_[key].bytes : 0;
+    if (auto ok = make_room_locked(key, manifest.total_bytes() - present); !ok)
+      return fail(ok.error());
+    reserved_[key] = manifest.total_bytes() - present;
+  }
+  StageRequest request{.manifest = manifest,
+                       .digests_known = true,
+                       .dest = path_of(key.first, key.second),
+                       .parallel = parallel,
+                       .full_check = false};
+  auto outcome = stage_dataset(request, source, on_progress, cancel);
+  const std::scoped_lock lock(mutex_);
+  reserved_.erase(key);
+  if (!outcome) return outcome;
+  const StagePaths paths = stage_paths(request.dest);
+  touch(paths.record);
+  copies_[key] = {.name = key.first,
+                  .version = key.second,
+                  .bytes = manifest.total_bytes(),
+                  .files = static_cast<std::int64_t>(manifest.files.size()),
+                  .last_used_ms = now_ms(),
+                  .pinned = false};
+  return outcome;
+}
+
+}  // namespace sy::staging
