@@ -1,5 +1,6 @@
 #include "cli/api_client.hpp"
 
+#include <algorithm>
 #include <random>
 
 namespace sy::cli {
@@ -23,15 +24,17 @@ std::string url_encode(const std::string& s) {
 }  // namespace
 
 ApiClient::ApiClient(const ClientConfig& config, std::string user)
-    : http_(config.controller, config.timeout), user_(std::move(user)) {}
+    : http_(config.controller, config.timeout),
+      slow_http_(config.controller, std::max(config.timeout, std::chrono::milliseconds(3'600'000))),
+      user_(std::move(user)) {}
 
 Result<nlohmann::json, std::string> ApiClient::call(const std::string& method,
                                                     const std::string& target,
                                                     const std::string& body,
-                                                    const HttpHeaders& headers) {
+                                                    const HttpHeaders& headers, bool slow) {
   HttpHeaders all = headers;
   all.emplace_back("X-Sy-User", user_);
-  auto res = http_.request(method, target, body, all);
+  auto res = (slow ? slow_http_ : http_).request(method, target, body, all);
   if (!res) {
     return fail("cannot reach the controller: " + res.error() +
                 " (is sy-controller running? set --controller or SY_CONTROLLER)");
@@ -108,6 +111,22 @@ Result<nlohmann::json, std::string> ApiClient::set_drain(const std::string& name
                                                          const std::string& reason) {
   const std::string body = reason.empty() ? "" : nlohmann::json{{"reason", reason}}.dump();
   return call("POST", "/v1/nodes/" + url_encode(name) + (drain ? "/drain" : "/resume"), body, {});
+}
+
+Result<nlohmann::json, std::string> ApiClient::add_dataset(const std::string& name,
+                                                           const std::string& source) {
+  return call("POST", "/v1/datasets", nlohmann::json{{"name", name}, {"source", source}}.dump(), {},
+              /*slow=*/true);
+}
+
+Result<nlohmann::json, std::string> ApiClient::list_datasets() {
+  auto r = call("GET", "/v1/datasets", "", {});
+  if (!r) return r;
+  return r->at("datasets");
+}
+
+Result<nlohmann::json, std::string> ApiClient::get_dataset(const std::string& name) {
+  return call("GET", "/v1/datasets/" + url_encode(name), "", {});
 }
 
 std::string new_idempotency_key() {

@@ -44,10 +44,18 @@ class ApiClient {
   Result<nlohmann::json, std::string> set_drain(const std::string& name, bool drain,
                                                 const std::string& reason);
 
+  // Datasets, as the API's JSON. Adding waits for the controller to hash the whole source.
+  Result<nlohmann::json, std::string> add_dataset(const std::string& name,
+                                                  const std::string& source);
+  Result<nlohmann::json, std::string> list_datasets();
+  Result<nlohmann::json, std::string> get_dataset(const std::string& name);
+
  private:
   Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,
-                                           const std::string& body, const HttpHeaders& headers);
+                                           const std::string& body, const HttpHeaders& headers,
+                                           bool slow = false);
   HttpClient http_;
+  HttpClient slow_http_;  // for requests that read a whole dataset
   std::string user_;
 };
 

@@ -21,5 +21,6 @@ int cmd_nodes(const Invocation& inv);
 int cmd_node(const Invocation& inv);  // node show NAME
 int cmd_drain(const Invocation& inv);
 int cmd_resume(const Invocation& inv);
+int cmd_dataset(const Invocation& inv);  // dataset add|list|show
 
 }  // namespace sy::cli

@@ -19,6 +19,10 @@ commands:
   node show NAME [--json]                 a node's GPU link matrix, NICs and NUMA placement
   drain NAME [--reason TEXT]              stop placing new jobs on a node
   resume NAME                             place jobs on it again
+  dataset add NAME --source DIR           register a dataset on shared storage (hashes it; a
+                                          changed source makes a new version)
+  dataset list [--json]                   datasets with their current version and size
+  dataset show NAME [--json]              one dataset and all its versions
   help                                    this text
   version                                 print the version
 
@@ -64,6 +68,10 @@ int main(int argc, char** argv) {
   if (command == "cancel") return sy::cli::cmd_cancel(inv);
   if (command == "nodes") return sy::cli::cmd_nodes(inv);
   if (command == "node") return sy::cli::cmd_node(inv);
+  if (command == "dataset" || command == "datasets") {
+    if (command == "datasets" && inv.args.empty()) inv.args.push_back("list");
+    return sy::cli::cmd_dataset(inv);
+  }
   if (command == "drain") return sy::cli::cmd_drain(inv);
   if (command == "resume") return sy::cli::cmd_resume(inv);
   std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";

@@ -17,6 +17,7 @@
 #include "common/agent_protocol.hpp"
 #include "common/log.hpp"
 #include "common/topology/cluster_network.hpp"
+#include "controller/api/dataset_api.hpp"
 #include "controller/api/http_server.hpp"
 #include "controller/api/job_api.hpp"
 #include "controller/api/node_api.hpp"
@@ -163,9 +164,19 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     return 1;
   }
   api::NodeApi node_api(*writes.value(), node_reads.value(), registry, wall_clock_ms);
+  auto dataset_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto dataset_reads =
+      dataset_db ? store::DatasetStore::open(dataset_db.value())
+                 : Result<store::DatasetStore, store::StoreError>(fail(dataset_db.error()));
+  if (!dataset_reads) {
+    SY_LOG(error, "store") << dataset_reads.error().message;
+    return 1;
+  }
+  api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), wall_clock_ms, 8);
   api::ApiRouter router;
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
+  router.add("/v1/datasets", dataset_api);
   nodes::AgentGateway gateway(ioc, *writes.value(), registry,
                               {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
                               wall_clock_ms);

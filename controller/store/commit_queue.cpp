@@ -12,6 +12,9 @@ Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(Db db, std::
   auto nodes = NodeStore::open(q->db_);
   if (!nodes) return fail(std::move(nodes).error());
   q->nodes_ = std::make_unique<NodeStore>(std::move(nodes).value());
+  auto datasets = DatasetStore::open(q->db_);
+  if (!datasets) return fail(std::move(datasets).error());
+  q->datasets_ = std::make_unique<DatasetStore>(std::move(datasets).value());
   q->writer_ = std::thread([raw = q.get()] { raw->run(); });
   return q;
 }
@@ -74,7 +77,7 @@ void CommitQueue::commit_batch(std::vector<std::pair<Apply, Done>>& batch) {
   outcomes.reserve(batch.size());
   auto begin = db_.exec("BEGIN IMMEDIATE");
   if (begin) {
-    Stores stores{*jobs_, *nodes_};
+    Stores stores{*jobs_, *nodes_, *datasets_};
     for (auto& [apply, done] : batch) {
       (void)db_.exec("SAVEPOINT op");
       auto r = apply(stores);

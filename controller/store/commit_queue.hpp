@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "controller/store/dataset_store.hpp"
 #include "controller/store/job_store.hpp"
 #include "controller/store/node_store.hpp"
 #include "controller/store/sqlite.hpp"
@@ -29,6 +30,7 @@ struct CommitStats {
 struct Stores {
   JobStore& jobs;
   NodeStore& nodes;
+  DatasetStore& datasets;
 };
 
 class CommitQueue {
@@ -58,6 +60,7 @@ class CommitQueue {
   Db db_;
   std::unique_ptr<JobStore> jobs_;
   std::unique_ptr<NodeStore> nodes_;
+  std::unique_ptr<DatasetStore> datasets_;
   std::size_t max_batch_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

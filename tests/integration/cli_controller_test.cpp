@@ -1,4 +1,6 @@
 // The real sy binary driving the real sy-controller binary over loopback.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -149,5 +151,79 @@ TEST_CASE("the API validates every input", "[integration][api]") {
   CHECK(first->status == 201);
   CHECK(retry->status == 200);
   CHECK(nlohmann::json::parse(first->body)["id"] == nlohmann::json::parse(retry->body)["id"]);
+  controller.stop();
+}
+
+TEST_CASE("datasets are registered, versioned and validated", "[integration][datasets]") {
+  ControllerFixture controller;
+  controller.start();
+  TempDir data;
+  data.write("set/a.txt", "first");
+  data.write("set/sub/b.bin", std::string(5000, 'b'));
+  const std::string source = data.path() + "/set";
+
+  auto added = sy_cli(controller, {"dataset", "add", "mnist", "--source", source, "--json"});
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  const auto first = nlohmann::json::parse(added.out);
+  CHECK(first["new_version"] == true);
+  CHECK(first["files"] == 2);
+  CHECK(first["bytes"] == 5005);
+  const std::string v1 = first["version"];
+
+  // The same content again is the same version; a change makes a new one.
+  auto again = sy_cli(controller, {"dataset", "add", "mnist", "--source", source});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out == "dataset mnist: unchanged, version " + v1 + " (2 files, 4.9 KiB)\n");
+  data.write("set/a.txt", "second");
+  auto changed = sy_cli(controller, {"dataset", "add", "mnist", "--source", source, "--json"});
+  REQUIRE(changed.exit_code == 0);
+  const std::string v2 = nlohmann::json::parse(changed.out)["version"];
+  CHECK(v2 != v1);
+
+  auto shown = sy_cli(controller, {"dataset", "show", "mnist", "--json"});
+  REQUIRE(shown.exit_code == 0);
+  const auto show = nlohmann::json::parse(shown.out);
+  CHECK(show["version"] == v2);
+  REQUIRE(show["versions"].size() == 2);
+  auto listed = sy_cli(controller, {"dataset", "list"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(listed.out.find("mnist") != std::string::npos);
+  CHECK(listed.out.find(v2) != std::string::npos);
+
+  HttpClient http(controller.endpoint(), std::chrono::seconds(10));
+  const HttpHeaders user = {{"X-Sy-User", "alice"}, {"Content-Type", "application/json"}};
+  auto manifest = http.request("GET", "/v1/datasets/mnist/manifest?version=" + v1, "", user);
+  REQUIRE(manifest.ok());
+  REQUIRE(manifest->status == 200);
+  CHECK(nlohmann::json::parse(manifest->body)["files"][0]["path"] == "a.txt");
+
+  // Bad input: each answer names the field, and nothing is recorded.
+  const auto error_of = [&](const std::string& body) {
+    auto r = http.request("POST", "/v1/datasets", body, user);
+    REQUIRE(r.ok());
+    CHECK(r->status >= 400);
+    return nlohmann::json::parse(r->body)["error"];
+  };
+  CHECK(error_of(R"({"name":"../x","source":"/tmp"})")["field"] == "name");
+  CHECK(error_of(R"({"name":"x","source":"relative/dir"})")["field"] == "source");
+  CHECK(error_of(R"({"name":"x","source":"s3://bucket/x"})")["field"] == "source");
+  CHECK(error_of(R"({"name":"x","source":"/nonexistent/dir"})")["field"] == "source");
+  CHECK(error_of(R"({"name":"x","source":"/tmp","extra":1})")["field"] == "extra");
+  data.write("evil/ok.txt", "x");
+  REQUIRE(::symlink("/etc/passwd", (data.path() + "/evil/passwd").c_str()) == 0);
+  const auto symlinked = error_of(R"({"name":"evil","source":")" + data.path() + R"(/evil"})");
+  CHECK(symlinked["field"] == "source");
+  CHECK(symlinked["message"].get<std::string>().find("symlink") != std::string::npos);
+  CHECK(http.request("GET", "/v1/datasets/evil", "", user)->status == 404);
+  CHECK(sy_cli(controller, {"dataset", "show", "nope"}).exit_code == 1);
+  CHECK(sy_cli(controller, {"dataset", "add", "x"}).exit_code == 2);
+
+  // Registered datasets survive a restart.
+  controller.stop();
+  controller.start();
+  auto after = sy_cli(controller, {"dataset", "show", "mnist", "--json"});
+  REQUIRE(after.exit_code == 0);
+  CHECK(nlohmann::json::parse(after.out)["version"] == v2);
   controller.stop();
 }

@@ -13,7 +13,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
-  // Writes `content` to `name` inside the directory and returns its path.
+  // Writes `content` to `name` inside the directory (creating its directories) and returns its
+  // path.
   std::string write(const std::string& name, const std::string& content) const;
 
  private:

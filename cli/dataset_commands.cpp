@@ -1,0 +1,139 @@
+// sy dataset add / list / show.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/api_client.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_status.hpp"
+#include "cli/table.hpp"
+#include "common/units.hpp"
+
+namespace sy::cli {
+namespace {
+
+// Bytes as people read them: "3.28 GB" style, binary units as everywhere else in sy.
+std::string bytes_text(std::int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return text;
+}
+
+int dataset_add(const Invocation& inv) {
+  std::string name, source;
+  bool json = false;
+  for (std::size_t i = 1; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--source") {
+      if (i + 1 >= inv.args.size()) return usage("dataset add", "--source needs a directory");
+      source = inv.args[++i];
+    } else if (name.empty() && !a.starts_with("-")) {
+      name = a;
+    } else {
+      return usage("dataset add", "unknown argument '" + a + "'");
+    }
+  }
+  if (name.empty() || source.empty())
+    return usage("dataset add", "use: sy dataset add NAME --source DIR");
+  // The controller reads the source itself, so a relative path means the caller's directory.
+  if (!source.starts_with("/") && source.find("://") == std::string::npos) {
+    char* cwd = ::getcwd(nullptr, 0);
+    if (cwd != nullptr) {
+      source = std::string(cwd) + "/" + source;
+      std::free(cwd);
+    }
+  }
+  ApiClient api(inv.config, current_user());
+  auto added = api.add_dataset(name, source);
+  if (!added) return failed(added.error());
+  if (json) {
+    std::cout << added->dump(2) << "\n";
+    return 0;
+  }
+  const auto& d = added.value();
+  std::cout << "dataset " << d.value("name", "") << ": "
+            << (d.value("new_version", false) ? "new version " : "unchanged, version ")
+            << d.value("version", "") << " (" << d.value("files", 0) << " files, "
+            << bytes_text(d.value("bytes", std::int64_t{0})) << ")\n";
+  return 0;
+}
+
+int dataset_list(const Invocation& inv) {
+  bool json = false;
+  for (std::size_t i = 1; i < inv.args.size(); ++i) {
+    if (inv.args[i] != "--json")
+      return usage("dataset list", "unknown argument '" + inv.args[i] + "'");
+    json = true;
+  }
+  ApiClient api(inv.config, current_user());
+  auto list = api.list_datasets();
+  if (!list) return failed(list.error());
+  if (json) {
+    std::cout << list->dump(2) << "\n";
+    return 0;
+  }
+  Table table({"NAME", "VERSION", "FILES", "SIZE", "SOURCE", "UPDATED"});
+  for (const auto& d : list.value()) {
+    table.add_row({d.value("name", ""), d.value("version", ""), std::to_string(d.value("files", 0)),
+                   bytes_text(d.value("bytes", std::int64_t{0})), d.value("source", ""),
+                   d.value("updated_time", "")});
+  }
+  table.print(std::cout);
+  return 0;
+}
+
+int dataset_show(const Invocation& inv) {
+  std::string name;
+  bool json = false;
+  for (std::size_t i = 1; i < inv.args.size(); ++i) {
+    if (inv.args[i] == "--json") {
+      json = true;
+    } else if (name.empty()) {
+      name = inv.args[i];
+    } else {
+      return usage("dataset show", "give one dataset name");
+    }
+  }
+  if (name.empty()) return usage("dataset show", "which dataset? (sy dataset show NAME)");
+  ApiClient api(inv.config, current_user());
+  auto d = api.get_dataset(name);
+  if (!d) return failed(d.error());
+  if (json) {
+    std::cout << d->dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "Dataset " << d->value("name", "") << "  Source=" << d->value("source", "")
+            << "  AddedBy=" << d->value("added_by", "") << "\n"
+            << "  Version=" << d->value("version", "") << "  Files=" << d->value("files", 0)
+            << "  Size=" << bytes_text(d->value("bytes", std::int64_t{0}))
+            << "  Updated=" << d->value("updated_time", "") << "\n\nVersions:\n";
+  Table table({"VERSION", "FILES", "SIZE", "SCANNED"});
+  for (const auto& v : d->at("versions")) {
+    table.add_row({v.value("version", ""), std::to_string(v.value("files", 0)),
+                   bytes_text(v.value("bytes", std::int64_t{0})), v.value("created_time", "")});
+  }
+  table.print(std::cout);
+  return 0;
+}
+
+}  // namespace
+
+int cmd_dataset(const Invocation& inv) {
+  const std::string sub = inv.args.empty() ? "" : inv.args[0];
+  if (sub == "add") return dataset_add(inv);
+  if (sub == "list") return dataset_list(inv);
+  if (sub == "show") return dataset_show(inv);
+  return usage("dataset", "use: sy dataset add NAME --source DIR | list | show NAME");
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,186 @@
+#include "controller/api/dataset_api.hpp"
+
+#include "common/log.hpp"
+#include "common/units.hpp"
+#include "plugins/staging/staging_backend.hpp"
+
+namespace sy::api {
+namespace {
+
+nlohmann::json version_to_json(const store::DatasetVersionRow& v) {
+  return {{"version", v.version},
+          {"bytes", v.bytes},
+          {"files", v.files},
+          {"created_time", format_utc_ms(v.created_ms)}};
+}
+
+nlohmann::json dataset_to_json(const store::DatasetRow& d) {
+  return {{"name", d.name},
+          {"source", d.source},
+          {"added_by", d.added_by},
+          {"created_time", format_utc_ms(d.created_ms)},
+          {"updated_time", format_utc_ms(d.updated_ms)},
+          {"version", d.current.version},
+          {"bytes", d.current.bytes},
+          {"files", d.current.files}};
+}
+
+ApiResponse store_failure(const store::StoreError& e) {
+  return error_response(500, "internal", e.message);
+}
+
+}  // namespace
+
+DatasetApi::DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads, Clock now_ms,
+                       int scan_parallel)
+    : writes_(writes),
+      reads_(reads),
+      now_ms_(std::move(now_ms)),
+      scan_parallel_(scan_parallel),
+      scanner_([this](const std::stop_token& stop) { scan_loop(stop); }) {}
+
+DatasetApi::~DatasetApi() {
+  scanner_.request_stop();
+  scans_cv_.notify_all();
+}
+
+void DatasetApi::handle(ApiRequest request, Responder respond) {
+  const std::string& path = request.path;
+  if (path == "/v1/datasets") {
+    if (request.method == "POST") return add(request, std::move(respond));
+    if (request.method != "GET")
+      return respond(error_response(405, "method_not_allowed", "use GET or POST"));
+    const std::scoped_lock lock(reads_mutex_);
+    auto rows = reads_.list();
+    if (!rows) return respond(store_failure(rows.error()));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : rows.value())
+      out.push_back(dataset_to_json(d));
+    return respond({200, {{"datasets", std::move(out)}}});
+  }
+  std::string name = path.substr(std::string("/v1/datasets/").size());
+  std::string action;
+  if (const auto slash = name.find('/'); slash != std::string::npos) {
+    action = name.substr(slash + 1);
+    name.resize(slash);
+  }
+  if (!dataset::valid_dataset_name(name)) {
+    return respond(
+        error_response(400, "bad_dataset_name", "'" + name + "' is not a dataset name", "name"));
+  }
+  if (request.method != "GET") return respond(error_response(405, "method_not_allowed", "use GET"));
+  if (action != "" && action != "manifest") {
+    return respond(error_response(404, "no_such_endpoint", "no endpoint GET " + path));
+  }
+  const std::scoped_lock lock(reads_mutex_);
+  auto row = reads_.get(name);
+  if (!row) return respond(store_failure(row.error()));
+  if (!row.value())
+    return respond(error_response(404, "not_found", "dataset " + name + " is not registered"));
+  if (action == "manifest") {
+    const auto q = request.query.find("version");
+    const std::string version = q == request.query.end() ? row.value()->current.version : q->second;
+    auto m = reads_.manifest(name, version);
+    if (!m) return respond(store_failure(m.error()));
+    if (!m.value()) {
+      return respond(error_response(404, "not_found",
+                                    "dataset " + name + " has no version " + version, "version"));
+    }
+    return respond({200, dataset::to_json(*m.value())});
+  }
+  auto versions = reads_.versions(name);
+  if (!versions) return respond(store_failure(versions.error()));
+  nlohmann::json out = dataset_to_json(*row.value());
+  out["versions"] = nlohmann::json::array();
+  for (const auto& v : versions.value())
+    out["versions"].push_back(version_to_json(v));
+  respond({200, std::move(out)});
+}
+
+void DatasetApi::add(const ApiRequest& request, Responder respond) {
+  const std::string user = request.header("x-sy-user");
+  if (user.empty()) {
+    return respond(
+        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
+  }
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object())
+    return respond(error_response(400, "bad_body", "the body must be a JSON object"));
+  for (const auto& [key, value] : body.items()) {
+    if (key != "name" && key != "source") {
+      return respond(
+          error_response(400, "bad_body", "unknown field (name and source are allowed)", key));
+    }
+  }
+  if (!body.contains("name") || !body["name"].is_string() ||
+      !dataset::valid_dataset_name(body["name"].get<std::string>())) {
+    return respond(
+        error_response(400, "bad_body",
+                       "must be a dataset name: letters, digits, '.', '_', '-', a letter "
+                       "or digit first, at most 64",
+                       "name"));
+  }
+  if (!body.contains("source") || !body["source"].is_string()) {
+    return respond(
+        error_response(400, "bad_body", "must be a string (/path or file:///path)", "source"));
+  }
+  const std::string source = body["source"].get<std::string>();
+  if (auto backend = staging::make_staging_backend(source); !backend) {
+    return respond(error_response(400, "bad_source", backend.error(), "source"));
+  }
+  {
+    const std::scoped_lock lock(scans_mutex_);
+    scans_.push_back({body["name"].get<std::string>(), source, user, std::move(respond)});
+  }
+  scans_cv_.notify_one();
+}
+
+void DatasetApi::scan_loop(const std::stop_token& stop) {
+  while (true) {
+    Scan scan;
+    {
+      std::unique_lock lock(scans_mutex_);
+      if (!scans_cv_.wait(lock, stop, [this] { return !scans_.empty(); })) return;
+      scan = std::move(scans_.front());
+      scans_.pop_front();
+    }
+    run_scan(std::move(scan));
+  }
+}
+
+void DatasetApi::run_scan(Scan scan) {
+  auto backend = staging::make_staging_backend(scan.source);
+  auto manifest = backend ? backend.value()->scan(scan.name, /*with_digests=*/true, scan_parallel_)
+                          : Result<dataset::Manifest, std::string>(fail(backend.error()));
+  if (!manifest) {
+    return scan.respond(error_response(422, "bad_source", manifest.error(), "source"));
+  }
+  SY_LOG(info, "datasets") << scan.name << ": scanned " << scan.source << ": "
+                           << manifest->files.size() << " files, " << manifest->total_bytes()
+                           << " bytes, version " << manifest->version();
+  auto is_new = std::make_shared<bool>(false);
+  const std::int64_t now = now_ms_();
+  writes_.submit(
+      [m = manifest.value(), source = scan.source, user = scan.user, now,
+       is_new](store::Stores& s) -> Result<void, store::StoreError> {
+        auto r = s.datasets.record_scan(source, m, user, now);
+        if (!r) return fail(r.error());
+        *is_new = r.value();
+        return {};
+      },
+      [this, name = scan.name, is_new,
+       respond = std::move(scan.respond)](Result<void, store::StoreError> r) {
+        if (!r) return respond(store_failure(r.error()));
+        const std::scoped_lock lock(reads_mutex_);
+        auto row = reads_.get(name);
+        if (!row || !row.value()) {
+          return respond(
+              error_response(500, "internal", "dataset " + name + " vanished after commit"));
+        }
+        nlohmann::json out = dataset_to_json(*row.value());
+        out["new_version"] = *is_new;
+        respond({*is_new ? 201 : 200, std::move(out)});
+      });
+}
+
+}  // namespace sy::api
