@@ -19,11 +19,13 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl> {
-  Impl(asio::io_context& io, Endpoint ep, std::string n, topo::NodeTopology t)
+  Impl(asio::io_context& io, Endpoint ep, std::string n, topo::NodeTopology t,
+       ControllerLink::CacheContents c)
       : ioc(io),
         controller(std::move(ep)),
         node(std::move(n)),
         topology(std::move(t)),
+        cache(std::move(c)),
         resolver(io),
         heartbeat_timer(io),
         retry_timer(io) {}
@@ -53,7 +55,8 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     ws->async_handshake(
         controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
           if (ec) return self->failed(gen, "handshake: " + ec.message());
-          self->write(gen, protocol::register_message(self->node, self->topology).dump());
+          const auto cached = self->cache ? self->cache() : std::vector<protocol::CachedDataset>{};
+          self->write(gen, protocol::register_message(self->node, self->topology, cached).dump());
           self->read(gen);
         });
   }
@@ -144,6 +147,7 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   Endpoint controller;
   std::string node;
   topo::NodeTopology topology;
+  ControllerLink::CacheContents cache;
   tcp::resolver resolver;
   asio::steady_timer heartbeat_timer;
   asio::steady_timer retry_timer;
@@ -157,9 +161,9 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
 };
 
 ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, std::string node,
-                               topo::NodeTopology topology)
-    : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(node),
-                                   std::move(topology))) {}
+                               topo::NodeTopology topology, CacheContents cache)
+    : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(node), std::move(topology),
+                                   std::move(cache))) {}
 
 ControllerLink::~ControllerLink() {
   impl_->stop();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <regex>
 #include <string>
@@ -13,10 +14,12 @@
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "agent/stage_command.hpp"
+#include "agent/staging/tier0_cache.hpp"
 #include "common/agent_protocol.hpp"
 #include "common/comma_list.hpp"
 #include "common/log.hpp"
 #include "common/topology/topology_file.hpp"
+#include "common/units.hpp"
 
 namespace {
 
@@ -34,6 +37,8 @@ options:
   --node-name NAME        the node's name (default: the host name)
   --features LIST         features this node offers to jobs that ask for them, comma-separated
                           (e.g. ib,nvme); added to those of the topology file
+  --tier0 DIR             the dataset cache on local NVMe (default /var/lib/switchyard/tier0)
+  --tier0-quota SIZE      how much of it datasets may use (default 90% of the filesystem)
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
@@ -50,7 +55,8 @@ int usage_error(const std::string& m) {
 
 int main(int argc, char** argv) {
   using namespace sy;
-  std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features;
+  std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features,
+              tier0_dir = "/var/lib/switchyard/tier0", tier0_quota;
   bool discover_only = false;
   if (argc > 1 && std::string(argv[1]) == "stage")
     return agent::run_stage_command(argc - 1, argv + 1);
@@ -68,12 +74,14 @@ int main(int argc, char** argv) {
       discover_only = true;
       continue;
     }
-    std::string* target = arg == "--controller"  ? &controller
-                          : arg == "--topology"  ? &topology_file
-                          : arg == "--node-name" ? &node_name
-                          : arg == "--log-level" ? &level
-                          : arg == "--features"  ? &features
-                                                 : nullptr;
+    std::string* target = arg == "--controller"    ? &controller
+                          : arg == "--topology"    ? &topology_file
+                          : arg == "--node-name"   ? &node_name
+                          : arg == "--log-level"   ? &level
+                          : arg == "--features"    ? &features
+                          : arg == "--tier0"       ? &tier0_dir
+                          : arg == "--tier0-quota" ? &tier0_quota
+                                                   : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
     *target = argv[++i];
@@ -123,8 +131,31 @@ int main(int argc, char** argv) {
   auto endpoint = parse_endpoint(controller, kDefaultControllerPort);
   if (!endpoint) return usage_error("--controller: " + endpoint.error());
 
+  std::int64_t quota_bytes = 0;
+  if (!tier0_quota.empty()) {
+    auto mib = parse_size_mib(tier0_quota, kMaxStorageSizeMib);
+    if (!mib) return usage_error("--tier0-quota: " + mib.error());
+    quota_bytes = mib.value() << 20;
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(tier0_dir, ec);
+    const auto space = std::filesystem::space(tier0_dir, ec);
+    if (ec) return usage_error("--tier0 " + tier0_dir + ": " + ec.message());
+    quota_bytes = static_cast<std::int64_t>(static_cast<double>(space.capacity) * 0.9);
+  }
+  staging::Tier0Cache cache(tier0_dir, quota_bytes);
+  if (auto loaded = cache.load(); !loaded) {
+    std::cerr << "sy-agent: --tier0: " << loaded.error() << "\n";
+    return 1;
+  }
   boost::asio::io_context ioc(1);
-  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology);
+  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology, [&cache] {
+    std::vector<protocol::CachedDataset> held;
+    for (const auto& c : cache.list()) {
+      held.push_back({.name = c.name, .version = c.version, .bytes = c.bytes});
+    }
+    return held;
+  });
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -133,7 +164,9 @@ int main(int argc, char** argv) {
     ioc.stop();
   });
   SY_LOG(info, "agent") << "node " << node_name << ": " << topology.gpu_count() << " GPUs, "
-                        << topology.nics.size() << " NICs; controller " << endpoint->to_string();
+                        << topology.nics.size() << " NICs; controller " << endpoint->to_string()
+                        << "; Tier-0 " << tier0_dir << " (" << cache.list().size() << " datasets, "
+                        << cache.used_bytes() << " of " << quota_bytes << " bytes)";
   link.start();
   ioc.run();
   return 0;

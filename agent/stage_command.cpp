@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/staging/stager.hpp"
+#include "common/dataset/manifest.hpp"
 #include "plugins/staging/staging_backend.hpp"
 
 namespace sy::agent {
@@ -15,11 +16,16 @@ namespace {
 
 constexpr const char* kUsage =
     R"(usage: sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
+       sy-agent stage --from SRC --dataset NAME --cache DIR [--parallel N]
 
 Copies the directory SRC to DST the way the agent stages datasets: many files in flight, every
 file hashed (XXH3) as it is written, DST published only when complete (until then the copy is in
 .DST.partial beside it), resumable after a kill, and a second run on an unchanged SRC and intact
 DST costs one stat per file. DST must not exist, be empty, or be a copy made by this command.
+
+With --dataset and --cache, SRC is hashed first (as `sy dataset add` does) and the copy goes to
+DIR/NAME@VERSION, where an agent started with --tier0 DIR finds it and reports it: a node's cache
+can be seeded by hand.
 
   --parallel N   files (or 8 MiB pieces of large files) in flight (default 16)
   --full-check   re-hash every file of an existing DST instead of trusting unchanged stats
@@ -33,7 +39,7 @@ int usage_error(const std::string& m) {
 }  // namespace
 
 int run_stage_command(int argc, char** argv) {
-  std::string from, to;
+  std::string from, to, dataset_name, cache_dir;
   staging::StageRequest request;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -51,6 +57,10 @@ int run_stage_command(int argc, char** argv) {
       from = value;
     } else if (arg == "--to") {
       to = value;
+    } else if (arg == "--dataset") {
+      dataset_name = value;
+    } else if (arg == "--cache") {
+      cache_dir = value;
     } else if (arg == "--parallel") {
       char* end = nullptr;
       const long n = std::strtol(value.c_str(), &end, 10);
@@ -60,17 +70,28 @@ int run_stage_command(int argc, char** argv) {
       return usage_error("unknown argument '" + arg + "'");
     }
   }
-  if (from.empty() || to.empty()) return usage_error("--from and --to are required");
+  if (dataset_name.empty() != cache_dir.empty()) {
+    return usage_error("--dataset and --cache go together");
+  }
+  if (!dataset_name.empty() && !dataset::valid_dataset_name(dataset_name)) {
+    return usage_error("--dataset: '" + dataset_name + "' is not a dataset name");
+  }
+  if (from.empty() || to.empty() == cache_dir.empty()) {
+    return usage_error("--from and one of --to or --cache are required");
+  }
   char* real_from = ::realpath(from.c_str(), nullptr);
   if (real_from == nullptr) return std::cerr << "sy-agent stage: " << from << ": not found\n", 1;
   from = real_from;
   std::free(real_from);
   auto backend = staging::make_staging_backend(from);
   if (!backend) return std::cerr << "sy-agent stage: " << backend.error() << "\n", 1;
-  auto manifest = backend.value()->scan("stage", /*with_digests=*/false, request.parallel);
+  const bool into_cache = !cache_dir.empty();
+  auto manifest =
+      backend.value()->scan(into_cache ? dataset_name : "stage", into_cache, request.parallel);
   if (!manifest) return std::cerr << "sy-agent stage: " << manifest.error() << "\n", 1;
   request.manifest = std::move(manifest).value();
-  request.digests_known = false;
+  request.digests_known = into_cache;
+  if (into_cache) to = cache_dir + "/" + dataset_name + "@" + request.manifest.version();
   request.dest = std::filesystem::absolute(to).lexically_normal();
   if (!request.dest.has_filename()) request.dest = request.dest.parent_path();
 

@@ -2,15 +2,22 @@
 
 #include <regex>
 
+#include "common/dataset/manifest.hpp"
 #include "common/topology/topology_file.hpp"
 
 namespace sy::protocol {
 
-nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology) {
+nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
+                                const std::vector<CachedDataset>& datasets) {
+  nlohmann::json cached = nlohmann::json::array();
+  for (const auto& d : datasets) {
+    cached.push_back({{"name", d.name}, {"version", d.version}, {"bytes", d.bytes}});
+  }
   return {{"type", "register"},
           {"node", node},
           {"agent_version", SY_VERSION},
-          {"topology", topo::node_topology_to_json(topology)}};
+          {"topology", topo::node_topology_to_json(topology)},
+          {"datasets", std::move(cached)}};
 }
 
 nlohmann::json heartbeat_message(std::int64_t seq) {
@@ -53,6 +60,29 @@ Result<Register, std::string> read_register(const nlohmann::json& m) {
   if (!topology) return fail("register: " + topology.error().to_string());
   r.topology = std::move(topology).value();
   r.topology.name = r.node;
+  if (m.contains("datasets")) {
+    const auto& list = m["datasets"];
+    if (!list.is_array()) return fail(std::string("register: \"datasets\" must be an array"));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& d = list[i];
+      const std::string at = "register: datasets[" + std::to_string(i) + "]";
+      if (!d.is_object() || !d.contains("name") || !d["name"].is_string() ||
+          !dataset::valid_dataset_name(d["name"].get<std::string>())) {
+        return fail(at + ".name: must be a dataset name");
+      }
+      if (!d.contains("version") || !d["version"].is_string() ||
+          !dataset::parse_digest_hex(d["version"].get<std::string>())) {
+        return fail(at + ".version: must be 16 hex digits");
+      }
+      if (!d.contains("bytes") || !d["bytes"].is_number_integer() ||
+          d["bytes"].get<std::int64_t>() < 0) {
+        return fail(at + ".bytes: must be a whole number >= 0");
+      }
+      r.datasets.push_back({.name = d["name"].get<std::string>(),
+                            .version = d["version"].get<std::string>(),
+                            .bytes = d["bytes"].get<std::int64_t>()});
+    }
+  }
   return r;
 }
 

@@ -2,13 +2,15 @@
 // The messages between sy-agent and sy-controller on their WebSocket (one JSON object per
 // text message, "type" says which). Both sides build and read them only through this file.
 //
-//   agent -> controller  {"type":"register","node":N,"agent_version":V,"topology":{...}}
+//   agent -> controller  {"type":"register","node":N,"agent_version":V,"topology":{...},
+//                         "datasets":[{"name":D,"version":V,"bytes":B}, ...]}  (its Tier-0 cache)
 //                        {"type":"heartbeat","seq":K}
 //   controller -> agent  {"type":"registered","node":N,"heartbeat_interval_ms":I}
 //                        {"type":"error","message":M}   (then the controller closes)
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +21,15 @@ namespace sy::protocol {
 
 inline constexpr const char* kAgentPath = "/v1/agents/connect";
 
-nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology);
+// A dataset version held whole and verified in a node's Tier-0 cache.
+struct CachedDataset {
+  std::string name;
+  std::string version;
+  std::int64_t bytes = 0;
+};
+
+nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
+                                const std::vector<CachedDataset>& datasets = {});
 nlohmann::json heartbeat_message(std::int64_t seq);
 nlohmann::json registered_message(const std::string& node, std::int64_t heartbeat_interval_ms);
 nlohmann::json error_message(const std::string& message);
@@ -28,6 +38,7 @@ struct Register {
   std::string node;
   std::string agent_version;
   topo::NodeTopology topology;
+  std::vector<CachedDataset> datasets;
 };
 
 // The message's type, or an error if it is not a JSON object with a string "type".

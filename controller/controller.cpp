@@ -147,6 +147,11 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << scheduler_reads.error().message;
     return 1;
   }
+  auto scheduler_datasets = store::DatasetStore::open(scheduler_db.value());
+  if (!scheduler_datasets) {
+    SY_LOG(error, "store") << scheduler_datasets.error().message;
+    return 1;
+  }
   auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch);
   if (!writes) {
     SY_LOG(error, "store") << writes.error().message;
@@ -172,7 +177,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << dataset_reads.error().message;
     return 1;
   }
-  api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), wall_clock_ms, 8);
+  api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), registry, wall_clock_ms, 8);
   api::ApiRouter router;
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
@@ -180,9 +185,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   nodes::AgentGateway gateway(ioc, *writes.value(), registry,
                               {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
                               wall_clock_ms);
-  runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(), registry,
-                                     profile.value(), config.fair_share_half_life_ms,
-                                     wall_clock_ms);
+  runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
+                                     scheduler_datasets.value(), registry, profile.value(),
+                                     config.fair_share_half_life_ms, wall_clock_ms);
   auto reschedule = [&scheduling] { scheduling.request(); };
   job_api.set_on_change(reschedule);
   node_api.set_on_change(reschedule);

@@ -31,10 +31,11 @@ ApiResponse store_failure(const store::StoreError& e) {
 
 }  // namespace
 
-DatasetApi::DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads, Clock now_ms,
-                       int scan_parallel)
+DatasetApi::DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads,
+                       const nodes::NodeRegistry& registry, Clock now_ms, int scan_parallel)
     : writes_(writes),
       reads_(reads),
+      registry_(registry),
       now_ms_(std::move(now_ms)),
       scan_parallel_(scan_parallel),
       scanner_([this](const std::stop_token& stop) { scan_loop(stop); }) {}
@@ -94,6 +95,17 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
   out["versions"] = nlohmann::json::array();
   for (const auto& v : versions.value())
     out["versions"].push_back(version_to_json(v));
+  out["nodes"] = nlohmann::json::array();
+  for (const auto& node : registry_.list()) {
+    for (const auto& held : node.datasets) {
+      if (held.name != name) continue;
+      out["nodes"].push_back({{"node", node.name},
+                              {"state", nodes::node_state_name(node.state)},
+                              {"version", held.version},
+                              {"bytes", held.bytes},
+                              {"current", held.version == row.value()->current.version}});
+    }
+  }
   respond({200, std::move(out)});
 }
 

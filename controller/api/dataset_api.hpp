@@ -4,7 +4,8 @@
 //                                      (every file hashed, off the API's thread) and records a
 //                                      new version when the content changed
 //   GET  /v1/datasets                  every dataset with its current version
-//   GET  /v1/datasets/{name}           one dataset with all its versions
+//   GET  /v1/datasets/{name}           one dataset with all its versions and the nodes that
+//                                      hold a copy
 //   GET  /v1/datasets/{name}/manifest  the current version's manifest (?version=V for another)
 
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "controller/api/api_types.hpp"
+#include "controller/nodes/node_registry.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/dataset_store.hpp"
 
@@ -24,8 +26,9 @@ class DatasetApi : public RequestHandler {
  public:
   using Clock = std::function<std::int64_t()>;
   // `reads` is a read connection used only by this API; `scan_parallel` files are hashed at once.
-  DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads, Clock now_ms,
-             int scan_parallel);
+  // `registry` says which nodes hold which versions (their agents report their caches).
+  DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads,
+             const nodes::NodeRegistry& registry, Clock now_ms, int scan_parallel);
   ~DatasetApi() override;
   DatasetApi(const DatasetApi&) = delete;
   DatasetApi& operator=(const DatasetApi&) = delete;
@@ -43,6 +46,7 @@ class DatasetApi : public RequestHandler {
   store::CommitQueue& writes_;
   store::DatasetStore& reads_;
   std::mutex reads_mutex_;
+  const nodes::NodeRegistry& registry_;
   Clock now_ms_;
   int scan_parallel_;
   std::mutex scans_mutex_;

@@ -56,7 +56,7 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
       [this, c, registration, now](Result<void, store::StoreError> committed) {
         if (!committed) return refuse(c, "registration not saved: " + committed.error().message);
         registry_.registered(registration->node, registration->topology,
-                             registration->agent_version, now);
+                             registration->agent_version, now, registration->datasets);
         std::shared_ptr<api::WebSocketConnection> previous;
         {
           std::lock_guard<std::mutex> lock(mutex_);

@@ -17,13 +17,15 @@ std::string_view node_state_name(NodeState s) {
 void NodeRegistry::load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& row : rows)
-    nodes_[row.name] = Entry{row, now_ms};
+    nodes_[row.name] = Entry{.row = row, .last_heard_ms = now_ms, .datasets = {}};
 }
 
 void NodeRegistry::registered(const std::string& name, const topo::NodeTopology& topology,
-                              const std::string& agent_version, std::int64_t now_ms) {
+                              const std::string& agent_version, std::int64_t now_ms,
+                              std::vector<protocol::CachedDataset> datasets) {
   std::lock_guard<std::mutex> lock(mutex_);
   Entry& e = nodes_[name];
+  e.datasets = std::move(datasets);
   e.row.name = name;
   e.row.topology = topology;
   e.row.agent_version = agent_version;
@@ -84,6 +86,7 @@ NodeView NodeRegistry::view(const Entry& e) const {
   v.agent_version = e.row.agent_version;
   v.registered_ms = e.row.registered_ms;
   v.last_heard_ms = e.last_heard_ms;
+  v.datasets = e.datasets;
   return v;
 }
 

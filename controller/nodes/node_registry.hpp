@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/agent_protocol.hpp"
 #include "common/topology/cluster_network.hpp"
 #include "common/topology/node_topology.hpp"
 #include "controller/store/node_store.hpp"
@@ -30,6 +31,9 @@ struct NodeView {
   std::string agent_version;
   std::int64_t registered_ms = 0;
   std::int64_t last_heard_ms = 0;
+  // What its agent reported holding in its Tier-0 cache (not persisted: agents re-report it
+  // when they register again after a controller restart).
+  std::vector<protocol::CachedDataset> datasets;
 };
 
 class NodeRegistry {
@@ -40,7 +44,8 @@ class NodeRegistry {
   // its agent has that long to reconnect before it is declared DOWN.
   void load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms);
   void registered(const std::string& name, const topo::NodeTopology& topology,
-                  const std::string& agent_version, std::int64_t now_ms);
+                  const std::string& agent_version, std::int64_t now_ms,
+                  std::vector<protocol::CachedDataset> datasets = {});
   // False when the node is unknown (it must register first).
   bool heard_from(const std::string& name, std::int64_t now_ms);
   // Live nodes not heard from for longer than `timeout_ms`.
@@ -56,6 +61,7 @@ class NodeRegistry {
   struct Entry {
     store::NodeRow row;
     std::int64_t last_heard_ms = 0;
+    std::vector<protocol::CachedDataset> datasets;
   };
   NodeView view(const Entry& e) const;
 

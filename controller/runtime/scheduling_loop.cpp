@@ -17,12 +17,13 @@ constexpr auto kMinInterval = std::chrono::milliseconds(100);
 }  // namespace
 
 SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes,
-                               store::JobStore& reads, nodes::NodeRegistry& registry,
-                               sched::Profile profile, std::int64_t fair_share_half_life_ms,
-                               Clock now_ms)
+                               store::JobStore& reads, store::DatasetStore& datasets,
+                               nodes::NodeRegistry& registry, sched::Profile profile,
+                               std::int64_t fair_share_half_life_ms, Clock now_ms)
     : ioc_(ioc),
       writes_(writes),
       reads_(reads),
+      datasets_(datasets),
       registry_(registry),
       profile_(std::move(profile)),
       half_life_ms_(fair_share_half_life_ms),
@@ -88,16 +89,18 @@ void SchedulingLoop::run_pass() {
   auto waiting = reads_.waiting();
   auto allocations = reads_.allocations();
   auto array_active = reads_.array_active();
-  if (!waiting || !allocations || !array_active) {
+  auto datasets = datasets_.list();
+  if (!waiting || !allocations || !array_active || !datasets) {
     SY_LOG(error, "scheduler") << "cannot read the queue: "
                                << (!waiting       ? waiting.error().message
                                    : !allocations ? allocations.error().message
+                                   : !datasets    ? datasets.error().message
                                                   : array_active.error().message);
     return finished();
   }
   if (waiting->empty()) return finished();
-  auto input = std::make_shared<PassInput>(
-      build_pass_input(registry_.list(), waiting.value(), allocations.value(), now));
+  auto input = std::make_shared<PassInput>(build_pass_input(
+      registry_.list(), waiting.value(), allocations.value(), now, datasets.value()));
   input->snapshot.array_active = std::move(array_active).value();
   std::set<JobId> targets;
   for (const auto& j : waiting.value()) {

@@ -17,6 +17,7 @@
 #include "controller/nodes/node_registry.hpp"
 #include "controller/scheduler/plan.hpp"
 #include "controller/store/commit_queue.hpp"
+#include "controller/store/dataset_store.hpp"
 #include "controller/store/job_store.hpp"
 
 namespace sy::runtime {
@@ -24,10 +25,10 @@ namespace sy::runtime {
 class SchedulingLoop {
  public:
   using Clock = std::function<std::int64_t()>;
-  // `reads` is a read connection used only by this loop.
+  // `reads` and `datasets` share a read connection used only by this loop.
   SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
-                 nodes::NodeRegistry& registry, sched::Profile profile,
-                 std::int64_t fair_share_half_life_ms, Clock now_ms);
+                 store::DatasetStore& datasets, nodes::NodeRegistry& registry,
+                 sched::Profile profile, std::int64_t fair_share_half_life_ms, Clock now_ms);
 
   void request();  // thread-safe
   void start();    // the periodic pass
@@ -41,6 +42,7 @@ class SchedulingLoop {
   boost::asio::io_context& ioc_;
   store::CommitQueue& writes_;
   store::JobStore& reads_;
+  store::DatasetStore& datasets_;
   nodes::NodeRegistry& registry_;
   sched::Profile profile_;
   std::int64_t half_life_ms_;

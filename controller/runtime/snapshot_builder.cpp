@@ -10,10 +10,15 @@ namespace sy::runtime {
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
                            const std::vector<store::WaitingJob>& waiting,
                            const std::vector<store::AllocationRow>& allocations,
-                           std::int64_t now_ms) {
+                           std::int64_t now_ms, const std::vector<store::DatasetRow>& datasets) {
   PassInput in;
   in.nodes = std::move(nodes);
   in.snapshot.now_ms = now_ms;
+  std::map<std::string, std::string> current;
+  for (const auto& d : datasets) {
+    in.snapshot.dataset_bytes[d.name] = d.current.bytes;
+    current[d.name] = d.current.version;
+  }
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
     const auto& n = in.nodes[i];
@@ -27,6 +32,10 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     node.schedulable = n.state == nodes::NodeState::up;
     node.free = all;
     node.features = n.topology.features;  // sorted when read
+    for (const auto& held : n.datasets) {
+      const auto it = current.find(held.name);
+      if (it != current.end() && it->second == held.version) node.cached[held.name] = held.bytes;
+    }
     in.snapshot.nodes.push_back(std::move(node));
     index[n.name] = static_cast<int>(i);
   }

@@ -11,6 +11,7 @@
 #include "common/job_record.hpp"
 #include "controller/nodes/node_registry.hpp"
 #include "controller/scheduler/plan.hpp"
+#include "controller/store/dataset_store.hpp"
 #include "controller/store/job_store.hpp"
 
 namespace sy::runtime {
@@ -20,10 +21,13 @@ struct PassInput {
   sched::Snapshot snapshot;
 };
 
+// `datasets`: the registry's current versions. A node counts as holding a dataset when its
+// agent reported the current version in its cache (an older version is staged anew).
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
                            const std::vector<store::WaitingJob>& waiting,
                            const std::vector<store::AllocationRow>& allocations,
-                           std::int64_t now_ms);
+                           std::int64_t now_ms,
+                           const std::vector<store::DatasetRow>& datasets = {});
 
 // What the scheduler calls the state of a job another depends on.
 sched::Outcome outcome_of(JobState state);

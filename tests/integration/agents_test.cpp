@@ -69,7 +69,8 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
   for (const auto& [node, fixture] : fixtures) {
     agents[node] = std::make_unique<ChildProcess>(
         std::vector<std::string>{agent_binary(), "--controller", controller.address(),
-                                 "--node-name", node, "--topology",
+                                 "--node-name", node, "--tier0",
+                                 controller.dir().file(node + "-tier0"), "--topology",
                                  source_dir() + "/examples/topologies/" + fixture + ".yaml"},
         controller.dir().file(node + ".log"));
   }
@@ -168,7 +169,8 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
   ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
-                      "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+                      "--tier0", controller.dir().file("tier0"), "--topology",
+                      source_dir() + "/examples/topologies/dgx1-v100.yaml"},
                      controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
@@ -234,10 +236,10 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
           "[integration][scheduling]") {
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
-  ChildProcess agent(
-      {agent_binary(), "--controller", controller.address(), "--node-name", "dgx1", "--features",
-       "nvme,ib", "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
-      controller.dir().file("agent.log"));
+  ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
+                      "--features", "nvme,ib", "--tier0", controller.dir().file("tier0"),
+                      "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+                     controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
 
@@ -319,5 +321,79 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
 
   agent.signal(SIGTERM);
   agent.wait(std::chrono::seconds(10));
+  CHECK(controller.stop() == 0);
+}
+
+TEST_CASE("agents report their Tier-0 caches and jobs go where their data already is",
+          "[integration][datasets]") {
+  // Staging assumed slow enough that this 1 MB dataset costs a second of a two-second horizon:
+  // the data-affinity score then tells the two nodes apart.
+  ControllerFixture controller(
+      "nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n"
+      "scheduler: {staging_bandwidth: 1M, staging_horizon: 2s}\n");
+  controller.start();
+  TempDir dir;
+  for (int i = 0; i < 20; ++i)
+    dir.write("shared/ds/part-" + std::to_string(i), std::string(50000, 'a' + i % 26));
+  const auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {cli_binary(), "--controller", controller.address()});
+    return run_program(args, {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}});
+  };
+  auto added = cli({"dataset", "add", "ds", "--source", dir.file("shared/ds"), "--json"});
+  REQUIRE(added.exit_code == 0);
+  const std::string version = nlohmann::json::parse(added.out)["version"];
+
+  // node02's cache is seeded by hand; node01's is empty. Both are the same kind of machine, so
+  // only where the data is tells them apart (without it the tie goes to node01).
+  auto seeded = run_program({agent_binary(), "stage", "--from", dir.file("shared/ds"), "--dataset",
+                             "ds", "--cache", dir.file("tier0-node02")},
+                            {});
+  INFO(seeded.err);
+  REQUIRE(seeded.exit_code == 0);
+  std::vector<std::unique_ptr<ChildProcess>> agents;
+  for (const std::string node : {"node01", "node02"}) {
+    agents.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{agent_binary(), "--controller", controller.address(),
+                                 "--node-name", node, "--tier0", dir.file("tier0-" + node),
+                                 "--topology",
+                                 source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+        controller.dir().file(node + ".log")));
+  }
+  auto both = [](const std::map<std::string, nlohmann::json>& n) { return n.size() == 2; };
+  REQUIRE(both(by_name(wait_for(controller, both, std::chrono::seconds(20)))));
+
+  auto shown = cli({"dataset", "show", "ds", "--json"});
+  REQUIRE(shown.exit_code == 0);
+  const auto holders = nlohmann::json::parse(shown.out)["nodes"];
+  REQUIRE(holders.size() == 1);
+  CHECK(holders[0]["node"] == "node02");
+  CHECK(holders[0]["version"] == version);
+  CHECK(holders[0]["current"] == true);
+  CHECK(holders[0]["bytes"] == 20 * 50000);
+
+  const auto place = [&](const std::string& yaml) {
+    auto r = cli({"submit", "--parsable", dir.write("job.yaml", yaml)});
+    REQUIRE(r.exit_code == 0);
+    const std::string id = r.out.substr(0, r.out.size() - 1);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    nlohmann::json job;
+    do {
+      job = nlohmann::json::parse(cli({"show", id, "--json"}).out);
+      if (job["state"] == "STAGING") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (Clock::now() < deadline);
+    REQUIRE(job["state"] == "STAGING");
+    return job["placement"]["nodes"][0]["node"].get<std::string>();
+  };
+  // Without a dataset a job takes the first of two equal nodes; with one, the node holding it.
+  CHECK(place("command: [train]\nresources: {gpus_per_node: 2}\ntime_limit: 1h\n") == "node01");
+  CHECK(
+      place("command: [train]\nresources: {gpus_per_node: 2}\ndatasets: [ds]\ntime_limit: 1h\n") ==
+      "node02");
+
+  for (auto& a : agents)
+    a->signal(SIGTERM);
+  for (auto& a : agents)
+    a->wait(std::chrono::seconds(10));
   CHECK(controller.stop() == 0);
 }
