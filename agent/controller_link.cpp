@@ -1,8 +1,10 @@
 #include "agent/controller_link.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -56,6 +58,7 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
         controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
           if (ec) return self->failed(gen, "handshake: " + ec.message());
           const auto cached = self->cache ? self->cache() : std::vector<protocol::CachedDataset>{};
+          self->connected = true;
           self->write(gen, protocol::register_message(self->node, self->topology, cached).dump());
           self->read(gen);
         });
@@ -86,6 +89,8 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
       schedule_heartbeat(gen);
     } else if (type.value() == "error") {
       failed(gen, "controller refused: " + m.value("message", std::string("?")));
+    } else if (on_order) {
+      on_order(type.value(), m);
     }
   }
 
@@ -94,27 +99,42 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     auto self = shared_from_this();
     heartbeat_timer.async_wait([self, gen](beast::error_code ec) {
       if (ec || gen != self->generation) return;
-      self->write(gen, protocol::heartbeat_message(++self->seq).dump(),
-                  [self, gen] { self->schedule_heartbeat(gen); });
+      self->write(gen, protocol::heartbeat_message(++self->seq).dump());
+      self->schedule_heartbeat(gen);
     });
   }
 
-  // One write at a time: the register message, then heartbeats each after the last completed.
-  void write(std::uint64_t gen, std::string text, std::function<void()> then = {}) {
-    auto payload = std::make_shared<std::string>(std::move(text));
+  // Beast allows one write in flight: messages wait in the outbox and go one after another.
+  void write(std::uint64_t gen, std::string text) {
+    if (gen != generation) return;
+    outbox.push_back(std::move(text));
+    if (!writing) write_next(gen);
+  }
+
+  void write_next(std::uint64_t gen) {
+    if (outbox.empty()) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    auto payload = std::make_shared<std::string>(std::move(outbox.front()));
+    outbox.pop_front();
     auto self = shared_from_this();
     ws->text(true);
-    ws->async_write(asio::buffer(*payload), [self, gen, payload, then = std::move(then)](
-                                                beast::error_code ec, std::size_t) {
-      if (gen != self->generation) return;
-      if (ec) return self->failed(gen, "send: " + ec.message());
-      if (then) then();
-    });
+    ws->async_write(asio::buffer(*payload),
+                    [self, gen, payload](beast::error_code ec, std::size_t) {
+                      if (gen != self->generation) return;
+                      if (ec) return self->failed(gen, "send: " + ec.message());
+                      self->write_next(gen);
+                    });
   }
 
   void failed(std::uint64_t gen, const std::string& why) {
     if (gen != generation || stopping) return;
     ++generation;  // callbacks of this connection are stale from now on
+    connected = false;
+    writing = false;
+    outbox.clear();
     heartbeat_timer.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(*ws).socket().close(ignored);
@@ -158,6 +178,10 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   std::int64_t backoff_ms = kMinBackoffMs;
   std::int64_t seq = 0;
   bool stopping = false;
+  bool connected = false;
+  bool writing = false;
+  std::deque<std::string> outbox;
+  ControllerLink::OrderHandler on_order;
 };
 
 ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, std::string node,
@@ -173,6 +197,16 @@ void ControllerLink::start() {
 }
 void ControllerLink::stop() {
   impl_->stop();
+}
+
+void ControllerLink::set_on_order(OrderHandler handler) {
+  impl_->on_order = std::move(handler);
+}
+
+void ControllerLink::send(nlohmann::json message) {
+  asio::post(impl_->ioc, [impl = impl_, text = message.dump()]() mutable {
+    if (impl->connected && !impl->stopping) impl->write(impl->generation, std::move(text));
+  });
 }
 
 }  // namespace sy::agent

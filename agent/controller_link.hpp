@@ -9,6 +9,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/agent_protocol.hpp"
 #include "common/endpoint.hpp"
@@ -25,6 +26,13 @@ class ControllerLink {
   ~ControllerLink();
   void start();
   void stop();  // closes the connection; no more reconnects
+
+  // Orders from the controller (any type but "registered" and "error"), on the link's thread.
+  using OrderHandler = std::function<void(const std::string& type, const nlohmann::json& message)>;
+  void set_on_order(OrderHandler handler);  // before start()
+  // Queues a message for the controller; safe from any thread. Dropped while disconnected (the
+  // next registration reports the cache afresh, and the controller fails what it was waiting for).
+  void send(nlohmann::json message);
 
  private:
   struct Impl;

@@ -14,6 +14,7 @@
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "agent/stage_command.hpp"
+#include "agent/stage_worker.hpp"
 #include "agent/staging/tier0_cache.hpp"
 #include "common/agent_protocol.hpp"
 #include "common/comma_list.hpp"
@@ -149,12 +150,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   boost::asio::io_context ioc(1);
-  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology, [&cache] {
-    std::vector<protocol::CachedDataset> held;
-    for (const auto& c : cache.list()) {
-      held.push_back({.name = c.name, .version = c.version, .bytes = c.bytes});
+  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology,
+                             [&cache] { return agent::cache_contents(cache); });
+  agent::StageWorker stager(
+      cache, [&link](nlohmann::json m) { link.send(std::move(m)); }, 16);
+  link.set_on_order([&stager, &link](const std::string& type, const nlohmann::json& m) {
+    if (type != "stage") {
+      SY_LOG(warn, "agent") << "ignoring an order of unknown type '" << type << "'";
+      return;
     }
-    return held;
+    auto order = protocol::read_stage_order(m);
+    if (!order) {
+      SY_LOG(warn, "agent") << "refusing a stage order: " << order.error();
+      if (m.contains("request") && m["request"].is_string()) {
+        protocol::StageReport refused;
+        refused.request = m["request"].get<std::string>();
+        refused.state = "failed";
+        refused.error_kind = "refused";
+        refused.message = order.error();
+        link.send(protocol::stage_report_message(refused));
+      }
+      return;
+    }
+    stager.order(std::move(order).value());
   });
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

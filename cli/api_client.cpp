@@ -129,6 +129,17 @@ Result<nlohmann::json, std::string> ApiClient::get_dataset(const std::string& na
   return call("GET", "/v1/datasets/" + url_encode(name), "", {});
 }
 
+Result<nlohmann::json, std::string> ApiClient::stage_dataset(const std::string& name,
+                                                             const std::string& node) {
+  return call("POST", "/v1/datasets/" + url_encode(name) + "/stage",
+              nlohmann::json{{"node", node}}.dump(), {});
+}
+
+Result<nlohmann::json, std::string> ApiClient::stage_progress(const std::string& name,
+                                                              const std::string& request) {
+  return call("GET", "/v1/datasets/" + url_encode(name) + "/stage/" + url_encode(request), "", {});
+}
+
 std::string new_idempotency_key() {
   std::random_device rd;
   std::uniform_int_distribution<int> nibble(0, 15);

@@ -49,6 +49,11 @@ class ApiClient {
                                                   const std::string& source);
   Result<nlohmann::json, std::string> list_datasets();
   Result<nlohmann::json, std::string> get_dataset(const std::string& name);
+  // Orders a node's agent to stage the dataset's current version; then its progress.
+  Result<nlohmann::json, std::string> stage_dataset(const std::string& name,
+                                                    const std::string& node);
+  Result<nlohmann::json, std::string> stage_progress(const std::string& name,
+                                                     const std::string& request);
 
  private:
   Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,

@@ -22,5 +22,6 @@ int cmd_node(const Invocation& inv);  // node show NAME
 int cmd_drain(const Invocation& inv);
 int cmd_resume(const Invocation& inv);
 int cmd_dataset(const Invocation& inv);  // dataset add|list|show
+int cmd_stage(const Invocation& inv);
 
 }  // namespace sy::cli

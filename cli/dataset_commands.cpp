@@ -1,8 +1,10 @@
-// sy dataset add / list / show.
+// sy dataset add / list / show, sy stage.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
@@ -134,6 +136,85 @@ int cmd_dataset(const Invocation& inv) {
   if (sub == "list") return dataset_list(inv);
   if (sub == "show") return dataset_show(inv);
   return usage("dataset", "use: sy dataset add NAME --source DIR | list | show NAME");
+}
+
+}  // namespace sy::cli
+
+namespace sy::cli {
+namespace {
+
+// "[#########-----------]  45%  1.2 GiB/2.6 GiB  12000/50000 files  310 MiB/s  ETA 5s"
+std::string progress_line(const nlohmann::json& p) {
+  const auto done = p.value("bytes_done", std::int64_t{0});
+  const auto total = p.value("bytes_total", std::int64_t{0});
+  const double seconds = p.value("seconds", 0.0);
+  const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  const int width = 24;
+  const int filled = static_cast<int>(fraction * width);
+  std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
+  char text[200];
+  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  std::snprintf(text, sizeof text, " %3.0f%%  %s/%s  %lld/%lld files  %s/s  ETA %.0fs",
+                fraction * 100, bytes_text(done).c_str(), bytes_text(total).c_str(),
+                static_cast<long long>(p.value("files_done", std::int64_t{0})),
+                static_cast<long long>(p.value("files_total", std::int64_t{0})),
+                bytes_text(static_cast<std::int64_t>(rate)).c_str(), eta);
+  return bar + text;
+}
+
+}  // namespace
+
+int cmd_stage(const Invocation& inv) {
+  std::string name, node;
+  bool json = false;
+  for (std::size_t i = 0; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--node" || a == "-w") {
+      if (i + 1 >= inv.args.size()) return usage("stage", a + " needs a node name");
+      node = inv.args[++i];
+    } else if (name.empty() && !a.starts_with("-")) {
+      name = a;
+    } else {
+      return usage("stage", "unknown argument '" + a + "'");
+    }
+  }
+  if (name.empty() || node.empty()) return usage("stage", "use: sy stage DATASET --node NODE");
+  ApiClient api(inv.config, current_user());
+  auto order = api.stage_dataset(name, node);
+  if (!order) return failed(order.error());
+  const std::string request = order->value("request", "");
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  auto last_line = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  nlohmann::json state = order.value();
+  while (state.value("state", "") != "done" && state.value("state", "") != "failed") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto next = api.stage_progress(name, request);
+    if (!next) return failed(next.error());
+    state = std::move(next).value();
+    const auto now = std::chrono::steady_clock::now();
+    if (json) continue;
+    if (tty) {
+      std::cerr << "\r" << progress_line(state) << "   " << std::flush;
+    } else if (now - last_line >= std::chrono::seconds(2)) {
+      std::cerr << progress_line(state) << "\n";
+      last_line = now;
+    }
+  }
+  if (tty && !json) std::cerr << "\n";
+  if (json) std::cout << state.dump(2) << "\n";
+  if (state.value("state", "") == "failed") {
+    return failed("staging " + name + " on " + node + " failed (" +
+                  state["error"].value("kind", "?") + "): " + state["error"].value("message", "?"));
+  }
+  if (!json) {
+    std::cout << name << "@" << state.value("version", "") << " is on " << node << ": "
+              << bytes_text(state.value("bytes_copied", std::int64_t{0})) << " copied in "
+              << state.value("seconds", 0.0) << " s\n";
+  }
+  return 0;
 }
 
 }  // namespace sy::cli

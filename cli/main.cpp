@@ -22,7 +22,9 @@ commands:
   dataset add NAME --source DIR           register a dataset on shared storage (hashes it; a
                                           changed source makes a new version)
   dataset list [--json]                   datasets with their current version and size
-  dataset show NAME [--json]              one dataset and all its versions
+  dataset show NAME [--json]              one dataset, its versions and the nodes holding it
+  stage NAME --node NODE [--json]         stage a dataset into a node's Tier-0 cache now, with
+                                          a progress bar
   help                                    this text
   version                                 print the version
 
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
   if (command == "cancel") return sy::cli::cmd_cancel(inv);
   if (command == "nodes") return sy::cli::cmd_nodes(inv);
   if (command == "node") return sy::cli::cmd_node(inv);
+  if (command == "stage") return sy::cli::cmd_stage(inv);
   if (command == "dataset" || command == "datasets") {
     if (command == "datasets" && inv.args.empty()) inv.args.push_back("list");
     return sy::cli::cmd_dataset(inv);

@@ -44,6 +44,36 @@ Result<std::string, std::string> message_type(const nlohmann::json& message) {
   return message["type"].get<std::string>();
 }
 
+namespace {
+
+Result<std::vector<CachedDataset>, std::string> read_cache_list(const nlohmann::json& list,
+                                                                const std::string& what) {
+  if (!list.is_array()) return fail(what + ": must be an array");
+  std::vector<CachedDataset> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& d = list[i];
+    const std::string at = what + "[" + std::to_string(i) + "]";
+    if (!d.is_object() || !d.contains("name") || !d["name"].is_string() ||
+        !dataset::valid_dataset_name(d["name"].get<std::string>())) {
+      return fail(at + ".name: must be a dataset name");
+    }
+    if (!d.contains("version") || !d["version"].is_string() ||
+        !dataset::parse_digest_hex(d["version"].get<std::string>())) {
+      return fail(at + ".version: must be 16 hex digits");
+    }
+    if (!d.contains("bytes") || !d["bytes"].is_number_integer() ||
+        d["bytes"].get<std::int64_t>() < 0) {
+      return fail(at + ".bytes: must be a whole number >= 0");
+    }
+    out.push_back({.name = d["name"].get<std::string>(),
+                   .version = d["version"].get<std::string>(),
+                   .bytes = d["bytes"].get<std::int64_t>()});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Register, std::string> read_register(const nlohmann::json& m) {
   Register r;
   if (!m.contains("node") || !m["node"].is_string() ||
@@ -61,27 +91,94 @@ Result<Register, std::string> read_register(const nlohmann::json& m) {
   r.topology = std::move(topology).value();
   r.topology.name = r.node;
   if (m.contains("datasets")) {
-    const auto& list = m["datasets"];
-    if (!list.is_array()) return fail(std::string("register: \"datasets\" must be an array"));
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const auto& d = list[i];
-      const std::string at = "register: datasets[" + std::to_string(i) + "]";
-      if (!d.is_object() || !d.contains("name") || !d["name"].is_string() ||
-          !dataset::valid_dataset_name(d["name"].get<std::string>())) {
-        return fail(at + ".name: must be a dataset name");
-      }
-      if (!d.contains("version") || !d["version"].is_string() ||
-          !dataset::parse_digest_hex(d["version"].get<std::string>())) {
-        return fail(at + ".version: must be 16 hex digits");
-      }
-      if (!d.contains("bytes") || !d["bytes"].is_number_integer() ||
-          d["bytes"].get<std::int64_t>() < 0) {
-        return fail(at + ".bytes: must be a whole number >= 0");
-      }
-      r.datasets.push_back({.name = d["name"].get<std::string>(),
-                            .version = d["version"].get<std::string>(),
-                            .bytes = d["bytes"].get<std::int64_t>()});
+    auto cache = read_cache_list(m["datasets"], "register: datasets");
+    if (!cache) return fail(cache.error());
+    r.datasets = std::move(cache).value();
+  }
+  return r;
+}
+
+}  // namespace sy::protocol
+
+namespace sy::protocol {
+namespace {
+
+nlohmann::json cache_to_json(const std::vector<CachedDataset>& datasets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : datasets)
+    out.push_back({{"name", d.name}, {"version", d.version}, {"bytes", d.bytes}});
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json stage_order_message(const StageOrder& order) {
+  return {{"type", "stage"},
+          {"request", order.request},
+          {"source", order.source},
+          {"manifest", dataset::to_json(order.manifest)}};
+}
+
+Result<StageOrder, std::string> read_stage_order(const nlohmann::json& m) {
+  if (!m.contains("request") || !m["request"].is_string() ||
+      m["request"].get<std::string>().empty()) {
+    return fail(std::string("stage: \"request\" must be a non-empty string"));
+  }
+  if (!m.contains("source") || !m["source"].is_string()) {
+    return fail(std::string("stage: \"source\" must be a string"));
+  }
+  if (!m.contains("manifest")) return fail(std::string("stage: \"manifest\" is required"));
+  auto manifest = dataset::manifest_from_json(m["manifest"]);
+  if (!manifest) return fail("stage: manifest: " + manifest.error());
+  return StageOrder{.request = m["request"].get<std::string>(),
+                    .source = m["source"].get<std::string>(),
+                    .manifest = std::move(manifest).value()};
+}
+
+nlohmann::json stage_report_message(const StageReport& r) {
+  nlohmann::json j{{"type", "stage_report"},
+                   {"request", r.request},
+                   {"state", r.state},
+                   {"bytes_done", r.bytes_done},
+                   {"bytes_total", r.bytes_total},
+                   {"files_done", r.files_done},
+                   {"files_total", r.files_total},
+                   {"seconds", r.seconds},
+                   {"bytes_copied", r.bytes_copied}};
+  if (r.state == "failed") {
+    j["error_kind"] = r.error_kind;
+    j["message"] = r.message;
+  }
+  if (r.state == "done") j["cache"] = cache_to_json(r.cache);
+  return j;
+}
+
+Result<StageReport, std::string> read_stage_report(const nlohmann::json& m) {
+  StageReport r;
+  if (!m.contains("request") || !m["request"].is_string()) {
+    return fail(std::string("stage_report: \"request\" must be a string"));
+  }
+  r.request = m["request"].get<std::string>();
+  r.state = m.value("state", std::string());
+  if (r.state != "staging" && r.state != "done" && r.state != "failed") {
+    return fail(std::string("stage_report: \"state\" must be staging, done or failed"));
+  }
+  for (auto [key, target] :
+       {std::pair{"bytes_done", &r.bytes_done}, std::pair{"bytes_total", &r.bytes_total},
+        std::pair{"files_done", &r.files_done}, std::pair{"files_total", &r.files_total},
+        std::pair{"bytes_copied", &r.bytes_copied}}) {
+    if (!m.contains(key) || !m[key].is_number_integer() || m[key].get<std::int64_t>() < 0) {
+      return fail("stage_report: \"" + std::string(key) + "\" must be a whole number >= 0");
     }
+    *target = m[key].get<std::int64_t>();
+  }
+  r.seconds = m.value("seconds", 0.0);
+  r.error_kind = m.value("error_kind", std::string());
+  r.message = m.value("message", std::string()).substr(0, 4096);
+  if (r.state == "done") {
+    auto cache = read_cache_list(m.value("cache", nlohmann::json()), "stage_report: cache");
+    if (!cache) return fail(cache.error());
+    r.cache = std::move(cache).value();
   }
   return r;
 }

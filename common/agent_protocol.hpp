@@ -5,7 +5,9 @@
 //   agent -> controller  {"type":"register","node":N,"agent_version":V,"topology":{...},
 //                         "datasets":[{"name":D,"version":V,"bytes":B}, ...]}  (its Tier-0 cache)
 //                        {"type":"heartbeat","seq":K}
+//                        {"type":"stage_report","request":R,"state":"staging|done|failed",...}
 //   controller -> agent  {"type":"registered","node":N,"heartbeat_interval_ms":I}
+//                        {"type":"stage","request":R,"source":S,"manifest":{...}}
 //                        {"type":"error","message":M}   (then the controller closes)
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/dataset/manifest.hpp"
 #include "common/result.hpp"
 #include "common/topology/node_topology.hpp"
 
@@ -45,6 +48,30 @@ struct Register {
 Result<std::string, std::string> message_type(const nlohmann::json& message);
 // Checks a register message completely (node name syntax, topology against its schema).
 Result<Register, std::string> read_register(const nlohmann::json& message);
+
+// An order to stage one dataset version into the node's Tier-0 cache.
+struct StageOrder {
+  std::string request;  // the controller's id for it, echoed in reports
+  std::string source;   // where the agent reads from (plugins/staging)
+  dataset::Manifest manifest;
+};
+nlohmann::json stage_order_message(const StageOrder& order);
+// Checks the manifest completely (every path) before the agent touches its disk.
+Result<StageOrder, std::string> read_stage_order(const nlohmann::json& message);
+
+// How a stage order is going: progress while "staging", then once "done" (with the cache's
+// contents after it) or "failed" (with the stager's error kind and message).
+struct StageReport {
+  std::string request;
+  std::string state;  // staging, done, failed
+  std::int64_t bytes_done = 0, bytes_total = 0, files_done = 0, files_total = 0;
+  double seconds = 0;
+  std::int64_t bytes_copied = 0;
+  std::string error_kind, message;
+  std::vector<CachedDataset> cache;  // when done
+};
+nlohmann::json stage_report_message(const StageReport& report);
+Result<StageReport, std::string> read_stage_report(const nlohmann::json& message);
 
 // Node names: what a host name may be.
 bool valid_node_name(const std::string& name);

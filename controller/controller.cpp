@@ -177,14 +177,16 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << dataset_reads.error().message;
     return 1;
   }
-  api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), registry, wall_clock_ms, 8);
+  nodes::StagingTracker staging;
+  nodes::AgentGateway gateway(ioc, *writes.value(), registry, staging,
+                              {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
+                              wall_clock_ms);
+  api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), registry, gateway, staging,
+                              wall_clock_ms, 8);
   api::ApiRouter router;
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
   router.add("/v1/datasets", dataset_api);
-  nodes::AgentGateway gateway(ioc, *writes.value(), registry,
-                              {config.heartbeat_interval_ms, config.heartbeat_timeout_ms},
-                              wall_clock_ms);
   runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);

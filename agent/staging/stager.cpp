@@ -196,11 +196,6 @@ class Copier {
         if (n < 0) return fail_with(io_kind(), entry.path + ": write failed: " + errno_message());
         written += static_cast<std::size_t>(n);
       }
-      // Start writing this piece out now: left to the kernel, a dataset smaller than the dirty
-      // page limit is all read first and all written after, and the disk idles half the time.
-      if (length >= (1U << 20)) {
-        ::sync_file_range(job.out.get(), offset, static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
-      }
       bytes_done_ += static_cast<std::int64_t>(length);
       bytes_copied_ += static_cast<std::int64_t>(length);
     }

@@ -25,6 +25,24 @@ nlohmann::json dataset_to_json(const store::DatasetRow& d) {
           {"files", d.current.files}};
 }
 
+nlohmann::json stage_request_to_json(const nodes::StageRequest& r) {
+  nlohmann::json j{{"request", r.id},
+                   {"node", r.node},
+                   {"dataset", r.dataset},
+                   {"version", r.version},
+                   {"state", r.state},
+                   {"bytes_done", r.bytes_done},
+                   {"bytes_total", r.bytes_total},
+                   {"files_done", r.files_done},
+                   {"files_total", r.files_total},
+                   {"seconds", r.seconds},
+                   {"bytes_copied", r.bytes_copied},
+                   {"created_time", format_utc_ms(r.created_ms)},
+                   {"updated_time", format_utc_ms(r.updated_ms)}};
+  if (r.state == "failed") j["error"] = {{"kind", r.error_kind}, {"message", r.message}};
+  return j;
+}
+
 ApiResponse store_failure(const store::StoreError& e) {
   return error_response(500, "internal", e.message);
 }
@@ -32,10 +50,13 @@ ApiResponse store_failure(const store::StoreError& e) {
 }  // namespace
 
 DatasetApi::DatasetApi(store::CommitQueue& writes, store::DatasetStore& reads,
-                       const nodes::NodeRegistry& registry, Clock now_ms, int scan_parallel)
+                       const nodes::NodeRegistry& registry, nodes::AgentGateway& agents,
+                       nodes::StagingTracker& staging, Clock now_ms, int scan_parallel)
     : writes_(writes),
       reads_(reads),
       registry_(registry),
+      agents_(agents),
+      staging_(staging),
       now_ms_(std::move(now_ms)),
       scan_parallel_(scan_parallel),
       scanner_([this](const std::stop_token& stop) { scan_loop(stop); }) {}
@@ -68,6 +89,16 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
   if (!dataset::valid_dataset_name(name)) {
     return respond(
         error_response(400, "bad_dataset_name", "'" + name + "' is not a dataset name", "name"));
+  }
+  if (action == "stage" && request.method == "POST")
+    return stage(request, name, std::move(respond));
+  if (action.starts_with("stage/") && request.method == "GET") {
+    const auto order = staging_.get(action.substr(6));
+    if (!order || order->dataset != name) {
+      return respond(
+          error_response(404, "not_found", "no stage order " + action.substr(6) + " for " + name));
+    }
+    return respond({200, stage_request_to_json(*order)});
   }
   if (request.method != "GET") return respond(error_response(405, "method_not_allowed", "use GET"));
   if (action != "" && action != "manifest") {
@@ -107,6 +138,55 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
     }
   }
   respond({200, std::move(out)});
+}
+
+void DatasetApi::stage(const ApiRequest& request, const std::string& name, Responder respond) {
+  if (request.header("x-sy-user").empty()) {
+    return respond(
+        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
+  }
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object())
+    return respond(error_response(400, "bad_body", "the body must be a JSON object"));
+  for (const auto& [key, value] : body.items()) {
+    if (key != "node")
+      return respond(error_response(400, "bad_body", "unknown field (node is allowed)", key));
+  }
+  if (!body.contains("node") || !body["node"].is_string()) {
+    return respond(error_response(400, "bad_body", "must be a node name", "node"));
+  }
+  const std::string node = body["node"].get<std::string>();
+  const auto view = registry_.get(node);
+  if (!view)
+    return respond(error_response(404, "not_found", "node " + node + " is not registered", "node"));
+  if (view->state == nodes::NodeState::down) {
+    return respond(error_response(409, "node_down", "node " + node + " is DOWN", "node"));
+  }
+  std::optional<dataset::Manifest> manifest;
+  std::string source;
+  {
+    const std::scoped_lock lock(reads_mutex_);
+    auto row = reads_.get(name);
+    if (!row) return respond(store_failure(row.error()));
+    if (!row.value())
+      return respond(error_response(404, "not_found", "dataset " + name + " is not registered"));
+    source = row.value()->source;
+    auto m = reads_.manifest(name, row.value()->current.version);
+    if (!m) return respond(store_failure(m.error()));
+    manifest = std::move(m).value();
+  }
+  if (!manifest)
+    return respond(error_response(500, "internal", "dataset " + name + " has no manifest"));
+  const std::int64_t now = now_ms_();
+  const std::string id = staging_.start(node, *manifest, now);
+  const protocol::StageOrder order{
+      .request = id, .source = source, .manifest = std::move(*manifest)};
+  if (!agents_.send_to(node, protocol::stage_order_message(order))) {
+    staging_.fail_node(node, "no agent connected", now);
+    return respond(error_response(409, "agent_not_connected",
+                                  "node " + node + " has no agent connected", "node"));
+  }
+  respond({202, stage_request_to_json(*staging_.get(id))});
 }
 
 void DatasetApi::add(const ApiRequest& request, Responder respond) {

@@ -8,9 +8,11 @@
 namespace sy::nodes {
 
 AgentGateway::AgentGateway(boost::asio::io_context& ioc, store::CommitQueue& writes,
-                           NodeRegistry& registry, GatewayOptions options, Clock now_ms)
+                           NodeRegistry& registry, StagingTracker& staging, GatewayOptions options,
+                           Clock now_ms)
     : writes_(writes),
       registry_(registry),
+      staging_(staging),
       options_(options),
       now_ms_(std::move(now_ms)),
       timer_(ioc) {}
@@ -39,6 +41,7 @@ void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c
   if (!type) return refuse(c, type.error());
   if (type.value() == "register") return handle_register(c, message);
   if (type.value() == "heartbeat") return handle_heartbeat(c);
+  if (type.value() == "stage_report") return handle_stage_report(c, message);
   refuse(c, "unknown message type '" + type.value() + "'");
 }
 
@@ -99,12 +102,55 @@ void AgentGateway::handle_heartbeat(const std::shared_ptr<api::WebSocketConnecti
 }
 
 void AgentGateway::on_closed(const std::shared_ptr<api::WebSocketConnection>& c) {
+  std::string node;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = node_of_.find(c.get());
+    if (it == node_of_.end()) return;
+    node = it->second;
+    SY_LOG(info, "agents") << "node " << node << ": connection closed";
+    if (connection_of_[node].lock() == c) connection_of_.erase(node);
+    node_of_.erase(it);
+  }
+  staging_.fail_node(node,
+                     "the agent's connection closed before the stage ended; stage again to "
+                     "resume where it stopped",
+                     now_ms_());
+}
+
+std::string AgentGateway::node_of(const std::shared_ptr<api::WebSocketConnection>& c) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = node_of_.find(c.get());
-  if (it == node_of_.end()) return;
-  SY_LOG(info, "agents") << "node " << it->second << ": connection closed";
-  if (connection_of_[it->second].lock() == c) connection_of_.erase(it->second);
-  node_of_.erase(it);
+  return it == node_of_.end() ? std::string() : it->second;
+}
+
+bool AgentGateway::send_to(const std::string& node, const nlohmann::json& message) {
+  std::shared_ptr<api::WebSocketConnection> c;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = connection_of_.find(node);
+    if (it != connection_of_.end()) c = it->second.lock();
+  }
+  if (!c) return false;
+  c->send(message.dump());
+  return true;
+}
+
+void AgentGateway::handle_stage_report(const std::shared_ptr<api::WebSocketConnection>& c,
+                                       const nlohmann::json& m) {
+  const std::string node = node_of(c);
+  if (node.empty()) return refuse(c, "stage_report before register");
+  auto report = protocol::read_stage_report(m);
+  if (!report) return refuse(c, report.error());
+  if (!staging_.update(node, report.value(), now_ms_())) {
+    SY_LOG(warn, "agents") << "node " << node << ": report for unknown stage order "
+                           << report->request;
+    return;
+  }
+  if (report->state == "done") {
+    registry_.set_datasets(node, report->cache);
+    if (on_change_) on_change_();  // data affinity sees the new copy
+  }
 }
 
 void AgentGateway::check_liveness() {

@@ -16,6 +16,7 @@
 
 #include "controller/api/websocket.hpp"
 #include "controller/nodes/node_registry.hpp"
+#include "controller/nodes/staging_tracker.hpp"
 #include "controller/store/commit_queue.hpp"
 
 namespace sy::nodes {
@@ -29,23 +30,29 @@ class AgentGateway : public api::WebSocketHandler {
  public:
   using Clock = std::function<std::int64_t()>;
   AgentGateway(boost::asio::io_context& ioc, store::CommitQueue& writes, NodeRegistry& registry,
-               GatewayOptions options, Clock now_ms);
+               StagingTracker& staging, GatewayOptions options, Clock now_ms);
 
   void start();  // begins the liveness checks
   void stop();
   void on_message(const std::shared_ptr<api::WebSocketConnection>& c, std::string text) override;
   void on_closed(const std::shared_ptr<api::WebSocketConnection>& c) override;
-  // Called after a node joined, came back or went DOWN.
+  // Called after a node joined, came back, went DOWN or finished staging a dataset.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+  // Sends an order to the node's agent; false when it has no connection.
+  bool send_to(const std::string& node, const nlohmann::json& message);
 
  private:
   void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
   void handle_heartbeat(const std::shared_ptr<api::WebSocketConnection>& c);
+  void handle_stage_report(const std::shared_ptr<api::WebSocketConnection>& c,
+                           const nlohmann::json& m);
+  std::string node_of(const std::shared_ptr<api::WebSocketConnection>& c);
   void check_liveness();
   void refuse(const std::shared_ptr<api::WebSocketConnection>& c, const std::string& why);
 
   store::CommitQueue& writes_;
   NodeRegistry& registry_;
+  StagingTracker& staging_;
   GatewayOptions options_;
   Clock now_ms_;
   boost::asio::steady_timer timer_;

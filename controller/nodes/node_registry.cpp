@@ -35,6 +35,13 @@ void NodeRegistry::registered(const std::string& name, const topo::NodeTopology&
   e.last_heard_ms = now_ms;
 }
 
+void NodeRegistry::set_datasets(const std::string& name,
+                                std::vector<protocol::CachedDataset> datasets) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(name);
+  if (it != nodes_.end()) it->second.datasets = std::move(datasets);
+}
+
 bool NodeRegistry::heard_from(const std::string& name, std::int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = nodes_.find(name);

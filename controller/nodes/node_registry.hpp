@@ -53,6 +53,8 @@ class NodeRegistry {
   void set_alive(const std::string& name, bool alive, const std::string& reason);
   void set_drain(const std::string& name, bool drain, const std::string& reason);
   bool is_alive(const std::string& name) const;
+  // The node's cache after a stage finished (its agent lists it whole).
+  void set_datasets(const std::string& name, std::vector<protocol::CachedDataset> datasets);
 
   std::vector<NodeView> list() const;  // by name
   std::optional<NodeView> get(const std::string& name) const;

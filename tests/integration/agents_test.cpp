@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -390,6 +392,36 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
   CHECK(
       place("command: [train]\nresources: {gpus_per_node: 2}\ndatasets: [ds]\ntime_limit: 1h\n") ==
       "node02");
+
+  // Staging on demand: node01's agent copies it, verified, and now holds it too.
+  auto staged = cli({"stage", "ds", "--node", "node01"});
+  INFO(staged.err);
+  REQUIRE(staged.exit_code == 0);
+  CHECK(staged.out.rfind("ds@" + version + " is on node01: 976.6 KiB copied in ", 0) == 0);
+  const std::string copy = dir.file("tier0-node01/ds@" + version + "/part-3");
+  CHECK(run_program({"/usr/bin/cmp", copy, dir.file("shared/ds/part-3")}, {}).exit_code == 0);
+  auto holders_now = nlohmann::json::parse(cli({"dataset", "show", "ds", "--json"}).out)["nodes"];
+  CHECK(holders_now.size() == 2);
+
+  // A staged file written in place is found and copied again; nothing else is.
+  REQUIRE(::chmod(copy.c_str(), 0644) == 0);
+  dir.write("tier0-node01/ds@" + version + "/part-3", std::string(50000, 'Z'));
+  auto repaired = cli({"stage", "ds", "--node", "node01", "--json"});
+  REQUIRE(repaired.exit_code == 0);
+  CHECK(nlohmann::json::parse(repaired.out)["bytes_copied"] == 50000);
+  CHECK(run_program({"/usr/bin/cmp", copy, dir.file("shared/ds/part-3")}, {}).exit_code == 0);
+
+  // A source that lost a file since it was registered fails with the file named; nothing is
+  // published.
+  dir.write("shared/gone/a", "aaaa");
+  dir.write("shared/gone/b", "bbbb");
+  REQUIRE(cli({"dataset", "add", "gone", "--source", dir.file("shared/gone")}).exit_code == 0);
+  std::filesystem::remove(dir.file("shared/gone/b"));
+  auto broken = cli({"stage", "gone", "--node", "node01"});
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.err.find("gone/b") != std::string::npos);
+  CHECK(nlohmann::json::parse(cli({"dataset", "show", "gone", "--json"}).out)["nodes"].empty());
+  CHECK(cli({"stage", "ds", "--node", "node09"}).exit_code == 1);
 
   for (auto& a : agents)
     a->signal(SIGTERM);

@@ -3,6 +3,7 @@
 #include "common/agent_protocol.hpp"
 #include "common/topology/topology_file.hpp"
 #include "controller/nodes/node_registry.hpp"
+#include "controller/runtime/snapshot_builder.hpp"
 #include "tests/support/controller_fixture.hpp"
 
 using namespace sy;
@@ -74,4 +75,54 @@ TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
   CHECK(protocol::read_register(no_topology).error() == "register: \"topology\" is required");
   CHECK_FALSE(protocol::message_type(nlohmann::json::array()).ok());
   CHECK(protocol::message_type(protocol::heartbeat_message(3)).value() == "heartbeat");
+}
+
+TEST_CASE("a register message's cache contents are checked and kept by the registry",
+          "[nodes][protocol]") {
+  const auto good = protocol::register_message(
+      "node01", two_gpus(), {{.name = "imagenet", .version = "0123456789abcdef", .bytes = 1000}});
+  auto read = protocol::read_register(good);
+  REQUIRE(read.ok());
+  REQUIRE(read->datasets.size() == 1);
+  CHECK(read->datasets[0].name == "imagenet");
+  CHECK(read->datasets[0].bytes == 1000);
+
+  auto bad = good;
+  bad["datasets"][0]["name"] = "../x";
+  CHECK(protocol::read_register(bad).error() ==
+        "register: datasets[0].name: must be a dataset name");
+  bad = good;
+  bad["datasets"][0]["version"] = "v1";
+  CHECK(protocol::read_register(bad).error() ==
+        "register: datasets[0].version: must be 16 hex digits");
+  bad = good;
+  bad["datasets"][0]["bytes"] = -1;
+  CHECK(protocol::read_register(bad).error() ==
+        "register: datasets[0].bytes: must be a whole number >= 0");
+  bad = good;
+  bad["datasets"] = "imagenet";
+  CHECK(protocol::read_register(bad).error() == "register: datasets: must be an array");
+
+  nodes::NodeRegistry registry({});
+  registry.registered("node01", two_gpus(), "0.1.0", 1000, read->datasets);
+  REQUIRE(registry.get("node01")->datasets.size() == 1);
+  registry.registered("node01", two_gpus(), "0.1.0", 2000, {});  // evicted since
+  CHECK(registry.get("node01")->datasets.empty());
+}
+
+TEST_CASE("the pass counts a node's copy only when it is the dataset's current version",
+          "[nodes][datasets]") {
+  nodes::NodeRegistry registry({});
+  registry.registered("a", two_gpus(), "0.1.0", 1000,
+                      {{.name = "imagenet", .version = "00000000000000aa", .bytes = 100},
+                       {.name = "coco", .version = "00000000000000c1", .bytes = 7}});
+  registry.registered("b", two_gpus(), "0.1.0", 1000,
+                      {{.name = "imagenet", .version = "00000000000000bb", .bytes = 90}});
+  store::DatasetRow imagenet;
+  imagenet.name = "imagenet";
+  imagenet.current = {.version = "00000000000000bb", .bytes = 120, .files = 3, .created_ms = 0};
+  const auto in = runtime::build_pass_input(registry.list(), {}, {}, 5000, {imagenet});
+  CHECK(in.snapshot.dataset_bytes == std::map<std::string, std::int64_t>{{"imagenet", 120}});
+  CHECK(in.snapshot.nodes[0].cached.empty());  // an old imagenet; coco is not registered
+  CHECK(in.snapshot.nodes[1].cached == std::map<std::string, std::int64_t>{{"imagenet", 90}});
 }
