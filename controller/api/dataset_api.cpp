@@ -25,21 +25,21 @@ nlohmann::json dataset_to_json(const store::DatasetRow& d) {
           {"files", d.current.files}};
 }
 
+// The agent's last report as the API shows it, with the order's own facts.
 nlohmann::json stage_request_to_json(const nodes::StageRequest& r) {
-  nlohmann::json j{{"request", r.id},
-                   {"node", r.node},
-                   {"dataset", r.dataset},
-                   {"version", r.version},
-                   {"state", r.state},
-                   {"bytes_done", r.bytes_done},
-                   {"bytes_total", r.bytes_total},
-                   {"files_done", r.files_done},
-                   {"files_total", r.files_total},
-                   {"seconds", r.seconds},
-                   {"bytes_copied", r.bytes_copied},
-                   {"created_time", format_utc_ms(r.created_ms)},
-                   {"updated_time", format_utc_ms(r.updated_ms)}};
-  if (r.state == "failed") j["error"] = {{"kind", r.error_kind}, {"message", r.message}};
+  nlohmann::json j = protocol::stage_report_message(r.last);
+  j.erase("type");
+  j.erase("cache");
+  if (r.last.state == "failed") {
+    j.erase("error_kind");
+    j.erase("message");
+    j["error"] = {{"kind", r.last.error_kind}, {"message", r.last.message}};
+  }
+  j["node"] = r.node;
+  j["dataset"] = r.dataset;
+  j["version"] = r.version;
+  j["created_time"] = format_utc_ms(r.created_ms);
+  j["updated_time"] = format_utc_ms(r.updated_ms);
   return j;
 }
 
@@ -141,17 +141,10 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
 }
 
 void DatasetApi::stage(const ApiRequest& request, const std::string& name, Responder respond) {
-  if (request.header("x-sy-user").empty()) {
-    return respond(
-        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
-  }
-  const auto body = nlohmann::json::parse(request.body, nullptr, false);
-  if (!body.is_object())
-    return respond(error_response(400, "bad_body", "the body must be a JSON object"));
-  for (const auto& [key, value] : body.items()) {
-    if (key != "node")
-      return respond(error_response(400, "bad_body", "unknown field (node is allowed)", key));
-  }
+  if (auto user = requesting_user(request); !user) return respond(user.error());
+  auto parsed = object_body(request, {"node"});
+  if (!parsed) return respond(parsed.error());
+  const nlohmann::json& body = parsed.value();
   if (!body.contains("node") || !body["node"].is_string()) {
     return respond(error_response(400, "bad_body", "must be a node name", "node"));
   }
@@ -190,20 +183,12 @@ void DatasetApi::stage(const ApiRequest& request, const std::string& name, Respo
 }
 
 void DatasetApi::add(const ApiRequest& request, Responder respond) {
-  const std::string user = request.header("x-sy-user");
-  if (user.empty()) {
-    return respond(
-        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
-  }
-  const auto body = nlohmann::json::parse(request.body, nullptr, false);
-  if (!body.is_object())
-    return respond(error_response(400, "bad_body", "the body must be a JSON object"));
-  for (const auto& [key, value] : body.items()) {
-    if (key != "name" && key != "source") {
-      return respond(
-          error_response(400, "bad_body", "unknown field (name and source are allowed)", key));
-    }
-  }
+  auto asking = requesting_user(request);
+  if (!asking) return respond(asking.error());
+  const std::string user = asking.value();
+  auto parsed = object_body(request, {"name", "source"});
+  if (!parsed) return respond(parsed.error());
+  const nlohmann::json& body = parsed.value();
   if (!body.contains("name") || !body["name"].is_string() ||
       !dataset::valid_dataset_name(body["name"].get<std::string>())) {
     return respond(

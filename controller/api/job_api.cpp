@@ -33,27 +33,7 @@ bool parse_id(const std::string& text, std::int64_t& out) {
   return ec == std::errc() && p == text.data() + text.size() && out > 0;
 }
 
-// Who is asking. Until requests are authenticated (MUNGE / peer uid), the client says.
-Result<std::string, ApiResponse> requesting_user(const ApiRequest& request) {
-  static const std::regex name("[A-Za-z_][A-Za-z0-9._-]{0,63}");
-  const std::string user = request.header("x-sy-user");
-  if (user.empty()) {
-    return fail(
-        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
-  }
-  if (!std::regex_match(user, name)) {
-    return fail(error_response(400, "bad_user", "X-Sy-User is not a user name", "X-Sy-User"));
-  }
-  return user;
-}
-
 }  // namespace
-
-ApiResponse error_response(int status, std::string code, std::string message, std::string field) {
-  nlohmann::json e{{"code", std::move(code)}, {"message", std::move(message)}};
-  if (!field.empty()) e["field"] = std::move(field);
-  return {status, nlohmann::json{{"error", std::move(e)}}};
-}
 
 JobApi::JobApi(store::CommitQueue& writes, store::JobStore& reads, Clock now_ms)
     : writes_(writes), reads_(reads), now_ms_(std::move(now_ms)) {}

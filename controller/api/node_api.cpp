@@ -79,11 +79,9 @@ void NodeApi::handle(ApiRequest request, Responder respond) {
 
 void NodeApi::set_drain(const ApiRequest& request, const std::string& name, bool drain,
                         Responder respond) {
-  const std::string user = request.header("x-sy-user");
-  if (user.empty()) {
-    return respond(
-        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
-  }
+  auto asking = requesting_user(request);
+  if (!asking) return respond(asking.error());
+  const std::string user = asking.value();
   std::string reason;
   if (drain) {
     reason = "drained by " + user;

@@ -4,7 +4,7 @@ namespace sy::nodes {
 namespace {
 
 bool ended(const StageRequest& r) {
-  return r.state == "done" || r.state == "failed";
+  return r.last.state == "done" || r.last.state == "failed";
 }
 
 // Finished orders kept for `sy stage` and `sy show` to read: the newest this many.
@@ -21,8 +21,10 @@ std::string StagingTracker::start(const std::string& node, const dataset::Manife
   r.node = node;
   r.dataset = manifest.name;
   r.version = manifest.version();
-  r.bytes_total = manifest.total_bytes();
-  r.files_total = static_cast<std::int64_t>(manifest.files.size());
+  r.last.request = id;
+  r.last.state = "sent";
+  r.last.bytes_total = manifest.total_bytes();
+  r.last.files_total = static_cast<std::int64_t>(manifest.files.size());
   r.created_ms = r.updated_ms = now_ms;
   requests_[id] = std::move(r);
   if (requests_.size() > kKeepEnded) {
@@ -41,15 +43,9 @@ bool StagingTracker::update(const std::string& node, const protocol::StageReport
   const std::scoped_lock lock(mutex_);
   const auto it = requests_.find(report.request);
   if (it == requests_.end() || it->second.node != node || ended(it->second)) return false;
-  StageRequest& r = it->second;
-  r.state = report.state;
-  r.bytes_done = report.bytes_done;
-  r.files_done = report.files_done;
-  r.seconds = report.seconds;
-  r.bytes_copied = report.bytes_copied;
-  r.error_kind = report.error_kind;
-  r.message = report.message;
-  r.updated_ms = now_ms;
+  it->second.last = report;
+  it->second.last.cache.clear();  // the registry keeps what the node holds
+  it->second.updated_ms = now_ms;
   return true;
 }
 
@@ -58,9 +54,9 @@ void StagingTracker::fail_node(const std::string& node, const std::string& why,
   const std::scoped_lock lock(mutex_);
   for (auto& [id, r] : requests_) {
     if (r.node != node || ended(r)) continue;
-    r.state = "failed";
-    r.error_kind = "agent";
-    r.message = why;
+    r.last.state = "failed";
+    r.last.error_kind = "agent";
+    r.last.message = why;
     r.updated_ms = now_ms;
   }
 }

@@ -15,11 +15,7 @@ namespace sy::nodes {
 
 struct StageRequest {
   std::string id, node, dataset, version;
-  std::string state = "sent";  // sent, staging, done, failed
-  std::int64_t bytes_done = 0, bytes_total = 0, files_done = 0, files_total = 0;
-  double seconds = 0;
-  std::int64_t bytes_copied = 0;
-  std::string error_kind, message;
+  protocol::StageReport last;  // the agent's latest report; state "sent" before the first
   std::int64_t created_ms = 0, updated_ms = 0;
 };
 
