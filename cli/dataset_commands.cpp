@@ -9,6 +9,7 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/name_argument.hpp"
 #include "cli/table.hpp"
 #include "common/units.hpp"
 
@@ -95,22 +96,12 @@ int dataset_list(const Invocation& inv) {
 }
 
 int dataset_show(const Invocation& inv) {
-  std::string name;
-  bool json = false;
-  for (std::size_t i = 1; i < inv.args.size(); ++i) {
-    if (inv.args[i] == "--json") {
-      json = true;
-    } else if (name.empty()) {
-      name = inv.args[i];
-    } else {
-      return usage("dataset show", "give one dataset name");
-    }
-  }
-  if (name.empty()) return usage("dataset show", "which dataset? (sy dataset show NAME)");
+  const auto arg = read_name_argument(inv.args, 1, "dataset show", "dataset");
+  if (!arg) return 2;
   ApiClient api(inv.config, current_user());
-  auto d = api.get_dataset(name);
+  auto d = api.get_dataset(arg->name);
   if (!d) return failed(d.error());
-  if (json) {
+  if (arg->json) {
     std::cout << d->dump(2) << "\n";
     return 0;
   }

@@ -5,6 +5,7 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/name_argument.hpp"
 #include "cli/table.hpp"
 #include "common/topology/topology_file.hpp"
 #include "common/units.hpp"
@@ -84,22 +85,12 @@ int cmd_nodes(const Invocation& inv) {
 
 int cmd_node(const Invocation& inv) {
   if (inv.args.empty() || inv.args[0] != "show") return usage("node", "use: sy node show NAME");
-  std::string name;
-  bool json = false;
-  for (std::size_t i = 1; i < inv.args.size(); ++i) {
-    if (inv.args[i] == "--json") {
-      json = true;
-    } else if (name.empty()) {
-      name = inv.args[i];
-    } else {
-      return usage("node show", "give one node name");
-    }
-  }
-  if (name.empty()) return usage("node show", "which node? (sy node show NAME)");
+  const auto arg = read_name_argument(inv.args, 1, "node show", "node");
+  if (!arg) return 2;
   ApiClient api(inv.config, current_user());
-  auto node = api.get_node(name);
+  auto node = api.get_node(arg->name);
   if (!node) return failed(node.error());
-  if (json) {
+  if (arg->json) {
     std::cout << node->dump(2) << "\n";
     return 0;
   }
