@@ -116,6 +116,18 @@ int dataset_show(const Invocation& inv) {
                    bytes_text(v.value("bytes", std::int64_t{0})), v.value("created_time", "")});
   }
   table.print(std::cout);
+  std::cout << "\nNodes holding a copy:\n";
+  if (d->value("nodes", nlohmann::json::array()).empty()) {
+    std::cout << "  none (sy stage " << arg->name << " --node NODE stages one)\n";
+    return 0;
+  }
+  Table holders({"NODE", "STATE", "VERSION", "SIZE", "CURRENT"});
+  for (const auto& n : d->at("nodes")) {
+    holders.add_row({n.value("node", ""), n.value("state", ""), n.value("version", ""),
+                     bytes_text(n.value("bytes", std::int64_t{0})),
+                     n.value("current", false) ? "yes" : "no (an older version)"});
+  }
+  holders.print(std::cout);
   return 0;
 }
 
@@ -201,9 +213,13 @@ int cmd_stage(const Invocation& inv) {
                   state["error"].value("kind", "?") + "): " + state["error"].value("message", "?"));
   }
   if (!json) {
+    const auto copied = state.value("bytes_copied", std::int64_t{0});
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f", state.value("seconds", 0.0));
     std::cout << name << "@" << state.value("version", "") << " is on " << node << ": "
-              << bytes_text(state.value("bytes_copied", std::int64_t{0})) << " copied in "
-              << state.value("seconds", 0.0) << " s\n";
+              << (copied == 0 ? std::string("already there and intact")
+                              : bytes_text(copied) + " copied and verified in " + seconds + " s")
+              << "\n";
   }
   return 0;
 }

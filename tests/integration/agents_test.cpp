@@ -397,7 +397,8 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
   auto staged = cli({"stage", "ds", "--node", "node01"});
   INFO(staged.err);
   REQUIRE(staged.exit_code == 0);
-  CHECK(staged.out.rfind("ds@" + version + " is on node01: 976.6 KiB copied in ", 0) == 0);
+  CHECK(staged.out.rfind("ds@" + version + " is on node01: 976.6 KiB copied and verified in ", 0) ==
+        0);
   const std::string copy = dir.file("tier0-node01/ds@" + version + "/part-3");
   CHECK(run_program({"/usr/bin/cmp", copy, dir.file("shared/ds/part-3")}, {}).exit_code == 0);
   auto holders_now = nlohmann::json::parse(cli({"dataset", "show", "ds", "--json"}).out)["nodes"];
