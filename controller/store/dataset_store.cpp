@@ -10,10 +10,7 @@ Result<DatasetStore, StoreError> DatasetStore::open(Db& db) {
       "v.version = d.version";
   const std::string list_sql = std::string(kRowColumns) + " ORDER BY d.name";
   const std::string get_sql = std::string(kRowColumns) + " WHERE d.name = ?1";
-  struct {
-    Statement* target;
-    std::string sql;
-  } statements[] = {
+  auto prepared = db.prepare_all({
       {&s.upsert_dataset_,
        "INSERT INTO datasets (name, source, version, added_by, created_ms, updated_ms) VALUES "
        "(?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET source = ?2, version = ?3, "
@@ -27,12 +24,8 @@ Result<DatasetStore, StoreError> DatasetStore::open(Db& db) {
        "SELECT version, bytes, files, created_ms FROM dataset_versions WHERE name = ?1 "
        "ORDER BY created_ms DESC, version"},
       {&s.manifest_, "SELECT manifest_json FROM dataset_versions WHERE name = ?1 AND version = ?2"},
-  };
-  for (auto& st : statements) {
-    auto p = db.prepare(st.sql);
-    if (!p) return fail(std::move(p).error());
-    *st.target = std::move(p).value();
-  }
+  });
+  if (!prepared) return fail(std::move(prepared).error());
   return s;
 }
 
@@ -59,13 +52,7 @@ Result<bool, StoreError> DatasetStore::record_scan(const std::string& source,
 
 Result<std::vector<DatasetRow>, StoreError> DatasetStore::rows(Statement& st) {
   std::vector<DatasetRow> out;
-  while (true) {
-    auto row = st.step();
-    if (!row) {
-      st.reset();
-      return fail(std::move(row).error());
-    }
-    if (!row.value()) break;
+  auto walked = st.each([&] {
     out.push_back({.name = st.column_text(0),
                    .source = st.column_text(1),
                    .added_by = st.column_text(2),
@@ -75,8 +62,8 @@ Result<std::vector<DatasetRow>, StoreError> DatasetStore::rows(Statement& st) {
                                .bytes = st.column_int(6),
                                .files = st.column_int(7),
                                .created_ms = st.column_int(8)}});
-  }
-  st.reset();
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -95,19 +82,13 @@ Result<std::optional<DatasetRow>, StoreError> DatasetStore::get(const std::strin
 Result<std::vector<DatasetVersionRow>, StoreError> DatasetStore::versions(const std::string& name) {
   versions_.bind(1, std::string_view(name));
   std::vector<DatasetVersionRow> out;
-  while (true) {
-    auto row = versions_.step();
-    if (!row) {
-      versions_.reset();
-      return fail(std::move(row).error());
-    }
-    if (!row.value()) break;
+  auto walked = versions_.each([&] {
     out.push_back({.version = versions_.column_text(0),
                    .bytes = versions_.column_int(1),
                    .files = versions_.column_int(2),
                    .created_ms = versions_.column_int(3)});
-  }
-  versions_.reset();
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 

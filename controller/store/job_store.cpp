@@ -22,10 +22,7 @@ std::vector<std::int64_t> split_ids(const std::string& text) {
 
 Result<JobStore, StoreError> JobStore::open(Db& db) {
   JobStore store(db);
-  struct {
-    Statement* target;
-    std::string sql;
-  } statements[] = {
+  auto prepared = db.prepare_all({
       {&store.find_token_, "SELECT id FROM jobs WHERE client_token = ?1"},
       {&store.insert_job_,
        "INSERT INTO jobs (name, user_name, account, state, priority, nodes, gpus_per_node, "
@@ -55,12 +52,8 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
       {&store.set_placement_, "UPDATE jobs SET placement_json = ?2 WHERE id = ?1"},
       {&store.list_allocations_,
        "SELECT job_id, node, gpus, end_ms FROM allocations ORDER BY job_id, node"},
-  };
-  for (auto& s : statements) {
-    auto p = db.prepare(s.sql);
-    if (!p) return fail(std::move(p).error());
-    *s.target = std::move(p).value();
-  }
+  });
+  if (!prepared) return fail(std::move(prepared).error());
   return store;
 }
 
@@ -170,12 +163,8 @@ Result<std::vector<JobId>, StoreError> JobStore::array_tasks(JobId array_id) {
   if (!stmt) return fail(std::move(stmt).error());
   stmt->bind(1, array_id);
   std::vector<JobId> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row).error());
-    if (!row.value()) break;
-    out.push_back(stmt->column_int(0));
-  }
+  auto walked = stmt->each([&] { out.push_back(stmt->column_int(0)); });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -246,13 +235,7 @@ Result<std::optional<JobRecord>, StoreError> JobStore::get(JobId id) {
   get_job_.reset();
   if (!job) return fail(std::move(job).error());
   get_events_.bind(1, id);
-  while (true) {
-    auto ev = get_events_.step();
-    if (!ev) {
-      get_events_.reset();
-      return fail(std::move(ev).error());
-    }
-    if (!ev.value()) break;
+  auto walked = get_events_.each([&] {
     JobEventRecord e;
     e.at_ms = get_events_.column_int(0);
     e.event = get_events_.column_text(1);
@@ -260,8 +243,8 @@ Result<std::optional<JobRecord>, StoreError> JobStore::get(JobId id) {
     e.to = parse_state(get_events_.column_text(3)).value_or(JobState::pending);
     e.reason = get_events_.column_text(4);
     job->events.push_back(std::move(e));
-  }
-  get_events_.reset();
+  });
+  if (!walked) return fail(std::move(walked).error());
   return std::optional<JobRecord>(std::move(job).value());
 }
 
@@ -287,14 +270,13 @@ Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filte
     stmt->bind(index++, state_name(s));
   stmt->bind(next, std::int64_t{filter.limit});
   std::vector<JobRecord> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row).error());
-    if (!row.value()) break;
+  auto walked = stmt->each([&]() -> Result<void, StoreError> {
     auto job = row_to_record(stmt.value());
     if (!job) return fail(std::move(job).error());
     out.push_back(std::move(job).value());
-  }
+    return {};
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -369,18 +351,12 @@ Result<void, StoreError> JobStore::set_reason(JobId id, const std::string& reaso
 
 Result<std::vector<AllocationRow>, StoreError> JobStore::allocations() {
   std::vector<AllocationRow> out;
-  while (true) {
-    auto row = list_allocations_.step();
-    if (!row) {
-      list_allocations_.reset();
-      return fail(std::move(row).error());
-    }
-    if (!row.value()) break;
+  auto walked = list_allocations_.each([&] {
     out.push_back({list_allocations_.column_int(0), list_allocations_.column_text(1),
                    static_cast<std::uint64_t>(list_allocations_.column_int(2)),
                    list_allocations_.column_int(3)});
-  }
-  list_allocations_.reset();
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -395,14 +371,12 @@ Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::i
   if (!stmt) return fail(std::move(stmt).error());
   stmt->bind(1, since_ms);
   std::vector<sched::UsageRecord> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row).error());
-    if (!row.value()) break;
+  auto walked = stmt->each([&] {
     out.push_back({stmt->column_text(0), stmt->column_text(1),
                    static_cast<int>(stmt->column_int(2)), stmt->column_int(3),
                    stmt->column_optional_int(4)});
-  }
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -419,10 +393,7 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
       "ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   std::vector<WaitingJob> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row).error());
-    if (!row.value()) break;
+  auto walked = stmt->each([&] {
     WaitingJob j;
     j.id = stmt->column_int(0);
     j.user = stmt->column_text(1);
@@ -444,7 +415,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     j.array_limit = static_cast<int>(stmt->column_int(17));
     j.array_index = static_cast<int>(stmt->column_int(18));
     out.push_back(std::move(j));
-  }
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 
@@ -470,12 +442,9 @@ Result<std::map<JobId, int>, StoreError> JobStore::array_active() {
       "AND state IN ('STAGING', 'RUNNING') GROUP BY array_id");
   if (!stmt) return fail(std::move(stmt).error());
   std::map<JobId, int> out;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row).error());
-    if (!row.value()) break;
-    out[stmt->column_int(0)] = static_cast<int>(stmt->column_int(1));
-  }
+  auto walked =
+      stmt->each([&] { out[stmt->column_int(0)] = static_cast<int>(stmt->column_int(1)); });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 

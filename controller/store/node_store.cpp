@@ -6,10 +6,7 @@ namespace sy::store {
 
 Result<NodeStore, StoreError> NodeStore::open(Db& db) {
   NodeStore s(db);
-  struct {
-    Statement* target;
-    const char* sql;
-  } statements[] = {
+  auto prepared = db.prepare_all({
       {&s.upsert_,
        "INSERT INTO nodes (name, alive, reason, gpus, topology_json, agent_version, registered_ms, "
        "updated_ms) VALUES (?1, 1, '', ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET "
@@ -20,12 +17,8 @@ Result<NodeStore, StoreError> NodeStore::open(Db& db) {
       {&s.list_,
        "SELECT name, alive, drain, reason, topology_json, agent_version, registered_ms, updated_ms "
        "FROM nodes ORDER BY name"},
-  };
-  for (auto& st : statements) {
-    auto p = db.prepare(st.sql);
-    if (!p) return fail(std::move(p).error());
-    *st.target = std::move(p).value();
-  }
+  });
+  if (!prepared) return fail(std::move(prepared).error());
   return s;
 }
 
@@ -69,13 +62,7 @@ Result<void, StoreError> NodeStore::set_drain(const std::string& name, bool drai
 
 Result<std::vector<NodeRow>, StoreError> NodeStore::list() {
   std::vector<NodeRow> out;
-  while (true) {
-    auto row = list_.step();
-    if (!row) {
-      list_.reset();
-      return fail(std::move(row).error());
-    }
-    if (!row.value()) break;
+  auto walked = list_.each([&]() -> Result<void, StoreError> {
     NodeRow n;
     n.name = list_.column_text(0);
     n.alive = list_.column_int(1) != 0;
@@ -84,7 +71,6 @@ Result<std::vector<NodeRow>, StoreError> NodeStore::list() {
     auto topology = topo::node_topology_from_document(
         Document::from_value(nlohmann::json::parse(list_.column_text(4), nullptr, false)));
     if (!topology) {
-      list_.reset();
       return fail(StoreError::internal(
           "node " + n.name + " has an unreadable topology: " + topology.error().to_string()));
     }
@@ -93,8 +79,9 @@ Result<std::vector<NodeRow>, StoreError> NodeStore::list() {
     n.registered_ms = list_.column_int(6);
     n.updated_ms = list_.column_int(7);
     out.push_back(std::move(n));
-  }
-  list_.reset();
+    return {};
+  });
+  if (!walked) return fail(std::move(walked).error());
   return out;
 }
 

@@ -60,16 +60,7 @@ Result<bool, StoreError> Statement::step() {
 }
 
 Result<void, StoreError> Statement::run() {
-  while (true) {
-    auto more = step();
-    if (!more) {
-      reset();
-      return fail(std::move(more).error());
-    }
-    if (!more.value()) break;
-  }
-  reset();
-  return {};
+  return each([] {});
 }
 
 void Statement::reset() {
@@ -140,6 +131,16 @@ Result<Statement, StoreError> Db::prepare(std::string_view sql) {
     return fail(sqlite_error(db_, "prepare '" + std::string(sql.substr(0, 60)) + "'"));
   }
   return Statement(db_, stmt);
+}
+
+Result<void, StoreError> Db::prepare_all(
+    std::initializer_list<std::pair<Statement*, std::string_view>> statements) {
+  for (const auto& [target, sql] : statements) {
+    auto p = prepare(sql);
+    if (!p) return fail(std::move(p).error());
+    *target = std::move(p).value();
+  }
+  return {};
 }
 
 Result<void, StoreError> Db::exec(std::string_view sql) {

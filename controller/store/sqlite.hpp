@@ -3,9 +3,12 @@
 // knows about jobs; job_store.hpp does. A Db is used by one thread at a time.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "common/result.hpp"
 #include "controller/store/store_error.hpp"
@@ -36,6 +39,11 @@ class Statement {
   Result<bool, StoreError> step();
   // Steps to the end, for statements that return no rows.
   Result<void, StoreError> run();
+  // Steps through every row, calling `on_row` with this statement on it (read the columns
+  // there). `on_row` returns nothing, or a Result whose failure stops the walk with that error.
+  // Reset afterwards, whatever happened.
+  template <class OnRow>
+  Result<void, StoreError> each(OnRow&& on_row);
   void reset();  // ready to bind and run again
 
   std::int64_t column_int(int col) const;
@@ -63,6 +71,9 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   Result<Statement, StoreError> prepare(std::string_view sql);
+  // Prepares each (target, sql) pair into its target; the first failure stops.
+  Result<void, StoreError> prepare_all(
+      std::initializer_list<std::pair<Statement*, std::string_view>> statements);
   Result<void, StoreError> exec(std::string_view sql);  // one or more statements, no rows
   std::int64_t last_insert_rowid() const;
   int changes() const;
@@ -72,5 +83,25 @@ class Db {
   sqlite3* db_ = nullptr;
   std::string path_;
 };
+
+template <class OnRow>
+Result<void, StoreError> Statement::each(OnRow&& on_row) {
+  while (true) {
+    auto more = step();
+    if (!more) {
+      reset();
+      return fail(std::move(more).error());
+    }
+    if (!more.value()) break;
+    if constexpr (std::is_void_v<std::invoke_result_t<OnRow&>>) {
+      on_row();
+    } else if (auto r = on_row(); !r) {
+      reset();
+      return fail(std::move(r).error());
+    }
+  }
+  reset();
+  return {};
+}
 
 }  // namespace sy::store
