@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "agent/staging/stage_record.hpp"
 
@@ -12,12 +11,6 @@ namespace sy::staging {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::int64_t mtime_ms(const fs::path& p) {
   struct stat st {};
@@ -187,7 +180,7 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
                   .version = key.second,
                   .bytes = manifest.total_bytes(),
                   .files = static_cast<std::int64_t>(manifest.files.size()),
-                  .last_used_ms = now_ms(),
+                  .last_used_ms = mtime_ms(paths.record),  // as load() reads it
                   .pinned = false};
   return outcome;
 }
