@@ -22,12 +22,12 @@ using tcp = asio::ip::tcp;
 
 struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl> {
   Impl(asio::io_context& io, Endpoint ep, std::string n, topo::NodeTopology t,
-       ControllerLink::CacheContents c)
+       ControllerLink::StateFn c)
       : ioc(io),
         controller(std::move(ep)),
         node(std::move(n)),
         topology(std::move(t)),
-        cache(std::move(c)),
+        state(std::move(c)),
         resolver(io),
         heartbeat_timer(io),
         retry_timer(io) {}
@@ -57,9 +57,10 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     ws->async_handshake(
         controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
           if (ec) return self->failed(gen, "handshake: " + ec.message());
-          const auto cached = self->cache ? self->cache() : std::vector<protocol::CachedDataset>{};
-          self->connected = true;
-          self->write(gen, protocol::register_message(self->node, self->topology, cached).dump());
+          const auto now = self->state ? self->state() : ControllerLink::State{};
+          self->write(gen,
+                      protocol::register_message(self->node, self->topology, now.datasets, now.jobs)
+                          .dump());
           self->read(gen);
         });
   }
@@ -87,6 +88,9 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
       SY_LOG(info, "agent") << "registered " << node << " with " << controller.to_string()
                             << " (heartbeat every " << interval_ms << " ms)";
       schedule_heartbeat(gen);
+      // Only now: a message sent before the registration is committed would have no node.
+      connected = true;
+      if (on_registered) on_registered();
     } else if (type.value() == "error") {
       failed(gen, "controller refused: " + m.value("message", std::string("?")));
     } else if (on_order) {
@@ -167,7 +171,7 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   Endpoint controller;
   std::string node;
   topo::NodeTopology topology;
-  ControllerLink::CacheContents cache;
+  ControllerLink::StateFn state;
   tcp::resolver resolver;
   asio::steady_timer heartbeat_timer;
   asio::steady_timer retry_timer;
@@ -182,12 +186,13 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   bool writing = false;
   std::deque<std::string> outbox;
   ControllerLink::OrderHandler on_order;
+  std::function<void()> on_registered;
 };
 
 ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, std::string node,
-                               topo::NodeTopology topology, CacheContents cache)
+                               topo::NodeTopology topology, StateFn state)
     : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(node), std::move(topology),
-                                   std::move(cache))) {}
+                                   std::move(state))) {}
 
 ControllerLink::~ControllerLink() {
   impl_->stop();
@@ -201,6 +206,10 @@ void ControllerLink::stop() {
 
 void ControllerLink::set_on_order(OrderHandler handler) {
   impl_->on_order = std::move(handler);
+}
+
+void ControllerLink::set_on_registered(std::function<void()> f) {
+  impl_->on_registered = std::move(f);
 }
 
 void ControllerLink::send(nlohmann::json message) {

@@ -19,10 +19,14 @@ namespace sy::agent {
 
 class ControllerLink {
  public:
-  // What the node's Tier-0 cache holds, asked at every (re-)registration.
-  using CacheContents = std::function<std::vector<protocol::CachedDataset>()>;
+  // What the node's Tier-0 cache holds and how its jobs stand, asked at every (re-)registration.
+  struct State {
+    std::vector<protocol::CachedDataset> datasets;
+    std::vector<protocol::JobReport> jobs;
+  };
+  using StateFn = std::function<State()>;
   ControllerLink(boost::asio::io_context& ioc, Endpoint controller, std::string node,
-                 topo::NodeTopology topology, CacheContents cache = {});
+                 topo::NodeTopology topology, StateFn state = {});
   ~ControllerLink();
   void start();
   void stop();  // closes the connection; no more reconnects
@@ -30,8 +34,11 @@ class ControllerLink {
   // Orders from the controller (any type but "registered" and "error"), on the link's thread.
   using OrderHandler = std::function<void(const std::string& type, const nlohmann::json& message)>;
   void set_on_order(OrderHandler handler);  // before start()
+  // After each registration is acknowledged, on the link's thread: what was sent between the
+  // state's snapshot for the registration and now was dropped, so send it again.
+  void set_on_registered(std::function<void()> f);  // before start()
   // Queues a message for the controller; safe from any thread. Dropped while disconnected (the
-  // next registration reports the cache afresh, and the controller fails what it was waiting for).
+  // next registration reports the cache and the jobs afresh).
   void send(nlohmann::json message);
 
  private:

@@ -13,6 +13,8 @@
 
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
+#include "agent/job_supervisor.hpp"
+#include "agent/orders.hpp"
 #include "agent/stage_command.hpp"
 #include "agent/stage_worker.hpp"
 #include "agent/staging/tier0_cache.hpp"
@@ -40,6 +42,10 @@ options:
                           (e.g. ib,nvme); added to those of the topology file
   --tier0 DIR             the dataset cache on local NVMe (default /var/lib/switchyard/tier0)
   --tier0-quota SIZE      how much of it datasets may use (default 90% of the filesystem)
+  --stage-bandwidth SIZE  read datasets from shared storage no faster than SIZE per second
+                          (e.g. 500M; default: no limit)
+  --spool DIR             where jobs' scripts, dataset links and output go
+                          (default /var/lib/switchyard/jobs)
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
@@ -57,7 +63,8 @@ int usage_error(const std::string& m) {
 int main(int argc, char** argv) {
   using namespace sy;
   std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features,
-              tier0_dir = "/var/lib/switchyard/tier0", tier0_quota;
+              tier0_dir = "/var/lib/switchyard/tier0", tier0_quota,
+              spool_dir = "/var/lib/switchyard/jobs", stage_bandwidth;
   bool discover_only = false;
   if (argc > 1 && std::string(argv[1]) == "stage")
     return agent::run_stage_command(argc - 1, argv + 1);
@@ -75,14 +82,16 @@ int main(int argc, char** argv) {
       discover_only = true;
       continue;
     }
-    std::string* target = arg == "--controller"    ? &controller
-                          : arg == "--topology"    ? &topology_file
-                          : arg == "--node-name"   ? &node_name
-                          : arg == "--log-level"   ? &level
-                          : arg == "--features"    ? &features
-                          : arg == "--tier0"       ? &tier0_dir
-                          : arg == "--tier0-quota" ? &tier0_quota
-                                                   : nullptr;
+    std::string* target = arg == "--controller"        ? &controller
+                          : arg == "--topology"        ? &topology_file
+                          : arg == "--node-name"       ? &node_name
+                          : arg == "--log-level"       ? &level
+                          : arg == "--features"        ? &features
+                          : arg == "--tier0"           ? &tier0_dir
+                          : arg == "--tier0-quota"     ? &tier0_quota
+                          : arg == "--spool"           ? &spool_dir
+                          : arg == "--stage-bandwidth" ? &stage_bandwidth
+                                                       : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
     *target = argv[++i];
@@ -145,34 +154,33 @@ int main(int argc, char** argv) {
     quota_bytes = static_cast<std::int64_t>(static_cast<double>(space.capacity) * 0.9);
   }
   staging::Tier0Cache cache(tier0_dir, quota_bytes);
+  if (!stage_bandwidth.empty()) {
+    auto mib = parse_size_mib(stage_bandwidth, kMaxStorageSizeMib);
+    if (!mib) return usage_error("--stage-bandwidth: " + mib.error());
+    cache.set_read_limit(mib.value() << 20);
+  }
   if (auto loaded = cache.load(); !loaded) {
     std::cerr << "sy-agent: --tier0: " << loaded.error() << "\n";
     return 1;
   }
   boost::asio::io_context ioc(1);
-  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology,
-                             [&cache] { return agent::cache_contents(cache); });
-  agent::StageWorker stager(
-      cache, [&link](nlohmann::json m) { link.send(std::move(m)); }, 16);
-  link.set_on_order([&stager, &link](const std::string& type, const nlohmann::json& m) {
-    if (type != "stage") {
-      SY_LOG(warn, "agent") << "ignoring an order of unknown type '" << type << "'";
-      return;
+  agent::JobSupervisor* jobs_ptr = nullptr;  // set below: the link and the jobs need each other
+  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology, [&cache, &jobs_ptr] {
+    return agent::ControllerLink::State{
+        .datasets = agent::cache_contents(cache),
+        .jobs = jobs_ptr ? jobs_ptr->reports() : std::vector<protocol::JobReport>{}};
+  });
+  const auto send = [&link](nlohmann::json m) { link.send(std::move(m)); };
+  agent::StageWorker stager(cache, send, 16);
+  agent::JobSupervisor jobs(cache, spool_dir, send, std::chrono::seconds(10));
+  jobs_ptr = &jobs;
+  link.set_on_registered([&jobs, &send] {
+    for (const auto& r : jobs.reports()) {
+      if (r.state == "ended") send(protocol::job_report_message(r));
     }
-    auto order = protocol::read_stage_order(m);
-    if (!order) {
-      SY_LOG(warn, "agent") << "refusing a stage order: " << order.error();
-      if (m.contains("request") && m["request"].is_string()) {
-        protocol::StageReport refused;
-        refused.request = m["request"].get<std::string>();
-        refused.state = "failed";
-        refused.error_kind = "refused";
-        refused.message = order.error();
-        link.send(protocol::stage_report_message(refused));
-      }
-      return;
-    }
-    stager.order(std::move(order).value());
+  });
+  link.set_on_order([&](const std::string& type, const nlohmann::json& m) {
+    agent::carry_out(type, m, stager, jobs, send);
   });
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

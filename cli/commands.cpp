@@ -1,9 +1,11 @@
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/progress_text.hpp"
 
 #include <charconv>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/api_client.hpp"
@@ -218,6 +220,25 @@ int cmd_show(const Invocation& inv) {
     for (std::size_t i = 0; i < s.datasets.size(); ++i)
       out << (i ? "," : "") << s.datasets[i];
     out << "\n";
+  }
+  if (j.staging.is_array() && !j.staging.empty()) {
+    // The newest order per node and dataset: an earlier one may have been cut short.
+    std::map<std::pair<std::string, std::string>, nlohmann::json> newest;
+    for (const auto& order : j.staging)
+      newest[{order.value("node", ""), order.value("dataset", "")}] = order;
+    out << "  Staging:\n";
+    for (const auto& [key, order] : newest) {
+      const std::string state = order.value("state", "");
+      out << "    " << key.first << "  " << key.second << "  " << state << "  ";
+      if (state == "failed") {
+        out << order["error"].value("kind", "") << ": " << order["error"].value("message", "");
+      } else if (state == "done") {
+        out << bytes_text(order.value("bytes_total", std::int64_t{0})) << " verified";
+      } else {
+        out << progress_line(order);
+      }
+      out << "\n";
+    }
   }
   if (s.workdir) out << "  WorkDir=" << *s.workdir << "\n";
   for (const auto& [k, v] : s.env)

@@ -7,17 +7,29 @@
 
 namespace sy::protocol {
 
+namespace {
+
+nlohmann::json cache_to_json(const std::vector<CachedDataset>& datasets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : datasets)
+    out.push_back({{"name", d.name}, {"version", d.version}, {"bytes", d.bytes}});
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
-                                const std::vector<CachedDataset>& datasets) {
-  nlohmann::json cached = nlohmann::json::array();
-  for (const auto& d : datasets) {
-    cached.push_back({{"name", d.name}, {"version", d.version}, {"bytes", d.bytes}});
-  }
+                                const std::vector<CachedDataset>& datasets,
+                                const std::vector<JobReport>& jobs) {
+  nlohmann::json reports = nlohmann::json::array();
+  for (const auto& j : jobs)
+    reports.push_back(job_report_message(j));
   return {{"type", "register"},
           {"node", node},
           {"agent_version", SY_VERSION},
           {"topology", topo::node_topology_to_json(topology)},
-          {"datasets", std::move(cached)}};
+          {"datasets", cache_to_json(datasets)},
+          {"jobs", std::move(reports)}};
 }
 
 nlohmann::json heartbeat_message(std::int64_t seq) {
@@ -95,22 +107,20 @@ Result<Register, std::string> read_register(const nlohmann::json& m) {
     if (!cache) return fail(cache.error());
     r.datasets = std::move(cache).value();
   }
+  if (m.contains("jobs")) {
+    if (!m["jobs"].is_array()) return fail(std::string("register: jobs: must be an array"));
+    for (const auto& j : m["jobs"]) {
+      auto report = read_job_report(j);
+      if (!report) return fail("register: jobs: " + report.error());
+      r.jobs.push_back(std::move(report).value());
+    }
+  }
   return r;
 }
 
 }  // namespace sy::protocol
 
 namespace sy::protocol {
-namespace {
-
-nlohmann::json cache_to_json(const std::vector<CachedDataset>& datasets) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& d : datasets)
-    out.push_back({{"name", d.name}, {"version", d.version}, {"bytes", d.bytes}});
-  return out;
-}
-
-}  // namespace
 
 nlohmann::json stage_order_message(const StageOrder& order) {
   return {{"type", "stage"},

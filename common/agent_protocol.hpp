@@ -6,11 +6,16 @@
 //                         "datasets":[{"name":D,"version":V,"bytes":B}, ...]}  (its Tier-0 cache)
 //                        {"type":"heartbeat","seq":K}
 //                        {"type":"stage_report","request":R,"state":"staging|done|failed",...}
+//                        {"type":"job_report","job":J,"state":"running|ended|refused",...}
 //   controller -> agent  {"type":"registered","node":N,"heartbeat_interval_ms":I}
 //                        {"type":"stage","request":R,"source":S,"manifest":{...}}
+//                        {"type":"launch","job":J,"command":[...],...}  (start the job here)
+//                        {"type":"stop","job":J,"reason":W}             (end it: TERM, then KILL)
+//                        {"type":"job_ack","job":J}   (its end is recorded: the agent forgets it)
 //                        {"type":"error","message":M}   (then the controller closes)
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,8 +36,23 @@ struct CachedDataset {
   std::int64_t bytes = 0;
 };
 
+// How a job the agent was told to launch stands: "running", "ended" (with exit_code, or the
+// signal that killed it), or "refused" (never started: message says why).
+struct JobReport {
+  std::int64_t job = 0;
+  std::string state;
+  int exit_code = 0;
+  int signal = 0;
+  std::string message;
+};
+nlohmann::json job_report_message(const JobReport& report);
+Result<JobReport, std::string> read_job_report(const nlohmann::json& message);
+
+// A registration also lists the jobs the agent runs and those that ended without the
+// controller acknowledging it, so nothing that happened while disconnected is lost.
 nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
-                                const std::vector<CachedDataset>& datasets = {});
+                                const std::vector<CachedDataset>& datasets = {},
+                                const std::vector<JobReport>& jobs = {});
 nlohmann::json heartbeat_message(std::int64_t seq);
 nlohmann::json registered_message(const std::string& node, std::int64_t heartbeat_interval_ms);
 nlohmann::json error_message(const std::string& message);
@@ -42,6 +62,7 @@ struct Register {
   std::string agent_version;
   topo::NodeTopology topology;
   std::vector<CachedDataset> datasets;
+  std::vector<JobReport> jobs;
 };
 
 // The message's type, or an error if it is not a JSON object with a string "type".
@@ -72,6 +93,25 @@ struct StageReport {
 };
 nlohmann::json stage_report_message(const StageReport& report);
 Result<StageReport, std::string> read_stage_report(const nlohmann::json& message);
+
+// An order to start a job's process on this node (the `none` launcher: one process on the
+// job's first node), seeing its GPUs and the verified Tier-0 copies of its datasets.
+struct LaunchOrder {
+  std::int64_t job = 0;
+  std::vector<std::string> command;  // empty when script is set
+  std::string script;                // a batch script's text
+  std::map<std::string, std::string> env;
+  std::string workdir;                  // empty: the job's spool directory
+  std::vector<int> gpus;                // this node's GPUs that the job holds
+  std::vector<CachedDataset> datasets;  // name and version (bytes unused)
+};
+nlohmann::json launch_message(const LaunchOrder& order);
+Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& message);
+
+nlohmann::json stop_message(std::int64_t job, const std::string& reason);
+nlohmann::json job_ack_message(std::int64_t job);
+// The job id of a stop or job_ack message.
+Result<std::int64_t, std::string> read_job_id(const nlohmann::json& message);
 
 // Node names: what a host name may be.
 bool valid_node_name(const std::string& name);

@@ -37,6 +37,7 @@ nlohmann::json job_record_to_json(const JobRecord& job) {
   j["exit_code"] = job.exit_code ? nlohmann::json(*job.exit_code) : nlohmann::json(nullptr);
   j["spec"] = job_spec_to_json(job.spec);
   j["placement"] = job.placement;
+  if (!job.staging.is_null()) j["staging"] = job.staging;
   j["array_id"] = job.array_id ? nlohmann::json(*job.array_id) : nlohmann::json(nullptr);
   j["array_index"] = job.array_index ? nlohmann::json(*job.array_index) : nlohmann::json(nullptr);
   j["job_id"] = job.display_id();
@@ -103,6 +104,7 @@ Result<JobRecord, std::string> job_record_from_json(const nlohmann::json& j) {
     if (j.contains("exit_code") && !j["exit_code"].is_null())
       job.exit_code = j["exit_code"].get<int>();
     if (j.contains("placement")) job.placement = j["placement"];
+    if (j.contains("staging")) job.staging = j["staging"];
     if (j.contains("array_id") && !j["array_id"].is_null()) {
       job.array_id = j["array_id"].get<JobId>();
     }

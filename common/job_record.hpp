@@ -39,7 +39,11 @@ struct JobRecord {
   std::optional<int> exit_code;
   std::vector<JobEventRecord> events;  // filled by single-job reads only
   // The scheduling decision for a placed job: nodes, GPUs, ring, scores (see docs/api.md).
-  nlohmann::json placement;       // null while it waits
+  nlohmann::json placement;  // null while it waits
+  // The stage orders it waits or waited for (one per node and dataset, and again where one was
+  // cut short), as the agents last reported them; null when there are none. Filled by the API
+  // from the controller's memory (recent orders only), never stored.
+  nlohmann::json staging;
   std::optional<JobId> array_id;  // a task of a job array: the array (its first task's id)
   std::optional<int> array_index;
   std::int64_t begin_ms = 0;  // not to start before (a recurring job's next run); 0: at once

@@ -24,6 +24,7 @@
 #include "controller/api/router.hpp"
 #include "controller/nodes/agent_gateway.hpp"
 #include "controller/nodes/node_registry.hpp"
+#include "controller/runtime/job_runner.hpp"
 #include "controller/runtime/scheduling_loop.hpp"
 #include "controller/scheduler/profiles.hpp"
 #include "controller/store/commit_queue.hpp"
@@ -190,10 +191,36 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);
-  auto reschedule = [&scheduling] { scheduling.request(); };
+  auto runner_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto runner_jobs = runner_db
+                         ? store::JobStore::open(runner_db.value())
+                         : Result<store::JobStore, store::StoreError>(fail(runner_db.error()));
+  auto runner_datasets =
+      runner_db ? store::DatasetStore::open(runner_db.value())
+                : Result<store::DatasetStore, store::StoreError>(fail(runner_db.error()));
+  if (!runner_jobs || !runner_datasets) {
+    SY_LOG(error, "store") << (!runner_jobs ? runner_jobs.error().message
+                                            : runner_datasets.error().message);
+    return 1;
+  }
+  job_api.set_staging(staging);
+  runtime::JobRunner runner(ioc, *writes.value(), runner_jobs.value(), runner_datasets.value(),
+                            registry, staging, gateway, wall_clock_ms);
+  auto reschedule = [&scheduling, &runner] {
+    scheduling.request();
+    runner.request();
+  };
   job_api.set_on_change(reschedule);
   node_api.set_on_change(reschedule);
   gateway.set_on_change(reschedule);
+  gateway.set_on_job_reports(
+      [&runner](const std::string& node, const std::vector<protocol::JobReport>& reports,
+                bool registration) { runner.on_job_reports(node, reports, registration); });
+  scheduling.set_on_committed([&runner](std::vector<std::pair<std::string, std::string>> prestage) {
+    runner.prestage(prestage);
+    runner.request();
+  });
+  runner.set_on_change([&scheduling] { scheduling.request(); });
   api::HttpServer server(
       ioc, router, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
   server.add_websocket(protocol::kAgentPath, gateway);
@@ -211,6 +238,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   SY_LOG(info, "http") << "listening on " << bound->to_string();
   gateway.start();
   scheduling.start();
+  runner.start();
   SY_LOG(info, "scheduler") << "profile " << profile->name;
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -221,6 +249,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     server.stop_accepting();
     gateway.stop();
     scheduling.stop();
+    runner.stop();
     writes.value()->stop();  // commits and answers everything already queued
     // Give the answers to those last writes a moment to leave, then stop serving.
     grace.expires_after(std::chrono::milliseconds(300));

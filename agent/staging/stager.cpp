@@ -84,6 +84,7 @@ class Copier {
     bytes_done_ = bytes_before;
     files_done_ = files_before;
     const auto start = std::chrono::steady_clock::now();
+    paced_from_ = start;
     const auto report = [&] {
       if (!on_progress) return;
       on_progress(
@@ -178,6 +179,14 @@ class Copier {
     const auto length =
         static_cast<std::size_t>(std::min(dataset::kChunkBytes, entry.size - offset));
     if (length > 0) {
+      if (request_.max_bytes_per_s > 0) {
+        // Each chunk waits for the moment the limit allows the bytes read before it.
+        const double before = static_cast<double>(bytes_paced_.fetch_add(length));
+        std::this_thread::sleep_until(
+            paced_from_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(
+                                  before / static_cast<double>(request_.max_bytes_per_s))));
+      }
       const std::span<std::byte> data(buffer.data(), length);
       auto got = job.in->read_at(offset, data);
       if (!got)
@@ -265,6 +274,8 @@ class Copier {
   std::vector<Task> tasks_;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::int64_t> bytes_done_{0}, files_done_{0}, bytes_copied_{0};
+  std::atomic<std::size_t> bytes_paced_{0};
+  std::chrono::steady_clock::time_point paced_from_;
 
   std::mutex error_mutex_;
   std::atomic<bool> failed_{false};

@@ -27,6 +27,9 @@ struct StageRequest {
   int parallel = 16;
   // Hash every file of an existing copy instead of trusting unchanged stats.
   bool full_check = false;
+  // Read no faster than this from the source (0: as fast as it goes), so staging leaves shared
+  // storage to the jobs reading it.
+  std::int64_t max_bytes_per_s = 0;
 };
 
 struct StageProgress {

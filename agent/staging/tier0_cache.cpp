@@ -81,10 +81,16 @@ std::int64_t Tier0Cache::used_bytes() const {
   return used;
 }
 
-void Tier0Cache::pin(const std::string& holder, const std::string& name,
+bool Tier0Cache::pin(const std::string& holder, const std::string& name,
                      const std::string& version) {
   const std::scoped_lock lock(mutex_);
-  pins_[holder].insert({name, version});
+  const auto it = copies_.find({name, version});
+  if (it == copies_.end()) return false;
+  pins_[holder].insert(it->first);
+  const fs::path record = stage_paths(path_of(name, version)).record;
+  touch(record);
+  it->second.last_used_ms = mtime_ms(record);
+  return true;
 }
 
 void Tier0Cache::unpin_all(const std::string& holder) {
@@ -169,7 +175,8 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
                        .digests_known = true,
                        .dest = path_of(key.first, key.second),
                        .parallel = parallel,
-                       .full_check = false};
+                       .full_check = false,
+                       .max_bytes_per_s = read_limit_};
   auto outcome = stage_dataset(request, source, on_progress, cancel);
   const std::scoped_lock lock(mutex_);
   reserved_.erase(key);

@@ -38,8 +38,12 @@ class Tier0Cache {
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path path_of(const std::string& name, const std::string& version) const;
 
-  // Pins are per holder (a job id): a copy stays while any holder pins it.
-  void pin(const std::string& holder, const std::string& name, const std::string& version);
+  // Stages read no faster than this from their source (0: no limit).
+  void set_read_limit(std::int64_t bytes_per_s) { read_limit_ = bytes_per_s; }
+
+  // Pins are per holder (a job id): a copy stays while any holder pins it. Pinning marks the
+  // copy used; false (and nothing pinned) when the cache holds no verified copy of it.
+  bool pin(const std::string& holder, const std::string& name, const std::string& version);
   void unpin_all(const std::string& holder);
 
   // Stages the manifest's version into the cache (a no-op check when it is already there),
@@ -59,6 +63,7 @@ class Tier0Cache {
 
   std::filesystem::path root_;
   std::int64_t quota_;
+  std::atomic<std::int64_t> read_limit_{0};
   mutable std::mutex mutex_;
   std::map<Key, CachedCopy> copies_;
   std::map<Key, std::int64_t> reserved_;  // stages in flight

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/units.hpp"
+#include "controller/nodes/stage_dispatch.hpp"
 #include "plugins/staging/staging_backend.hpp"
 
 namespace sy::api {
@@ -23,24 +24,6 @@ nlohmann::json dataset_to_json(const store::DatasetRow& d) {
           {"version", d.current.version},
           {"bytes", d.current.bytes},
           {"files", d.current.files}};
-}
-
-// The agent's last report as the API shows it, with the order's own facts.
-nlohmann::json stage_request_to_json(const nodes::StageRequest& r) {
-  nlohmann::json j = protocol::stage_report_message(r.last);
-  j.erase("type");
-  j.erase("cache");
-  if (r.last.state == "failed") {
-    j.erase("error_kind");
-    j.erase("message");
-    j["error"] = {{"kind", r.last.error_kind}, {"message", r.last.message}};
-  }
-  j["node"] = r.node;
-  j["dataset"] = r.dataset;
-  j["version"] = r.version;
-  j["created_time"] = format_utc_ms(r.created_ms);
-  j["updated_time"] = format_utc_ms(r.updated_ms);
-  return j;
 }
 
 ApiResponse store_failure(const store::StoreError& e) {
@@ -98,7 +81,7 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
       return respond(
           error_response(404, "not_found", "no stage order " + action.substr(6) + " for " + name));
     }
-    return respond({200, stage_request_to_json(*order)});
+    return respond({200, nodes::stage_request_to_json(*order)});
   }
   if (request.method != "GET") return respond(error_response(405, "method_not_allowed", "use GET"));
   if (action != "" && action != "manifest") {
@@ -155,31 +138,20 @@ void DatasetApi::stage(const ApiRequest& request, const std::string& name, Respo
   if (view->state == nodes::NodeState::down) {
     return respond(error_response(409, "node_down", "node " + node + " is DOWN", "node"));
   }
-  std::optional<dataset::Manifest> manifest;
-  std::string source;
+  Result<std::string, nodes::DispatchFailure> id = fail(nodes::DispatchFailure{});
   {
     const std::scoped_lock lock(reads_mutex_);
-    auto row = reads_.get(name);
-    if (!row) return respond(store_failure(row.error()));
-    if (!row.value())
-      return respond(error_response(404, "not_found", "dataset " + name + " is not registered"));
-    source = row.value()->source;
-    auto m = reads_.manifest(name, row.value()->current.version);
-    if (!m) return respond(store_failure(m.error()));
-    manifest = std::move(m).value();
+    id = nodes::dispatch_stage(reads_, staging_, agents_, node, name, now_ms_());
   }
-  if (!manifest)
-    return respond(error_response(500, "internal", "dataset " + name + " has no manifest"));
-  const std::int64_t now = now_ms_();
-  const std::string id = staging_.start(node, *manifest, now);
-  const protocol::StageOrder order{
-      .request = id, .source = source, .manifest = std::move(*manifest)};
-  if (!agents_.send_to(node, protocol::stage_order_message(order))) {
-    staging_.fail_node(node, "no agent connected", now);
-    return respond(error_response(409, "agent_not_connected",
-                                  "node " + node + " has no agent connected", "node"));
+  if (!id) {
+    using Why = nodes::DispatchFailure::Why;
+    const auto& f = id.error();
+    return respond(f.why == Why::not_registered ? error_response(404, "not_found", f.message)
+                   : f.why == Why::no_agent
+                       ? error_response(409, "agent_not_connected", f.message, "node")
+                       : error_response(500, "internal", f.message));
   }
-  respond({202, stage_request_to_json(*staging_.get(id))});
+  respond({202, nodes::stage_request_to_json(*staging_.get(id.value()))});
 }
 
 void DatasetApi::add(const ApiRequest& request, Responder respond) {

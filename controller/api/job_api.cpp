@@ -181,7 +181,14 @@ ApiResponse JobApi::get(std::int64_t id) {
   if (!job) return store_failure(job.error());
   if (!job.value())
     return error_response(404, "not_found", "job " + std::to_string(id) + " not found");
-  return {200, job_record_to_json(*job.value())};
+  JobRecord& record = *job.value();
+  if (staging_) {
+    for (const auto& order : staging_->for_job(id)) {
+      if (record.staging.is_null()) record.staging = nlohmann::json::array();
+      record.staging.push_back(nodes::stage_request_to_json(order));
+    }
+  }
+  return {200, job_record_to_json(record)};
 }
 
 void JobApi::cancel(const ApiRequest& request, std::int64_t id, bool whole_array,

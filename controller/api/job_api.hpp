@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "controller/api/api_types.hpp"
+#include "controller/nodes/staging_tracker.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/job_store.hpp"
 
@@ -25,6 +26,8 @@ class JobApi : public RequestHandler {
   void handle(ApiRequest request, Responder respond) override;
   // Called after a committed change that scheduling should see (submit, cancel, drain...).
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+  // Where a STAGING job's datasets stand, shown with the job.
+  void set_staging(const nodes::StagingTracker& staging) { staging_ = &staging; }
 
  private:
   void submit(const ApiRequest& request, Responder respond);
@@ -38,6 +41,7 @@ class JobApi : public RequestHandler {
   store::JobStore& reads_;
   std::mutex reads_mutex_;  // one read connection, shared by the server's threads
   Clock now_ms_;
+  const nodes::StagingTracker* staging_ = nullptr;
   std::function<void()> on_change_;
 };
 

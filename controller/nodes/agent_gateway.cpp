@@ -42,6 +42,7 @@ void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c
   if (type.value() == "register") return handle_register(c, message);
   if (type.value() == "heartbeat") return handle_heartbeat(c);
   if (type.value() == "stage_report") return handle_stage_report(c, message);
+  if (type.value() == "job_report") return handle_job_report(c, message);
   refuse(c, "unknown message type '" + type.value() + "'");
 }
 
@@ -75,6 +76,7 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
                                << c->remote() << " (" << registration->topology.gpu_count()
                                << " GPUs)";
         if (on_change_) on_change_();
+        if (on_job_reports_) on_job_reports_(registration->node, registration->jobs, true);
         c->send(protocol::registered_message(registration->node, options_.heartbeat_interval_ms)
                     .dump());
       });
@@ -124,6 +126,12 @@ std::string AgentGateway::node_of(const std::shared_ptr<api::WebSocketConnection
   return it == node_of_.end() ? std::string() : it->second;
 }
 
+bool AgentGateway::connected(const std::string& node) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = connection_of_.find(node);
+  return it != connection_of_.end() && !it->second.expired();
+}
+
 bool AgentGateway::send_to(const std::string& node, const nlohmann::json& message) {
   std::shared_ptr<api::WebSocketConnection> c;
   {
@@ -151,6 +159,15 @@ void AgentGateway::handle_stage_report(const std::shared_ptr<api::WebSocketConne
     registry_.set_datasets(node, report->cache);
     if (on_change_) on_change_();  // data affinity sees the new copy
   }
+}
+
+void AgentGateway::handle_job_report(const std::shared_ptr<api::WebSocketConnection>& c,
+                                     const nlohmann::json& m) {
+  const std::string node = node_of(c);
+  if (node.empty()) return refuse(c, "job_report before register");
+  auto report = protocol::read_job_report(m);
+  if (!report) return refuse(c, report.error());
+  if (on_job_reports_) on_job_reports_(node, {report.value()}, false);
 }
 
 void AgentGateway::check_liveness() {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "controller/api/websocket.hpp"
 #include "controller/nodes/node_registry.hpp"
@@ -38,12 +39,20 @@ class AgentGateway : public api::WebSocketHandler {
   void on_closed(const std::shared_ptr<api::WebSocketConnection>& c) override;
   // Called after a node joined, came back, went DOWN or finished staging a dataset.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+  // How the node's jobs stand: each job_report as it comes, and the whole list an agent sends
+  // when it registers (`registration` true: a job not in it no longer runs there).
+  using JobReports = std::function<void(
+      const std::string& node, const std::vector<protocol::JobReport>& reports, bool registration)>;
+  void set_on_job_reports(JobReports f) { on_job_reports_ = std::move(f); }
+  bool connected(const std::string& node);
   // Sends an order to the node's agent; false when it has no connection.
   bool send_to(const std::string& node, const nlohmann::json& message);
 
  private:
   void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
   void handle_heartbeat(const std::shared_ptr<api::WebSocketConnection>& c);
+  void handle_job_report(const std::shared_ptr<api::WebSocketConnection>& c,
+                         const nlohmann::json& m);
   void handle_stage_report(const std::shared_ptr<api::WebSocketConnection>& c,
                            const nlohmann::json& m);
   std::string node_of(const std::shared_ptr<api::WebSocketConnection>& c);
@@ -62,6 +71,7 @@ class AgentGateway : public api::WebSocketHandler {
   std::set<std::string> going_down_;  // DOWN being committed: do not queue it twice
   bool stopped_ = false;
   std::function<void()> on_change_;
+  JobReports on_job_reports_;
 };
 
 }  // namespace sy::nodes

@@ -1,5 +1,9 @@
 #include "controller/nodes/staging_tracker.hpp"
 
+#include <algorithm>
+
+#include "common/units.hpp"
+
 namespace sy::nodes {
 namespace {
 
@@ -12,8 +16,25 @@ constexpr std::size_t kKeepEnded = 10000;
 
 }  // namespace
 
+nlohmann::json stage_request_to_json(const StageRequest& r) {
+  nlohmann::json j = protocol::stage_report_message(r.last);
+  j.erase("type");
+  j.erase("cache");
+  if (r.last.state == "failed") {
+    j.erase("error_kind");
+    j.erase("message");
+    j["error"] = {{"kind", r.last.error_kind}, {"message", r.last.message}};
+  }
+  j["node"] = r.node;
+  j["dataset"] = r.dataset;
+  j["version"] = r.version;
+  j["created_time"] = format_utc_ms(r.created_ms);
+  j["updated_time"] = format_utc_ms(r.updated_ms);
+  return j;
+}
+
 std::string StagingTracker::start(const std::string& node, const dataset::Manifest& manifest,
-                                  std::int64_t now_ms) {
+                                  std::int64_t now_ms, std::int64_t job) {
   const std::scoped_lock lock(mutex_);
   const std::string id = "stage-" + std::to_string(next_++);
   StageRequest r;
@@ -26,16 +47,47 @@ std::string StagingTracker::start(const std::string& node, const dataset::Manife
   r.last.bytes_total = manifest.total_bytes();
   r.last.files_total = static_cast<std::int64_t>(manifest.files.size());
   r.created_ms = r.updated_ms = now_ms;
+  if (job != 0) r.jobs.insert(job);
+  latest_[{node, r.dataset, r.version}] = id;
   requests_[id] = std::move(r);
   if (requests_.size() > kKeepEnded) {
     for (auto it = requests_.begin(); it != requests_.end(); ++it) {
       if (ended(it->second)) {
+        const auto key = std::tuple{it->second.node, it->second.dataset, it->second.version};
+        if (latest_[key] == it->first) latest_.erase(key);
         requests_.erase(it);
         break;
       }
     }
   }
   return id;
+}
+
+void StagingTracker::attach(const std::string& id, std::int64_t job) {
+  const std::scoped_lock lock(mutex_);
+  const auto it = requests_.find(id);
+  if (it != requests_.end()) it->second.jobs.insert(job);
+}
+
+std::optional<StageRequest> StagingTracker::latest(const std::string& node,
+                                                   const std::string& dataset,
+                                                   const std::string& version) const {
+  const std::scoped_lock lock(mutex_);
+  const auto it = latest_.find({node, dataset, version});
+  if (it == latest_.end()) return std::nullopt;
+  return requests_.at(it->second);
+}
+
+std::vector<StageRequest> StagingTracker::for_job(std::int64_t job) const {
+  const std::scoped_lock lock(mutex_);
+  std::vector<StageRequest> out;
+  for (const auto& [id, r] : requests_) {
+    if (r.jobs.contains(job)) out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(), [](const StageRequest& a, const StageRequest& b) {
+    return a.created_ms < b.created_ms;
+  });
+  return out;
 }
 
 bool StagingTracker::update(const std::string& node, const protocol::StageReport& report,

@@ -170,7 +170,13 @@ void SchedulingLoop::run_pass() {
         }
         return {};
       },
-      [this, decided](Result<void, store::StoreError> committed) {
+      [this, input, decided](Result<void, store::StoreError> committed) {
+        if (committed && on_committed_) {
+          std::vector<std::pair<std::string, std::string>> prestage;
+          for (const auto& p : decided->prestage)
+            prestage.emplace_back(input->snapshot.nodes[p.node].name, p.dataset);
+          on_committed_(std::move(prestage));
+        }
         if (!committed) {
           SY_LOG(error, "scheduler") << "decisions not saved: " << committed.error().message;
           // What the store holds is unknown now: format every reason again next time.

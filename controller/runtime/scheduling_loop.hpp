@@ -10,6 +10,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,6 +32,11 @@ class SchedulingLoop {
   SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
                  store::DatasetStore& datasets, nodes::NodeRegistry& registry,
                  sched::Profile profile, std::int64_t fair_share_half_life_ms, Clock now_ms);
+
+  // After each pass's decisions are committed: the (node, dataset) pairs to stage ahead of
+  // the job reserved to start next. Started jobs are STAGING by then.
+  using Committed = std::function<void(std::vector<std::pair<std::string, std::string>> prestage)>;
+  void set_on_committed(Committed f) { on_committed_ = std::move(f); }
 
   void request();  // thread-safe
   void start();    // the periodic pass
@@ -57,6 +65,7 @@ class SchedulingLoop {
   bool running_ = false;
   bool again_ = false;
   bool stopped_ = false;
+  Committed on_committed_;
 };
 
 }  // namespace sy::runtime

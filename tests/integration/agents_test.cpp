@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -72,7 +73,8 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
     agents[node] = std::make_unique<ChildProcess>(
         std::vector<std::string>{agent_binary(), "--controller", controller.address(),
                                  "--node-name", node, "--tier0",
-                                 controller.dir().file(node + "-tier0"), "--topology",
+                                 controller.dir().file(node + "-tier0"), "--spool",
+                                 controller.dir().file(node + "-spool"), "--topology",
                                  source_dir() + "/examples/topologies/" + fixture + ".yaml"},
         controller.dir().file(node + ".log"));
   }
@@ -170,10 +172,11 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
 TEST_CASE("the controller places submitted jobs on registered nodes", "[integration][scheduling]") {
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
-  ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
-                      "--tier0", controller.dir().file("tier0"), "--topology",
-                      source_dir() + "/examples/topologies/dgx1-v100.yaml"},
-                     controller.dir().file("agent.log"));
+  ChildProcess agent(
+      {agent_binary(), "--controller", controller.address(), "--node-name", "dgx1", "--tier0",
+       controller.dir().file("tier0"), "--spool", controller.dir().file("spool"), "--topology",
+       source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+      controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
 
@@ -200,16 +203,16 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   };
 
   const std::string quad =
-      submit("command: [train]\nresources: {gpus_per_node: 4}\ntime_limit: 1h\n");
+      submit("command: [sleep, '600']\nresources: {gpus_per_node: 4}\ntime_limit: 1h\n");
   auto placed = show(quad);
-  REQUIRE(placed["state"] == "STAGING");
+  REQUIRE((placed["state"] == "STAGING" || placed["state"] == "RUNNING"));
   CHECK(placed["placement"]["nodes"][0]["node"] == "dgx1");
   CHECK(placed["placement"]["nodes"][0]["gpus"] == nlohmann::json::array({0, 1, 2, 3}));
   CHECK(placed["placement"]["ring_link"] == "NV1");
   CHECK(by_name(nodes_json(controller))["dgx1"]["gpus_free"] == 4);
 
   const std::string whole =
-      submit("command: [train]\nresources: {gpus_per_node: 8}\ntime_limit: 1h\n");
+      submit("command: [sleep, '600']\nresources: {gpus_per_node: 8}\ntime_limit: 1h\n");
   auto waiting = show(whole);
   CHECK(waiting["state"] == "PENDING");
   CHECK(waiting["reason"].get<std::string>().rfind(
@@ -223,10 +226,10 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   nlohmann::json started;
   do {
     started = show(whole);
-    if (started["state"] == "STAGING") break;
+    if (started["state"] == "RUNNING") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   } while (Clock::now() < deadline);
-  CHECK(started["state"] == "STAGING");
+  CHECK(started["state"] == "RUNNING");
   CHECK(started["placement"]["nodes"][0]["gpus"].size() == 8);
 
   agent.signal(SIGTERM);
@@ -239,8 +242,9 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
   ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
-                      "--features", "nvme,ib", "--tier0", controller.dir().file("tier0"),
-                      "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+                      "--features", "nvme,ib", "--tier0", controller.dir().file("tier0"), "--spool",
+                      controller.dir().file("spool"), "--topology",
+                      source_dir() + "/examples/topologies/dgx1-v100.yaml"},
                      controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
@@ -270,15 +274,17 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
 
   // An array of four one-GPU tasks, two at a time.
   auto submitted =
-      sy({"submit", dir.write("array.yaml", "command: [trial]\ntime_limit: 1h\narray: 0-3%2\n")});
+      sy({"submit",
+          dir.write("array.yaml", "command: [sleep, '600']\ntime_limit: 1h\narray: 0-3%2\n")});
   REQUIRE(submitted.exit_code == 0);
   const std::string prefix = "Submitted array job ";
   REQUIRE(submitted.out.rfind(prefix, 0) == 0);
   const std::string array =
       submitted.out.substr(prefix.size(), submitted.out.find(' ', prefix.size()) - prefix.size());
   CHECK(submitted.out == prefix + array + " (4 tasks, at most 2 at once)\n");
-  CHECK(job_when(array + "_0", decided)["state"] == "STAGING");
-  CHECK(job_when(array + "_1", decided)["state"] == "STAGING");
+  const auto runs = [](const nlohmann::json& j) { return j["state"] == "RUNNING"; };
+  CHECK(job_when(array + "_0", runs)["state"] == "RUNNING");
+  CHECK(job_when(array + "_1", runs)["state"] == "RUNNING");
   auto third = job_when(array + "_2", decided);
   CHECK(third["state"] == "PENDING");
   CHECK(third["reason"] == "waiting: 2 tasks of array " + array + " already running (its limit)");
@@ -287,10 +293,11 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
   CHECK(queue.out.find(array + "_3 ") != std::string::npos);
 
   // Node features: the node has ib and nvme, not gdr.
-  auto with_ib = sy({"submit", "--parsable",
-                     dir.write("ib.yaml", "command: [t]\nresources: {features: [ib]}\n")});
+  auto with_ib =
+      sy({"submit", "--parsable",
+          dir.write("ib.yaml", "command: [sleep, '600']\nresources: {features: [ib]}\n")});
   REQUIRE(with_ib.exit_code == 0);
-  CHECK(job_when(with_ib.out.substr(0, with_ib.out.size() - 1), decided)["state"] == "STAGING");
+  CHECK(job_when(with_ib.out.substr(0, with_ib.out.size() - 1), runs)["state"] == "RUNNING");
   auto with_gdr = sy({"submit", "--parsable",
                       dir.write("gdr.yaml", "command: [t]\nresources: {features: [gdr]}\n")});
   REQUIRE(with_gdr.exit_code == 0);
@@ -357,7 +364,7 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
     agents.push_back(std::make_unique<ChildProcess>(
         std::vector<std::string>{agent_binary(), "--controller", controller.address(),
                                  "--node-name", node, "--tier0", dir.file("tier0-" + node),
-                                 "--topology",
+                                 "--spool", dir.file("spool-" + node), "--topology",
                                  source_dir() + "/examples/topologies/dgx1-v100.yaml"},
         controller.dir().file(node + ".log")));
   }
@@ -381,10 +388,10 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
     nlohmann::json job;
     do {
       job = nlohmann::json::parse(cli({"show", id, "--json"}).out);
-      if (job["state"] == "STAGING") break;
+      if (job["placement"].is_object()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } while (Clock::now() < deadline);
-    REQUIRE(job["state"] == "STAGING");
+    REQUIRE(job["placement"].is_object());
     return job["placement"]["nodes"][0]["node"].get<std::string>();
   };
   // Without a dataset a job takes the first of two equal nodes; with one, the node holding it.
@@ -428,5 +435,174 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
     a->signal(SIGTERM);
   for (auto& a : agents)
     a->wait(std::chrono::seconds(10));
+  CHECK(controller.stop() == 0);
+}
+
+TEST_CASE(
+    "jobs with datasets are staged, verified, started, and resume staging after an agent dies",
+    "[integration][datasets][jobs]") {
+  ControllerFixture controller(
+      "nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n"
+      "scheduler: {staging_bandwidth: 1M, staging_horizon: 2s}\n");
+  controller.start();
+  TempDir dir;
+  constexpr int kFiles = 60, kFileBytes = 50000;
+  for (int i = 0; i < kFiles; ++i)
+    dir.write("shared/ds/part-" + std::to_string(i), std::string(kFileBytes, 'a' + i % 26));
+  const auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {cli_binary(), "--controller", controller.address()});
+    return run_program(args, {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}});
+  };
+  REQUIRE(cli({"dataset", "add", "ds", "--source", dir.file("shared/ds")}).exit_code == 0);
+
+  // Agents read from shared storage at 1 MiB/s: a stage of this 2.9 MiB dataset takes about
+  // three seconds, long enough to kill an agent in the middle of one.
+  const auto agent_argv = [&](const std::string& node) {
+    return std::vector<std::string>{agent_binary(),
+                                    "--controller",
+                                    controller.address(),
+                                    "--node-name",
+                                    node,
+                                    "--tier0",
+                                    dir.file("tier0-" + node),
+                                    "--spool",
+                                    dir.file("spool-" + node),
+                                    "--stage-bandwidth",
+                                    "1M",
+                                    "--topology",
+                                    source_dir() + "/examples/topologies/dgx1-v100.yaml"};
+  };
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents;
+  for (const std::string node : {"node01", "node02"}) {
+    agents[node] =
+        std::make_unique<ChildProcess>(agent_argv(node), controller.dir().file(node + ".log"));
+  }
+  auto both = [](const std::map<std::string, nlohmann::json>& n) { return n.size() == 2; };
+  REQUIRE(both(by_name(wait_for(controller, both, std::chrono::seconds(20)))));
+
+  const auto submit = [&](const std::string& file, const std::string& yaml) {
+    auto r = cli({"submit", "--parsable", dir.write(file, yaml)});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out.substr(0, r.out.size() - 1);
+  };
+  const auto show = [&](const std::string& id) {
+    auto r = cli({"show", id, "--json"});
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+  };
+  const auto job_when = [&](const std::string& id, auto done, int seconds) {
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    nlohmann::json job;
+    do {
+      job = show(id);
+      if (done(job)) return job;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (Clock::now() < deadline);
+    return job;
+  };
+  const auto ended = [](const nlohmann::json& j) {
+    return j.value("state", "") == "COMPLETED" || j.value("state", "") == "FAILED" ||
+           j.value("state", "") == "CANCELLED";
+  };
+  // A process of ours, found by its exact command line.
+  const auto running = [](const std::string& cmdline) {
+    for (const auto& p : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream in(p.path() / "cmdline");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text == cmdline) return true;
+    }
+    return false;
+  };
+
+  const std::string sleeper = std::string("sleep") + '\0' + "613" + '\0';
+  // node01 is taken by a long job, so the dataset job goes to node02.
+  const std::string blocker =
+      submit("blocker.yaml", "command: [sleep, '613']\nresources: {gpus_per_node: 8}\n");
+  auto blocking = job_when(
+      blocker, [](const auto& j) { return j.value("state", "") == "RUNNING"; }, 20);
+  REQUIRE(blocking["state"] == "RUNNING");
+  CHECK(blocking["placement"]["nodes"][0]["node"] == "node01");
+  CHECK(running(sleeper));
+
+  // The job checks what it sees: its dataset's local copy, identical to the source.
+  const std::string reader =
+      "command: [bash, -c, 'test -d \"$SY_DATASETS_DIR/ds\" && test \"$CUDA_VISIBLE_DEVICES\" = "
+      "0,1,2,3,4,5,6,7 && for i in $(seq 0 59); do cmp \"$SY_DATASET_DS/part-$i\" " +
+      dir.file("shared/ds") + "/part-$i || exit 1; done']\n" +
+      "datasets: [ds]\nresources: {gpus_per_node: 8}\ntime_limit: 10m\n";
+  const std::string first = submit("first.yaml", reader);
+  // Kill node02's agent once it has copied two thirds of the dataset (its journal of synced
+  // files is written every second, so some of that is on record).
+  auto halfway = job_when(
+      first,
+      [](const nlohmann::json& j) {
+        return j.contains("staging") && j["staging"].size() == 1 &&
+               j["staging"][0].value("bytes_done", std::int64_t{0}) >= kFiles * kFileBytes * 2 / 3;
+      },
+      30);
+  REQUIRE(halfway["state"] == "STAGING");
+  CHECK(halfway["placement"]["nodes"][0]["node"] == "node02");
+  agents["node02"]->signal(SIGKILL);
+  agents["node02"]->wait(std::chrono::seconds(10));
+  agents["node02"] =
+      std::make_unique<ChildProcess>(agent_argv("node02"), controller.dir().file("node02.log"));
+  auto done = job_when(first, ended, 60);
+  INFO(done.dump(2));
+  REQUIRE(done["state"] == "COMPLETED");
+  CHECK(done["exit_code"] == 0);
+  // The cut order failed with the agent; the one after it copied only what was left.
+  REQUIRE(done["staging"].size() == 2);
+  CHECK(done["staging"][0]["state"] == "failed");
+  CHECK(done["staging"][0]["error"]["kind"] == "agent");
+  CHECK(done["staging"][1]["state"] == "done");
+  const auto resumed_bytes = done["staging"][1]["bytes_copied"].get<std::int64_t>();
+  CHECK(resumed_bytes > 0);
+  CHECK(resumed_bytes < kFiles * kFileBytes);
+  CHECK(resumed_bytes % kFileBytes == 0);  // whole files: none was copied twice in part
+
+  // Cancelling the long job ends its process on node01.
+  REQUIRE(cli({"cancel", blocker}).exit_code == 0);
+  const auto stop_deadline = Clock::now() + std::chrono::seconds(10);
+  while (running(sleeper) && Clock::now() < stop_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(running(sleeper));
+
+  // Both nodes free now: the same dataset takes the job to node02, where it is, and nothing is
+  // copied: the agent checks its copy and finds it intact.
+  const std::string second = submit("second.yaml", reader);
+  auto again = job_when(second, ended, 30);
+  INFO(again.dump(2));
+  CHECK(again["state"] == "COMPLETED");
+  CHECK(again["placement"]["nodes"][0]["node"] == "node02");
+  REQUIRE(again["staging"].size() == 1);
+  CHECK(again["staging"][0]["bytes_copied"] == 0);
+
+  // A staged file changed behind the cache's back is found before the next job starts, and
+  // only that file is copied again.
+  const auto version = again["staging"][0]["version"].get<std::string>();
+  const std::string copy = dir.file("tier0-node02/ds@" + version + "/part-7");
+  REQUIRE(::chmod(copy.c_str(), 0644) == 0);
+  dir.write("tier0-node02/ds@" + version + "/part-7", std::string(kFileBytes, 'Z'));
+  const std::string third = submit("third.yaml", reader);
+  auto repaired = job_when(third, ended, 30);
+  INFO(repaired.dump(2));
+  CHECK(repaired["state"] == "COMPLETED");
+  REQUIRE(repaired["staging"].size() == 1);
+  CHECK(repaired["staging"][0]["bytes_copied"] == kFileBytes);
+
+  // A job whose command fails, and one that cannot start, fail with the reason.
+  auto failing = job_when(submit("fail.yaml", "command: [bash, -c, 'exit 3']\n"), ended, 20);
+  CHECK(failing["state"] == "FAILED");
+  CHECK(failing["exit_code"] == 3);
+  CHECK(failing["reason"] == "exited with code 3");
+  auto missing = job_when(submit("missing.yaml", "command: [no-such-program-here]\n"), ended, 20);
+  CHECK(missing["state"] == "FAILED");
+  CHECK(missing["reason"].get<std::string>().find("cannot run 'no-such-program-here'") !=
+        std::string::npos);
+
+  for (auto& [name, agent] : agents)
+    agent->signal(SIGTERM);
+  for (auto& [name, agent] : agents)
+    agent->wait(std::chrono::seconds(10));
   CHECK(controller.stop() == 0);
 }

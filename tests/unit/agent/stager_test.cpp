@@ -57,7 +57,12 @@ dataset::Manifest scan(const fs::path& root, const std::string& name = "ds") {
 }
 
 staging::StageRequest request_for(const dataset::Manifest& m, const fs::path& dest) {
-  return {.manifest = m, .digests_known = true, .dest = dest, .parallel = 4, .full_check = false};
+  return {.manifest = m,
+          .digests_known = true,
+          .dest = dest,
+          .parallel = 4,
+          .full_check = false,
+          .max_bytes_per_s = 0};
 }
 
 bool same_tree(const fs::path& a, const fs::path& b) {
@@ -320,8 +325,9 @@ TEST_CASE(
   CHECK(cache.used_bytes() == 2 << 20);
 
   // Both held copies pinned by running jobs: b cannot come back, and nothing is evicted.
-  cache.pin("job-1", "a", sets[0].version());
-  cache.pin("job-2", "c", sets[2].version());
+  CHECK(cache.pin("job-1", "a", sets[0].version()));
+  CHECK(cache.pin("job-2", "c", sets[2].version()));
+  CHECK_FALSE(cache.pin("job-3", "b", sets[1].version()));  // not held: nothing to pin
   auto full = cache.stage(sets[1], backend_for("b"), 2, {}, nullptr);
   REQUIRE_FALSE(full.ok());
   CHECK(full.error().kind == StageError::Kind::DiskFull);

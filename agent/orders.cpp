@@ -1,0 +1,48 @@
+#include "agent/orders.hpp"
+
+#include "common/log.hpp"
+
+namespace sy::agent {
+
+void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& stager,
+               JobSupervisor& jobs, const std::function<void(nlohmann::json)>& send) {
+  if (type == "stage") {
+    auto order = protocol::read_stage_order(m);
+    if (order) return stager.order(std::move(order).value());
+    SY_LOG(warn, "agent") << "refusing a stage order: " << order.error();
+    if (m.contains("request") && m["request"].is_string()) {
+      protocol::StageReport refused;
+      refused.request = m["request"].get<std::string>();
+      refused.state = "failed";
+      refused.error_kind = "refused";
+      refused.message = order.error();
+      send(protocol::stage_report_message(refused));
+    }
+    return;
+  }
+  if (type == "launch") {
+    auto order = protocol::read_launch_order(m);
+    if (order) return jobs.launch(order.value());
+    SY_LOG(warn, "agent") << "refusing a launch order: " << order.error();
+    if (auto id = protocol::read_job_id(m)) {
+      send(protocol::job_report_message({.job = id.value(),
+                                         .state = "refused",
+                                         .exit_code = 0,
+                                         .signal = 0,
+                                         .message = order.error()}));
+    }
+    return;
+  }
+  if (type == "stop" || type == "job_ack") {
+    auto id = protocol::read_job_id(m);
+    if (!id) {
+      SY_LOG(warn, "agent") << "ignoring a " << type << " order: " << id.error();
+      return;
+    }
+    if (type == "stop") return jobs.stop(id.value(), m.value("reason", std::string("stopped")));
+    return jobs.acknowledge(id.value());
+  }
+  SY_LOG(warn, "agent") << "ignoring an order of unknown type '" << type << "'";
+}
+
+}  // namespace sy::agent

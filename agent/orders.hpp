@@ -1,0 +1,19 @@
+#pragma once
+// The controller's orders, checked and handed to whichever part of the agent carries them out.
+// An order that fails its check is answered with a report saying why (when it names what it is
+// about), never carried out in part.
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/job_supervisor.hpp"
+#include "agent/stage_worker.hpp"
+
+namespace sy::agent {
+
+void carry_out(const std::string& type, const nlohmann::json& message, StageWorker& stager,
+               JobSupervisor& jobs, const std::function<void(nlohmann::json)>& send);
+
+}  // namespace sy::agent

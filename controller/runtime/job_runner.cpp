@@ -1,0 +1,321 @@
+#include "controller/runtime/job_runner.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <memory>
+
+#include "common/log.hpp"
+#include "controller/nodes/stage_dispatch.hpp"
+
+namespace sy::runtime {
+namespace {
+
+constexpr auto kPeriodic = std::chrono::seconds(2);
+// A stage cut short by a lost agent connection is ordered again this many times per job, node
+// and dataset; it resumes where it stopped each time.
+constexpr int kMaxResends = 5;
+
+bool ended(const nodes::StageRequest& r) {
+  return r.last.state == "done" || r.last.state == "failed";
+}
+
+// The placement's nodes, first node first, and the first node's GPUs.
+std::vector<std::string> placed_nodes(const JobRecord& job) {
+  std::vector<std::string> out;
+  if (!job.placement.is_object() || !job.placement.contains("nodes")) return out;
+  for (const auto& n : job.placement["nodes"])
+    out.push_back(n.value("node", std::string()));
+  return out;
+}
+
+bool holds(const std::optional<nodes::NodeView>& view, const std::string& dataset,
+           const std::string& version) {
+  return view && std::any_of(view->datasets.begin(), view->datasets.end(),
+                             [&](const protocol::CachedDataset& c) {
+                               return c.name == dataset && c.version == version;
+                             });
+}
+
+std::string end_reason(const protocol::JobReport& r) {
+  std::string why = r.signal != 0 ? "killed by signal " + std::to_string(r.signal)
+                                  : "exited with code " + std::to_string(r.exit_code);
+  if (!r.message.empty()) why += " (" + r.message + ")";
+  return why;
+}
+
+}  // namespace
+
+JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
+                     store::JobStore& reads, store::DatasetStore& datasets,
+                     nodes::NodeRegistry& registry, nodes::StagingTracker& staging,
+                     nodes::AgentGateway& agents, Clock now_ms)
+    : ioc_(ioc),
+      writes_(writes),
+      reads_(reads),
+      datasets_(datasets),
+      registry_(registry),
+      staging_(staging),
+      agents_(agents),
+      now_ms_(std::move(now_ms)),
+      timer_(ioc) {}
+
+void JobRunner::start() {
+  boost::asio::post(ioc_, [this] { drive(); });
+  timer_.expires_after(kPeriodic);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) start();
+  });
+}
+
+void JobRunner::stop() {
+  boost::asio::post(ioc_, [this] {
+    stopped_ = true;
+    timer_.cancel();
+  });
+}
+
+void JobRunner::request() {
+  boost::asio::post(ioc_, [this] {
+    if (queued_ || stopped_) return;
+    queued_ = true;
+    boost::asio::post(ioc_, [this] { drive(); });
+  });
+}
+
+void JobRunner::on_job_reports(const std::string& node,
+                               const std::vector<protocol::JobReport>& reports, bool registration) {
+  boost::asio::post(ioc_, [this, node, reports, registration] {
+    if (!stopped_) handle_reports(node, reports, registration);
+  });
+}
+
+void JobRunner::drive() {
+  queued_ = false;
+  if (stopped_) return;
+  auto placed = reads_.list({.states = {JobState::staging, JobState::running},
+                             .user = std::nullopt,
+                             .after_id = 0,
+                             .limit = 1 << 30});
+  auto registered = datasets_.list();
+  if (!placed || !registered) {
+    SY_LOG(error, "jobs") << "cannot read the placed jobs: "
+                          << (!placed ? placed.error().message : registered.error().message);
+    return;
+  }
+  std::map<std::string, std::string> current;  // dataset -> its current version
+  for (const auto& d : registered.value())
+    current[d.name] = d.current.version;
+  std::set<std::int64_t> live;
+  for (const auto& job : placed.value()) {
+    live.insert(job.id);
+    if (settling_.contains(job.id)) continue;
+    const auto nodes = placed_nodes(job);
+    if (nodes.empty()) continue;
+    if (job.state == JobState::running) {
+      launched_.try_emplace(job.id, nodes.front());  // known again after a restart
+      continue;
+    }
+    if (launched_.contains(job.id)) continue;  // its agent's answer is on the way
+    bool down = false;
+    for (const auto& n : nodes) {
+      const auto view = registry_.get(n);
+      if (!view || view->state == nodes::NodeState::down) {
+        settle(job.id, JobEvent::requeue,
+               "node " + n + " went DOWN while the job was staging; it waits to be placed again");
+        down = true;
+        break;
+      }
+    }
+    if (!down) drive_staging(job, nodes, current);
+  }
+  // Jobs ended here (cancelled) whose process still runs: stop it.
+  for (const auto& [id, node] : launched_) {
+    if (live.contains(id) || settling_.contains(id)) continue;
+    agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
+  }
+}
+
+void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
+                              const std::map<std::string, std::string>& current) {
+  const std::int64_t now = now_ms_();
+  bool ready = true;
+  for (const auto& ds : job.spec.datasets) {
+    const auto version = current.find(ds);
+    if (version == current.end()) {
+      return settle(job.id, JobEvent::fail, "dataset " + ds + " is not registered");
+    }
+    for (const auto& node : nodes) {
+      // Every copy is checked for this job, even one the node already holds: a check of an
+      // intact copy costs one stat per file, and it finds a copy changed since it was staged.
+      const auto order = staging_.latest(node, ds, version->second);
+      if (order && order->jobs.contains(job.id) && order->last.state == "done") continue;
+      ready = false;
+      if (order && !ended(*order)) {
+        staging_.attach(order->id, job.id);
+        continue;
+      }
+      if (order && order->last.state == "failed" && order->jobs.contains(job.id)) {
+        const bool resumable = order->last.error_kind == "agent";
+        if (!resumable || ++resends_[{job.id, node + "/" + ds}] > kMaxResends) {
+          return settle(job.id, JobEvent::fail,
+                        "staging dataset " + ds + "@" + version->second + " to " + node +
+                            " failed (" + order->last.error_kind + "): " + order->last.message);
+        }
+      }
+      if (!agents_.connected(node)) continue;  // it reconnects, or the node goes DOWN
+      auto sent = nodes::dispatch_stage(datasets_, staging_, agents_, node, ds, now, job.id);
+      if (!sent) {
+        if (sent.error().why == nodes::DispatchFailure::Why::not_registered) {
+          return settle(job.id, JobEvent::fail, sent.error().message);
+        }
+        SY_LOG(warn, "jobs") << "job " << job.id << ": " << sent.error().message;
+        continue;
+      }
+      SY_LOG(info, "jobs") << "job " << job.id << ": staging " << ds << "@" << version->second
+                           << " to " << node << " (" << sent.value() << ")";
+    }
+  }
+  if (ready) launch(job);
+}
+
+void JobRunner::launch(const JobRecord& job) {
+  if (job.spec.launcher != Launcher::none) {
+    return settle(job.id, JobEvent::fail,
+                  "cannot launch: the " + std::string(launcher_name(job.spec.launcher)) +
+                      " launcher is not available in this version (launcher: none runs one "
+                      "process on the job's first node)");
+  }
+  const auto& first = job.placement["nodes"][0];
+  const std::string node = first.value("node", std::string());
+  protocol::LaunchOrder order;
+  order.job = job.id;
+  order.command = job.spec.command;
+  order.script = job.spec.script.value_or("");
+  order.env = job.spec.env;
+  order.workdir = job.spec.workdir.value_or("");
+  for (const auto& g : first["gpus"])
+    order.gpus.push_back(g.get<int>());
+  const auto view = registry_.get(node);
+  for (const auto& ds : job.spec.datasets) {
+    for (const auto& c : view ? view->datasets : std::vector<protocol::CachedDataset>{}) {
+      if (c.name == ds) order.datasets.push_back(c);
+    }
+  }
+  if (!agents_.send_to(node, protocol::launch_message(order))) return;  // tried again next time
+  launched_[job.id] = node;
+  SY_LOG(info, "jobs") << "job " << job.id << ": launching on " << node;
+}
+
+void JobRunner::handle_reports(const std::string& node,
+                               const std::vector<protocol::JobReport>& reports, bool registration) {
+  std::set<std::int64_t> reported;
+  for (const auto& r : reports) {
+    reported.insert(r.job);
+    if (r.state == "running") {
+      launched_[r.job] = node;
+      settle(r.job, JobEvent::launch, "");
+    } else if (r.state == "refused") {
+      launched_.erase(r.job);
+      settle(r.job, JobEvent::fail, "could not start on " + node + ": " + r.message);
+    } else {
+      const bool ok = r.exit_code == 0 && r.signal == 0;
+      const std::int64_t id = r.job;
+      settle(
+          id, ok ? JobEvent::complete : JobEvent::fail, ok ? "" : end_reason(r),
+          r.signal != 0 ? 128 + r.signal : r.exit_code,
+          [this, id, node] {
+            launched_.erase(id);
+            agents_.send_to(node, protocol::job_ack_message(id));
+          },
+          true);
+    }
+  }
+  if (registration) lost_on(node, reported);
+}
+
+void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& reported) {
+  for (auto it = launched_.begin(); it != launched_.end();) {
+    // A launch the agent never got (its connection dropped): ordered again by the next drive.
+    if (it->second == node && !reported.contains(it->first)) {
+      it = launched_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto running = reads_.list(
+      {.states = {JobState::running}, .user = std::nullopt, .after_id = 0, .limit = 1 << 30});
+  if (!running) {
+    SY_LOG(error, "jobs") << "cannot read the running jobs: " << running.error().message;
+    return;
+  }
+  for (const auto& job : running.value()) {
+    const auto nodes = placed_nodes(job);
+    if (nodes.empty() || nodes.front() != node || reported.contains(job.id)) continue;
+    settle(job.id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
+           "lost: the agent on " + node + " registered again without it (the agent restarted)");
+  }
+}
+
+void JobRunner::settle(std::int64_t job, JobEvent event, std::string reason,
+                       std::optional<int> exit_code, std::function<void()> after, bool ran) {
+  settling_.insert(job);
+  const std::int64_t now = now_ms_();
+  auto changed = std::make_shared<bool>(false);
+  writes_.submit(
+      [job, event, reason, exit_code, ran, now,
+       changed](store::Stores& s) -> Result<void, store::StoreError> {
+        auto record = s.jobs.get(job);
+        if (!record) return fail(record.error());
+        if (!record.value()) return {};
+        JobState state = record.value()->state;
+        // The process's end reported before its start was recorded: it did start.
+        if (ran && state == JobState::staging) {
+          auto launched = s.jobs.apply_event(job, JobEvent::launch, "", now);
+          if (!launched) return fail(launched.error());
+          state = JobState::running;
+        }
+        if (!next_state(state, event)) return {};  // it moved on already (e.g. cancelled)
+        auto applied = s.jobs.apply_event(job, event, reason, now, exit_code);
+        if (!applied) return fail(applied.error());
+        *changed = true;
+        return {};
+      },
+      [this, job, event, changed, after = std::move(after)](Result<void, store::StoreError> r) {
+        boost::asio::post(ioc_, [this, job, event, changed, after, r] {
+          settling_.erase(job);
+          if (!r) {
+            SY_LOG(error, "jobs") << "job " << job << ": " << event_name(event)
+                                  << " not saved: " << r.error().message;
+            return;
+          }
+          if (after) after();
+          if (*changed) {
+            if (on_change_) on_change_();
+            request();
+          }
+        });
+      });
+}
+
+void JobRunner::prestage(const std::vector<std::pair<std::string, std::string>>& wanted) {
+  boost::asio::post(ioc_, [this, wanted] {
+    if (stopped_) return;
+    auto registered = datasets_.list();
+    if (!registered) return;
+    std::map<std::string, std::string> current;
+    for (const auto& d : registered.value())
+      current[d.name] = d.current.version;
+    for (const auto& [node, ds] : wanted) {
+      const auto version = current.find(ds);
+      if (version == current.end() || !agents_.connected(node)) continue;
+      if (holds(registry_.get(node), ds, version->second)) continue;
+      const auto order = staging_.latest(node, ds, version->second);
+      if (order && (!ended(*order) || order->last.state == "failed")) continue;
+      if (nodes::dispatch_stage(datasets_, staging_, agents_, node, ds, now_ms_())) {
+        SY_LOG(info, "jobs") << "pre-staging " << ds << " to " << node;
+      }
+    }
+  });
+}
+
+}  // namespace sy::runtime

@@ -1,0 +1,90 @@
+#pragma once
+// JobRunner: takes each placed job from STAGING to its end. For a STAGING job it orders the
+// current version of every dataset the job names onto every node of the job (where a node holds
+// it already, the agent only checks its copy), waits for the agents to report them all
+// verified, then orders the launch on the job's first node; the
+// agent's reports move the job to RUNNING and then COMPLETED or FAILED. A stage that fails
+// fails the job with the reason (a stage cut short by a lost agent connection is ordered again
+// and resumes; a node gone DOWN requeues the job). A job that ends otherwise (cancelled) while
+// its process runs is stopped on its node.
+//
+// What it knows in memory (orders sent, launches sent) is rebuilt from the store and the
+// agents' registrations after a restart: launches are idempotent on the agent, and an agent
+// that registers without a job the store says it runs has lost it (the job fails, or is
+// requeued when it asked to be). Runs on the io thread; inputs from other threads are posted.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/agent_protocol.hpp"
+#include "controller/nodes/agent_gateway.hpp"
+#include "controller/nodes/node_registry.hpp"
+#include "controller/nodes/staging_tracker.hpp"
+#include "controller/store/commit_queue.hpp"
+#include "controller/store/dataset_store.hpp"
+#include "controller/store/job_store.hpp"
+
+namespace sy::runtime {
+
+class JobRunner {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  // `reads` and `datasets` share a read connection used only by the runner.
+  JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
+            store::DatasetStore& datasets, nodes::NodeRegistry& registry,
+            nodes::StagingTracker& staging, nodes::AgentGateway& agents, Clock now_ms);
+
+  void start();  // the periodic check
+  void stop();
+  void request();  // thread-safe: look at the placed jobs again soon
+  // From the gateway (any thread).
+  void on_job_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
+                      bool registration);
+  // Datasets to copy ahead of the jobs expected to start next: (node, dataset) pairs.
+  void prestage(const std::vector<std::pair<std::string, std::string>>& wanted);
+  // Called after a job changed state here (so the scheduler can use freed GPUs).
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+
+ private:
+  void drive();
+  void drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
+                     const std::map<std::string, std::string>& current);
+  void launch(const JobRecord& job);
+  void handle_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
+                      bool registration);
+  void lost_on(const std::string& node, const std::set<std::int64_t>& reported);
+  // Applies an event to a job unless it already moved on; then `after` (on the io thread).
+  // `ran`: the job's process ran (an end reported before its start was recorded).
+  void settle(std::int64_t job, JobEvent event, std::string reason,
+              std::optional<int> exit_code = std::nullopt, std::function<void()> after = {},
+              bool ran = false);
+
+  boost::asio::io_context& ioc_;
+  store::CommitQueue& writes_;
+  store::JobStore& reads_;
+  store::DatasetStore& datasets_;
+  nodes::NodeRegistry& registry_;
+  nodes::StagingTracker& staging_;
+  nodes::AgentGateway& agents_;
+  Clock now_ms_;
+  boost::asio::steady_timer timer_;
+  std::function<void()> on_change_;
+  bool stopped_ = false;
+  bool queued_ = false;  // a drive is posted and has not run yet
+  // Io thread only:
+  std::map<std::int64_t, std::string> launched_;  // launch sent, node; until its end is recorded
+  std::set<std::int64_t> settling_;               // an event being committed: do not act twice
+  std::map<std::pair<std::int64_t, std::string>, int> resends_;  // (job, node/dataset): count
+};
+
+}  // namespace sy::runtime
