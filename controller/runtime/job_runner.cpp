@@ -192,6 +192,17 @@ void JobRunner::launch(const JobRecord& job) {
   order.command = job.spec.command;
   order.script = job.spec.script.value_or("");
   order.env = job.spec.env;
+  // What a job may want to know about itself, named as Slurm's SLURM_* are.
+  order.env["SY_JOB_NAME"] = job.spec.name;
+  std::string nodelist;
+  for (const auto& n : placed_nodes(job))
+    nodelist += (nodelist.empty() ? "" : ",") + n;
+  order.env["SY_NODELIST"] = nodelist;
+  order.env["SY_NNODES"] = std::to_string(job.spec.resources.nodes);
+  if (job.array_id) {
+    order.env["SY_ARRAY_JOB_ID"] = std::to_string(*job.array_id);
+    order.env["SY_ARRAY_TASK_ID"] = std::to_string(job.array_index.value_or(0));
+  }
   order.workdir = job.spec.workdir.value_or("");
   for (const auto& g : first["gpus"])
     order.gpus.push_back(g.get<int>());

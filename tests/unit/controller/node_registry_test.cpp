@@ -126,3 +126,58 @@ TEST_CASE("the pass counts a node's copy only when it is the dataset's current v
   CHECK(in.snapshot.nodes[0].cached.empty());  // an old imagenet; coco is not registered
   CHECK(in.snapshot.nodes[1].cached == std::map<std::string, std::int64_t>{{"imagenet", 90}});
 }
+
+TEST_CASE("job messages round-trip and hostile ones are refused before anything runs",
+          "[nodes][protocol]") {
+  protocol::LaunchOrder order;
+  order.job = 12;
+  order.command = {"python3", "train.py"};
+  order.env = {{"LR", "0.1"}};
+  order.workdir = "/shared/run";
+  order.gpus = {0, 5};
+  order.datasets = {{.name = "imagenet-1k", .version = "0123456789abcdef", .bytes = 0}};
+  const auto message = protocol::launch_message(order);
+  auto back = protocol::read_launch_order(message);
+  REQUIRE(back.ok());
+  CHECK(back->command == order.command);
+  CHECK(back->env == order.env);
+  CHECK(back->gpus == order.gpus);
+  CHECK(back->datasets[0].name == "imagenet-1k");
+
+  const auto refused = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json m = message;
+    change(m);
+    auto r = protocol::read_launch_order(m);
+    return r.ok() ? std::string() : r.error();
+  };
+  CHECK(refused([](auto& m) { m["datasets"][0]["name"] = "../../etc"; }) ==
+        "launch: datasets: each must have a dataset name and a 16-hex-digit version");
+  CHECK(refused([](auto& m) { m["env"]["BAD NAME"] = "x"; }).find("env.BAD NAME") !=
+        std::string::npos);
+  CHECK(refused([](auto& m) { m["workdir"] = "relative/dir"; }) ==
+        "launch: workdir: must be an absolute path");
+  CHECK(refused([](auto& m) { m["gpus"] = {64}; }) == "launch: gpus: must hold GPU indices 0-63");
+  CHECK(refused([](auto& m) { m["script"] = "#!/bin/sh\n"; }) ==
+        "launch: command: give a command or a script");
+  CHECK(refused([](auto& m) { m["job"] = -1; }) == "launch: \"job\" must be a job id");
+
+  const protocol::JobReport ended{
+      .job = 12, .state = "ended", .exit_code = 0, .signal = 15, .message = "cancelled"};
+  auto report = protocol::read_job_report(protocol::job_report_message(ended));
+  REQUIRE(report.ok());
+  CHECK(report->signal == 15);
+  CHECK(report->message == "cancelled");
+  auto no_code = protocol::job_report_message(ended);
+  no_code.erase("exit_code");
+  CHECK_FALSE(protocol::read_job_report(no_code).ok());
+
+  // A registration carries the agent's jobs, checked the same way.
+  auto reg = protocol::register_message("node01", two_gpus(), {}, {ended});
+  auto read = protocol::read_register(reg);
+  REQUIRE(read.ok());
+  REQUIRE(read->jobs.size() == 1);
+  CHECK(read->jobs[0].job == 12);
+  reg["jobs"][0]["state"] = "exploded";
+  CHECK(protocol::read_register(reg).error() ==
+        "register: jobs: job_report: \"state\" must be running, ended or refused");
+}
