@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/stage_out.hpp"
 #include "agent/staging/beneath.hpp"
 #include "common/log.hpp"
 
@@ -41,7 +42,9 @@ struct JobSupervisor::Job {
   std::mutex mutex;
   protocol::JobReport report;  // guarded by mutex
   std::string stop_reason;     // guarded by mutex
-  std::jthread watcher;        // last: joined first
+  std::filesystem::path workdir;
+  std::vector<Output> outputs;
+  std::jthread watcher;  // last: joined first
 };
 
 namespace {
@@ -84,8 +87,12 @@ std::vector<std::string> job_environment(const protocol::LaunchOrder& order,
 }  // namespace
 
 JobSupervisor::JobSupervisor(staging::Tier0Cache& cache, fs::path spool, Send send,
-                             std::chrono::milliseconds grace)
-    : cache_(cache), spool_(std::move(spool)), send_(std::move(send)), grace_(grace) {}
+                             std::chrono::milliseconds grace, StageOutOptions stage_out)
+    : cache_(cache),
+      spool_(std::move(spool)),
+      send_(std::move(send)),
+      grace_(grace),
+      stage_out_(stage_out) {}
 
 JobSupervisor::~JobSupervisor() {
   std::map<std::int64_t, std::shared_ptr<Job>> jobs;
@@ -123,7 +130,7 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   const auto refuse = [&](const std::string& why) {
     cache_.unpin_all(holder);
     SY_LOG(warn, "jobs") << "job " << order.job << " not started: " << why;
-    report({.job = order.job, .state = "refused", .exit_code = 0, .signal = 0, .message = why});
+    report(protocol::job_refused(order.job, why));
   };
   for (const auto& d : order.datasets) {
     if (!cache_.pin(holder, d.name, d.version)) {
@@ -213,7 +220,14 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   job->pid = pid;
   job->pidfd = staging::Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   job->wake = staging::Fd(::eventfd(0, EFD_CLOEXEC));
-  job->report = {.job = order.job, .state = "running", .exit_code = 0, .signal = 0, .message = ""};
+  job->report = {.job = order.job,
+                 .state = "running",
+                 .exit_code = 0,
+                 .signal = 0,
+                 .message = "",
+                 .outputs_error = ""};
+  job->workdir = workdir;
+  job->outputs = order.outputs;
   if (!job->pidfd.valid() || !job->wake.valid()) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -291,9 +305,23 @@ void JobSupervisor::watch(const std::shared_ptr<Job>& job) {
   }
   ::kill(-job->pid, SIGKILL);  // what the job left running in its group ends with it
   cache_.unpin_all(holder_of(job->id));
+  std::string outputs_error;
+  if (!job->outputs.empty()) {
+    outputs_error = stage_out(job->workdir, job->outputs, stage_out_, [&](const std::string& what) {
+      protocol::JobReport progress;
+      {
+        const std::scoped_lock job_lock(job->mutex);
+        job->report.state = "staging_out";
+        job->report.message = what;
+        progress = job->report;
+      }
+      report(progress);
+    });
+  }
   protocol::JobReport ended;
   {
     const std::scoped_lock job_lock(job->mutex);
+    job->report.outputs_error = outputs_error;
     job->report.state = "ended";
     job->report.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
     job->report.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -302,7 +330,8 @@ void JobSupervisor::watch(const std::shared_ptr<Job>& job) {
   }
   SY_LOG(info, "jobs") << "job " << job->id << " ended: "
                        << (ended.signal ? "signal " + std::to_string(ended.signal)
-                                        : "exit " + std::to_string(ended.exit_code));
+                                        : "exit " + std::to_string(ended.exit_code))
+                       << (outputs_error.empty() ? "" : "; stage-out failed: " + outputs_error);
   report(ended);
 }
 

@@ -4,8 +4,10 @@
 // its datasets' verified Tier-0 copies, pinned in the cache for as long as it runs
 // (SY_DATASET_<NAME>, SY_DATASETS_DIR); its output goes to SPOOL/JOB/output.log. Stopping a job
 // sends SIGTERM to its group, then SIGKILL after the grace period; whatever of the group is left
-// when its main process ends is killed too. Ends are reported until the controller acknowledges
-// them (also in every registration), so none is lost to a dropped connection. Thread-safe.
+// when its main process ends is killed too. Then the directories the job named as outputs are
+// copied to shared storage (stage_out.hpp; reported as "staging_out"). Ends are reported until the
+// controller acknowledges them (also in every registration), so none is lost to a dropped
+// connection. Thread-safe.
 //
 // Jobs run as the agent's user, and they die with the agent (PR_SET_PDEATHSIG): a restarted
 // agent does not adopt them.
@@ -22,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/stage_out.hpp"
 #include "agent/staging/tier0_cache.hpp"
 #include "common/agent_protocol.hpp"
 
@@ -35,7 +38,7 @@ class JobSupervisor {
  public:
   using Send = std::function<void(nlohmann::json)>;
   JobSupervisor(staging::Tier0Cache& cache, std::filesystem::path spool, Send send,
-                std::chrono::milliseconds grace);
+                std::chrono::milliseconds grace, StageOutOptions stage_out = {});
   ~JobSupervisor();  // stops every job still running (TERM, then KILL) and waits for them
   JobSupervisor(const JobSupervisor&) = delete;
   JobSupervisor& operator=(const JobSupervisor&) = delete;
@@ -57,6 +60,7 @@ class JobSupervisor {
   std::filesystem::path spool_;
   Send send_;
   std::chrono::milliseconds grace_;
+  StageOutOptions stage_out_;
   mutable std::mutex mutex_;
   std::map<std::int64_t, std::shared_ptr<Job>> jobs_;
 };

@@ -25,11 +25,7 @@ void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& st
     if (order) return jobs.launch(order.value());
     SY_LOG(warn, "agent") << "refusing a launch order: " << order.error();
     if (auto id = protocol::read_job_id(m)) {
-      send(protocol::job_report_message({.job = id.value(),
-                                         .state = "refused",
-                                         .exit_code = 0,
-                                         .signal = 0,
-                                         .message = order.error()}));
+      send(protocol::job_report_message(protocol::job_refused(id.value(), order.error())));
     }
     return;
   }

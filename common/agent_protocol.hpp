@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/dataset/manifest.hpp"
+#include "common/job_spec.hpp"
 #include "common/result.hpp"
 #include "common/topology/node_topology.hpp"
 
@@ -36,16 +37,21 @@ struct CachedDataset {
   std::int64_t bytes = 0;
 };
 
-// How a job the agent was told to launch stands: "running", "ended" (with exit_code, or the
-// signal that killed it), or "refused" (never started: message says why).
+// How a job the agent was told to launch stands: "running", "staging_out" (its processes
+// ended; its outputs are being copied: message says how it goes), "ended" (with exit_code, or
+// the signal that killed it, and outputs_error when its outputs could not be copied), or
+// "refused" (never started: message says why).
 struct JobReport {
   std::int64_t job = 0;
   std::string state;
   int exit_code = 0;
   int signal = 0;
   std::string message;
+  std::string outputs_error;
 };
 nlohmann::json job_report_message(const JobReport& report);
+// The report of a job that could not start, and why.
+JobReport job_refused(std::int64_t job, std::string why);
 Result<JobReport, std::string> read_job_report(const nlohmann::json& message);
 
 // A registration also lists the jobs the agent runs and those that ended without the
@@ -104,6 +110,7 @@ struct LaunchOrder {
   std::string workdir;                  // empty: the job's spool directory
   std::vector<int> gpus;                // this node's GPUs that the job holds
   std::vector<CachedDataset> datasets;  // name and version (bytes unused)
+  std::vector<Output> outputs;          // copied to shared storage after it ends
 };
 nlohmann::json launch_message(const LaunchOrder& order);
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& message);

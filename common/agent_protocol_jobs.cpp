@@ -21,7 +21,16 @@ nlohmann::json job_report_message(const JobReport& r) {
     j["signal"] = r.signal;
   }
   if (!r.message.empty()) j["message"] = r.message;
+  if (!r.outputs_error.empty()) j["outputs_error"] = r.outputs_error;
   return j;
+}
+
+JobReport job_refused(std::int64_t job, std::string why) {
+  JobReport r;
+  r.job = job;
+  r.state = "refused";
+  r.message = std::move(why);
+  return r;
 }
 
 Result<JobReport, std::string> read_job_report(const nlohmann::json& m) {
@@ -29,8 +38,10 @@ Result<JobReport, std::string> read_job_report(const nlohmann::json& m) {
   JobReport r;
   r.job = m["job"].get<std::int64_t>();
   r.state = m.value("state", std::string());
-  if (r.state != "running" && r.state != "ended" && r.state != "refused") {
-    return fail(std::string("job_report: \"state\" must be running, ended or refused"));
+  if (r.state != "running" && r.state != "staging_out" && r.state != "ended" &&
+      r.state != "refused") {
+    return fail(
+        std::string("job_report: \"state\" must be running, staging_out, ended or refused"));
   }
   if (r.state == "ended") {
     if (!m.contains("exit_code") || !m["exit_code"].is_number_integer() || !m.contains("signal") ||
@@ -43,6 +54,9 @@ Result<JobReport, std::string> read_job_report(const nlohmann::json& m) {
   if (m.contains("message") && m["message"].is_string()) {
     r.message = m["message"].get<std::string>().substr(0, 4096);
   }
+  if (m.contains("outputs_error") && m["outputs_error"].is_string()) {
+    r.outputs_error = m["outputs_error"].get<std::string>().substr(0, 4096);
+  }
   return r;
 }
 
@@ -50,9 +64,12 @@ nlohmann::json launch_message(const LaunchOrder& o) {
   nlohmann::json datasets = nlohmann::json::array();
   for (const auto& d : o.datasets)
     datasets.push_back({{"name", d.name}, {"version", d.version}});
-  return {{"type", "launch"},   {"job", o.job},        {"command", o.command},
-          {"script", o.script}, {"env", o.env},        {"workdir", o.workdir},
-          {"gpus", o.gpus},     {"datasets", datasets}};
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const auto& out : o.outputs)
+    outputs.push_back({{"path", out.path}, {"to", out.to}});
+  return {{"type", "launch"},   {"job", o.job},         {"command", o.command},
+          {"script", o.script}, {"env", o.env},         {"workdir", o.workdir},
+          {"gpus", o.gpus},     {"datasets", datasets}, {"outputs", outputs}};
 }
 
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
@@ -100,6 +117,21 @@ Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
     }
     o.datasets.push_back(
         {.name = d["name"].get<std::string>(), .version = d["version"].get<std::string>()});
+  }
+  if (m.contains("outputs")) {
+    if (!m["outputs"].is_array()) return bad("outputs", "must be an array");
+    for (const auto& out : m["outputs"]) {
+      // The same rules as the job spec's: from below the working directory, to an absolute path.
+      if (!out.is_object() || !out.contains("path") || !out["path"].is_string() ||
+          !dataset::check_relative_path(out["path"].get<std::string>()) || !out.contains("to") ||
+          !out["to"].is_string() || out["to"].get<std::string>().size() < 2 ||
+          out["to"].get<std::string>()[0] != '/' ||
+          out["to"].get<std::string>().find("/..") != std::string::npos) {
+        return bad("outputs", "each must have a relative path and an absolute 'to'");
+      }
+      o.outputs.push_back(
+          {.path = out["path"].get<std::string>(), .to = out["to"].get<std::string>()});
+    }
   }
   return o;
 }

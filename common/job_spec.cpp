@@ -1,8 +1,10 @@
 #include "common/job_spec.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <regex>
 
+#include "common/dataset/manifest.hpp"
 #include "common/schema_validator.hpp"
 #include "common/unit_fields.hpp"
 #include "common/units.hpp"
@@ -92,6 +94,27 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
   }
   if (j.contains("launcher")) spec.launcher = parse_launcher(j["launcher"].get<std::string>());
   if (j.contains("datasets")) spec.datasets = j["datasets"].get<std::vector<std::string>>();
+  if (j.contains("outputs")) {
+    for (std::size_t i = 0; i < j["outputs"].size(); ++i) {
+      const std::string at = Document::item_path("outputs", i);
+      Output out{.path = j["outputs"][i]["path"].get<std::string>(),
+                 .to = j["outputs"][i]["to"].get<std::string>()};
+      while (out.path.size() > 1 && out.path.back() == '/')
+        out.path.pop_back();
+      while (out.to.size() > 1 && out.to.back() == '/')
+        out.to.pop_back();
+      // The agent copies from below the job's working directory and nowhere else.
+      if (auto ok = dataset::check_relative_path(out.path); !ok)
+        return fail(doc.error_at(
+            at + ".path", "must stay inside the job's working directory (" + ok.error() + ")"));
+      for (const auto& part : std::filesystem::path(out.to)) {
+        if (part == ".." || part == ".") {
+          return fail(doc.error_at(at + ".to", "must not contain '.' or '..' components"));
+        }
+      }
+      spec.outputs.push_back(std::move(out));
+    }
+  }
   if (j.contains("time_limit")) {
     auto s = duration_field_s(doc, j["time_limit"], "time_limit");
     if (!s) return fail(std::move(s).error());
@@ -186,6 +209,11 @@ nlohmann::json job_spec_to_json(const JobSpec& spec) {
   j["resources"] = r;
   j["launcher"] = launcher_name(spec.launcher);
   j["datasets"] = spec.datasets;
+  if (!spec.outputs.empty()) {
+    j["outputs"] = nlohmann::json::array();
+    for (const auto& o : spec.outputs)
+      j["outputs"].push_back({{"path", o.path}, {"to", o.to}});
+  }
   if (spec.time_limit_s) j["time_limit"] = format_duration(*spec.time_limit_s);
   j["priority"] = spec.priority;
   if (spec.account) j["account"] = *spec.account;

@@ -33,6 +33,13 @@ struct Resources {
   bool operator==(const Resources&) const = default;
 };
 
+// A directory the job writes that is copied to shared storage after it ends (stage-out).
+struct Output {
+  std::string path;  // relative to the job's working directory, checked, no trailing '/'
+  std::string to;    // absolute, no '..'
+  bool operator==(const Output&) const = default;
+};
+
 struct JobSpec {
   static constexpr int kDefaultPriority = 100;
 
@@ -42,6 +49,7 @@ struct JobSpec {
   Resources resources;
   Launcher launcher = Launcher::none;
   std::vector<std::string> datasets;
+  std::vector<Output> outputs;
   std::optional<std::int64_t> time_limit_s;  // none: the partition's default applies
   int priority = kDefaultPriority;
   std::optional<std::string> account;

@@ -39,7 +39,8 @@ bool holds(const std::optional<nodes::NodeView>& view, const std::string& datase
 std::string end_reason(const protocol::JobReport& r) {
   std::string why = r.signal != 0 ? "killed by signal " + std::to_string(r.signal)
                                   : "exited with code " + std::to_string(r.exit_code);
-  if (!r.message.empty()) why += " (" + r.message + ")";
+  if (r.state == "ended" && !r.message.empty()) why += " (" + r.message + ")";
+  if (!r.outputs_error.empty()) why += "; stage-out failed: " + r.outputs_error;
   return why;
 }
 
@@ -204,6 +205,7 @@ void JobRunner::launch(const JobRecord& job) {
     order.env["SY_ARRAY_TASK_ID"] = std::to_string(job.array_index.value_or(0));
   }
   order.workdir = job.spec.workdir.value_or("");
+  order.outputs = job.spec.outputs;
   for (const auto& g : first["gpus"])
     order.gpus.push_back(g.get<int>());
   const auto view = registry_.get(node);
@@ -225,11 +227,17 @@ void JobRunner::handle_reports(const std::string& node,
     if (r.state == "running") {
       launched_[r.job] = node;
       settle(r.job, JobEvent::launch, "");
+    } else if (r.state == "staging_out") {
+      launched_[r.job] = node;
+      const std::int64_t id = r.job;
+      const std::string reason = "staging out: " + r.message;
+      writes_.submit([id, reason](store::Stores& s) { return s.jobs.set_reason(id, reason); },
+                     [](const Result<void, store::StoreError>&) {});
     } else if (r.state == "refused") {
       launched_.erase(r.job);
       settle(r.job, JobEvent::fail, "could not start on " + node + ": " + r.message);
     } else {
-      const bool ok = r.exit_code == 0 && r.signal == 0;
+      const bool ok = r.exit_code == 0 && r.signal == 0 && r.outputs_error.empty();
       const std::int64_t id = r.job;
       settle(
           id, ok ? JobEvent::complete : JobEvent::fail, ok ? "" : end_reason(r),

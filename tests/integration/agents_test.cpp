@@ -28,6 +28,11 @@ namespace {
 
 constexpr int kTimeoutMs = 1500;
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 nlohmann::json nodes_json(const ControllerFixture& c) {
   auto r = run_program({cli_binary(), "--controller", c.address(), "nodes", "--json"},
                        {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}});
@@ -589,6 +594,25 @@ TEST_CASE(
   CHECK(repaired["state"] == "COMPLETED");
   REQUIRE(repaired["staging"].size() == 1);
   CHECK(repaired["staging"][0]["bytes_copied"] == kFileBytes);
+
+  // Stage-out: what the job wrote below its working directory is on shared storage, verified,
+  // before it counts as COMPLETED; an output it never wrote fails it with the reason.
+  auto staged_out = job_when(submit("out.yaml",
+                                    "command: [bash, -c, 'mkdir -p ckpt/step1 && echo weights > "
+                                    "ckpt/step1/model.bin']\noutputs: [{path: ckpt/, to: " +
+                                        dir.file("shared/runs/r1") + "}]\n"),
+                             ended, 30);
+  INFO(staged_out.dump(2));
+  CHECK(staged_out["state"] == "COMPLETED");
+  CHECK(read_text(dir.file("shared/runs/r1/step1/model.bin")) == "weights\n");
+  auto no_output = job_when(submit("noout.yaml", "command: ['true']\noutputs: [{path: ckpt, to: " +
+                                                     dir.file("shared/runs/r2") + "}]\n"),
+                            ended, 30);
+  CHECK(no_output["state"] == "FAILED");
+  CHECK(no_output["reason"].get<std::string>().rfind(
+            "exited with code 0; stage-out failed: ckpt -> " + dir.file("shared/runs/r2") +
+                ": refused: ",
+            0) == 0);
 
   // A job whose command fails, and one that cannot start, fail with the reason.
   auto failing = job_when(submit("fail.yaml", "command: [bash, -c, 'exit 3']\n"), ended, 20);

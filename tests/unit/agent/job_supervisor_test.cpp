@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/job_supervisor.hpp"
+#include "agent/stage_out.hpp"
 #include "plugins/staging/file_backend.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -216,4 +217,38 @@ TEST_CASE("stopping a job ends its whole process group, with KILL after the grac
   const auto killed = reports.wait_for(2, "ended");
   CHECK(killed.signal == SIGKILL);
   CHECK(std::chrono::steady_clock::now() - asked >= 300ms);
+}
+
+TEST_CASE("stage-out copies outputs verified, retries a failed copy, refuses what escapes") {
+  test::TempDir dir;
+  dir.write("work/ckpt/step1/model.bin", std::string(5000, 'w'));
+  dir.write("work/ckpt/log.txt", "loss 0.1\n");
+  std::vector<std::string> progress;
+  const auto note = [&](const std::string& what) { progress.push_back(what); };
+  const agent::StageOutOptions quick{.attempts = 3, .first_pause = 10ms, .parallel = 2};
+
+  CHECK(agent::stage_out(dir.file("work"), {{.path = "ckpt", .to = dir.file("shared/run1")}}, quick,
+                         note) == "");
+  CHECK(read_file(dir.file("shared/run1/step1/model.bin")) == std::string(5000, 'w'));
+  CHECK(read_file(dir.file("shared/run1/log.txt")) == "loss 0.1\n");
+  CHECK(progress == std::vector<std::string>{"copying ckpt to " + dir.file("shared/run1") +
+                                             " (attempt 1 of 3)"});
+
+  // A destination that cannot be made (a file where a directory must go) is tried 3 times.
+  dir.write("shared/taken", "a file");
+  progress.clear();
+  const std::string failed = agent::stage_out(
+      dir.file("work"), {{.path = "ckpt", .to = dir.file("shared/taken/run")}}, quick, note);
+  CHECK(failed.find("ckpt -> " + dir.file("shared/taken/run") + ": io: ") == 0);
+  CHECK(failed.find("(after 3 attempts)") != std::string::npos);
+  CHECK(progress.size() == 3);
+
+  // An output that is a symlink out of the working directory is refused at once.
+  fs::create_directory_symlink("/etc", dir.file("work/escape"));
+  progress.clear();
+  const std::string refused = agent::stage_out(
+      dir.file("work"), {{.path = "escape", .to = dir.file("shared/etc")}}, quick, note);
+  CHECK(refused.find("escape -> " + dir.file("shared/etc") + ": refused: ") == 0);
+  CHECK(progress.size() == 1);
+  CHECK_FALSE(fs::exists(dir.file("shared/etc")));
 }

@@ -149,6 +149,17 @@ TEST_CASE("bad job files are refused with file, line:column, field and reason", 
       {"command: [a]\nenv: {SEED: 7}\n", "job.yaml:2:7: env.SEED: must be a string"},
       {"command: [a]\nworkdir: scratch/me\n", "job.yaml:2:1: workdir: must be an absolute path"},
       {"command: [a]\nrequeue: maybe\n", "job.yaml:2:1: requeue: must be true or false"},
+      {"command: [a]\noutputs: [{path: ../../etc/passwd, to: /shared/x}]\n",
+       "job.yaml:2:12: outputs[0].path: must stay inside the job's working directory (has a \"..\" "
+       "component; paths may not leave the dataset)"},
+      {"command: [a]\noutputs: [{path: /etc, to: /shared/x}]\n",
+       "job.yaml:2:12: outputs[0].path: must stay inside the job's working directory (is "
+       "absolute; it must be relative)"},
+      {"command: [a]\noutputs: [{path: ckpt, to: /shared/../etc}]\n",
+       "job.yaml:2:24: outputs[0].to: must not contain '.' or '..' components"},
+      {"command: [a]\noutputs: [{path: ckpt, to: runs}]\n",
+       "job.yaml:2:24: outputs[0].to: must be an absolute path below /"},
+      {"command: [a]\noutputs: [{path: ckpt}]\n", "job.yaml:2:11: outputs[0].to: is required"},
       {"name: \"has space\"\ncommand: [a]\n",
        "job.yaml:1:1: name: must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
        "or digit"},

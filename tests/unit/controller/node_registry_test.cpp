@@ -161,8 +161,12 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
         "launch: command: give a command or a script");
   CHECK(refused([](auto& m) { m["job"] = -1; }) == "launch: \"job\" must be a job id");
 
-  const protocol::JobReport ended{
-      .job = 12, .state = "ended", .exit_code = 0, .signal = 15, .message = "cancelled"};
+  const protocol::JobReport ended{.job = 12,
+                                  .state = "ended",
+                                  .exit_code = 0,
+                                  .signal = 15,
+                                  .message = "cancelled",
+                                  .outputs_error = ""};
   auto report = protocol::read_job_report(protocol::job_report_message(ended));
   REQUIRE(report.ok());
   CHECK(report->signal == 15);
@@ -179,5 +183,5 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
   CHECK(read->jobs[0].job == 12);
   reg["jobs"][0]["state"] = "exploded";
   CHECK(protocol::read_register(reg).error() ==
-        "register: jobs: job_report: \"state\" must be running, ended or refused");
+        "register: jobs: job_report: \"state\" must be running, staging_out, ended or refused");
 }
