@@ -624,6 +624,34 @@ TEST_CASE(
   CHECK(missing["reason"].get<std::string>().find("cannot run 'no-such-program-here'") !=
         std::string::npos);
 
+  // Pre-staging: with both nodes busy, a job that waits for one has its dataset copied to the
+  // node it is reserved on while it waits.
+  dir.write("shared/next/a", std::string(1000, 'n'));
+  REQUIRE(cli({"dataset", "add", "next", "--source", dir.file("shared/next")}).exit_code == 0);
+  const std::string busy =
+      "command: [sleep, '614']\nresources: {gpus_per_node: 8}\ntime_limit: 5m\n";
+  const std::string busy1 = submit("busy1.yaml", busy), busy2 = submit("busy2.yaml", busy);
+  const auto runs = [](const nlohmann::json& j) { return j.value("state", "") == "RUNNING"; };
+  REQUIRE(job_when(busy1, runs, 20)["state"] == "RUNNING");
+  REQUIRE(job_when(busy2, runs, 20)["state"] == "RUNNING");
+  const std::string waiter =
+      submit("waiter.yaml", "command: ['true']\nresources: {gpus_per_node: 8}\ndatasets: [next]\n");
+  nlohmann::json holders;
+  const auto held_deadline = Clock::now() + std::chrono::seconds(20);
+  do {
+    holders = nlohmann::json::parse(cli({"dataset", "show", "next", "--json"}).out)["nodes"];
+    if (!holders.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (Clock::now() < held_deadline);
+  REQUIRE(holders.size() == 1);
+  CHECK(show(waiter)["state"] == "PENDING");
+  const std::string reserved_on = holders[0]["node"];
+  REQUIRE(cli({"cancel", busy1, busy2}).exit_code == 0);
+  auto started = job_when(waiter, ended, 30);
+  CHECK(started["state"] == "COMPLETED");
+  CHECK(started["placement"]["nodes"][0]["node"] == reserved_on);
+  CHECK(started["staging"][0]["bytes_copied"] == 0);  // it was there already
+
   for (auto& [name, agent] : agents)
     agent->signal(SIGTERM);
   for (auto& [name, agent] : agents)
