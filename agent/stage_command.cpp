@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 
 #include "agent/staging/stager.hpp"
 #include "common/dataset/manifest.hpp"
+#include "common/file_text.hpp"
 #include "plugins/staging/staging_backend.hpp"
 
 namespace sy::agent {
@@ -16,6 +18,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(usage: sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
+                      [--manifest FILE] [--write-manifest FILE]
        sy-agent stage --from SRC --dataset NAME --cache DIR [--parallel N]
 
 Copies the directory SRC to DST the way the agent stages datasets: many files in flight, every
@@ -27,8 +30,11 @@ With --dataset and --cache, SRC is hashed first (as `sy dataset add` does) and t
 DIR/NAME@VERSION, where an agent started with --tier0 DIR finds it and reports it: a node's cache
 can be seeded by hand.
 
-  --parallel N   files (or 8 MiB pieces of large files) in flight (default 16)
-  --full-check   re-hash every file of an existing DST instead of trusting unchanged stats
+  --parallel N           files (or 8 MiB pieces of large files) in flight (default 16)
+  --full-check           re-hash every file of an existing DST instead of trusting unchanged stats
+  --manifest FILE        stage this manifest (JSON, as GET /v1/datasets/NAME/manifest answers)
+                         instead of listing SRC: what the agent does with a stage order
+  --write-manifest FILE  write the manifest of what was staged, digests included
 )";
 
 int usage_error(const std::string& m) {
@@ -39,7 +45,7 @@ int usage_error(const std::string& m) {
 }  // namespace
 
 int run_stage_command(int argc, char** argv) {
-  std::string from, to, dataset_name, cache_dir;
+  std::string from, to, dataset_name, cache_dir, manifest_in, manifest_out;
   staging::StageRequest request;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -61,6 +67,10 @@ int run_stage_command(int argc, char** argv) {
       dataset_name = value;
     } else if (arg == "--cache") {
       cache_dir = value;
+    } else if (arg == "--manifest") {
+      manifest_in = value;
+    } else if (arg == "--write-manifest") {
+      manifest_out = value;
     } else if (arg == "--parallel") {
       char* end = nullptr;
       const long n = std::strtol(value.c_str(), &end, 10);
@@ -86,11 +96,22 @@ int run_stage_command(int argc, char** argv) {
   auto backend = staging::make_staging_backend(from);
   if (!backend) return std::cerr << "sy-agent stage: " << backend.error() << "\n", 1;
   const bool into_cache = !cache_dir.empty();
-  auto manifest =
-      backend.value()->scan(into_cache ? dataset_name : "stage", into_cache, request.parallel);
+  if (!manifest_in.empty() && into_cache) return usage_error("--manifest goes with --to");
+  Result<dataset::Manifest, std::string> manifest = fail(std::string());
+  if (!manifest_in.empty()) {
+    const auto text = read_file_text(manifest_in);
+    if (!text) return std::cerr << "sy-agent stage: " << text.error() << "\n", 1;
+    const auto j = nlohmann::json::parse(text.value(), nullptr, false);
+    manifest = j.is_discarded() ? Result<dataset::Manifest, std::string>(fail("not JSON"))
+                                : dataset::manifest_from_json(j);
+    if (!manifest) manifest = fail(manifest_in + ": " + manifest.error());
+  } else {
+    manifest =
+        backend.value()->scan(into_cache ? dataset_name : "stage", into_cache, request.parallel);
+  }
   if (!manifest) return std::cerr << "sy-agent stage: " << manifest.error() << "\n", 1;
   request.manifest = std::move(manifest).value();
-  request.digests_known = into_cache;
+  request.digests_known = into_cache || !manifest_in.empty();
   if (into_cache) to = cache_dir + "/" + dataset_name + "@" + request.manifest.version();
   request.dest = std::filesystem::absolute(to).lexically_normal();
   if (!request.dest.has_filename()) request.dest = request.dest.parent_path();
@@ -112,6 +133,12 @@ int run_stage_command(int argc, char** argv) {
     std::cerr << "sy-agent stage: " << staging::kind_name(outcome.error().kind) << ": "
               << outcome.error().message << "\n";
     return 1;
+  }
+  if (!manifest_out.empty()) {
+    std::ofstream out(manifest_out, std::ios::trunc);
+    out << dataset::to_json(outcome->manifest).dump() << "\n";
+    if (!out.flush())
+      return std::cerr << "sy-agent stage: cannot write " << manifest_out << "\n", 1;
   }
   std::printf("%s: %s; %lld files copied (%.1f MB), %lld kept, %lld repaired, %.2f s\n",
               request.dest.c_str(), outcome->unchanged ? "unchanged" : "staged",

@@ -1,5 +1,7 @@
 #include "common/document.hpp"
 
+#include "common/file_text.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -234,13 +236,9 @@ Result<Document, SpecError> parse_json_document(std::string_view text, std::stri
 }
 
 Result<Document, SpecError> load_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail(SpecError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)});
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return fail(SpecError{path, 0, 0, "", "read error"});
-  return parse_yaml_document(buf.str(), path);
+  auto text = read_file_text(path);
+  if (!text) return fail(SpecError{path, 0, 0, "", text.error()});
+  return parse_yaml_document(text.value(), path);
 }
 
 }  // namespace sy

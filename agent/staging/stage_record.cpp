@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include "common/file_text.hpp"
 
 #include "agent/staging/beneath.hpp"
 
@@ -46,15 +49,33 @@ StagedStat staged_stat(const struct stat& st) {
   return {.ino = static_cast<std::int64_t>(st.st_ino), .ctime_ns = ns_of(st.st_ctim)};
 }
 
+// The record is read on every re-stage, so it is plain lines, not JSON (a JSON tree of 100,000
+// files costs more to build and free than the stat walk it serves):
+//   sy-stage-record 2 NAME
+//   PATH \t SIZE \t MTIME_NS \t DIGEST(hex) \t INO \t CTIME_NS     (one per file, manifest order)
+// Paths cannot hold tabs or newlines (check_relative_path refuses control characters).
+constexpr std::string_view kRecordHeader = "sy-stage-record 2 ";
+
 Result<void, std::string> write_record(const std::filesystem::path& path,
                                        const StageRecord& record) {
-  nlohmann::json stats = nlohmann::json::array();
-  for (const auto& s : record.stats)
-    stats.push_back({s.ino, s.ctime_ns});
-  const std::string text =
-      nlohmann::json{{"manifest", dataset::to_json(record.manifest)}, {"stats", std::move(stats)}}
-          .dump() +
-      "\n";
+  std::string text;
+  text.reserve(64 + record.manifest.files.size() * 96);
+  text.append(kRecordHeader).append(record.manifest.name).append("\n");
+  for (std::size_t i = 0; i < record.manifest.files.size(); ++i) {
+    const auto& f = record.manifest.files[i];
+    text.append(f.path)
+        .append("\t")
+        .append(std::to_string(f.size))
+        .append("\t")
+        .append(std::to_string(f.mtime_ns))
+        .append("\t")
+        .append(dataset::digest_hex(f.digest))
+        .append("\t")
+        .append(std::to_string(record.stats[i].ino))
+        .append("\t")
+        .append(std::to_string(record.stats[i].ctime_ns))
+        .append("\n");
+  }
   const std::string tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return fail(tmp + ": " + errno_message());
@@ -65,10 +86,64 @@ Result<void, std::string> write_record(const std::filesystem::path& path,
   return {};
 }
 
+namespace {
+
+std::optional<std::int64_t> whole_number(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Anything malformed, a path that fails the manifest's checks, or paths out of order: no record
+// (the copy is then not trusted, never taken for verified).
+std::optional<StageRecord> parse_record_lines(std::string_view text) {
+  const auto first = text.find('\n');
+  if (first == std::string_view::npos) return std::nullopt;
+  StageRecord record;
+  record.manifest.name =
+      std::string(text.substr(kRecordHeader.size(), first - kRecordHeader.size()));
+  if (!dataset::valid_dataset_name(record.manifest.name)) return std::nullopt;
+  std::size_t at = first + 1;
+  while (at < text.size()) {
+    const auto end = text.find('\n', at);
+    if (end == std::string_view::npos) return std::nullopt;  // torn
+    const std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    std::string_view fields[6];
+    std::size_t from = 0;
+    for (int f = 0; f < 6; ++f) {
+      const auto tab = f < 5 ? line.find('\t', from) : line.size();
+      if (tab == std::string_view::npos) return std::nullopt;
+      fields[f] = line.substr(from, tab - from);
+      from = tab + 1;
+    }
+    if (from != line.size() + 1) return std::nullopt;
+    const auto size = whole_number(fields[1]), mtime = whole_number(fields[2]),
+               ino = whole_number(fields[4]), ctime = whole_number(fields[5]);
+    const auto digest = dataset::parse_digest_hex(fields[3]);
+    if (!size || *size < 0 || !mtime || !ino || !ctime || !digest) return std::nullopt;
+    if (!dataset::check_relative_path(fields[0])) return std::nullopt;
+    if (!record.manifest.files.empty() && !(record.manifest.files.back().path < fields[0])) {
+      return std::nullopt;
+    }
+    record.manifest.files.push_back({.path = std::string(fields[0]),
+                                     .size = *size,
+                                     .mtime_ns = *mtime,
+                                     .digest = digest.value()});
+    record.stats.push_back({.ino = *ino, .ctime_ns = *ctime});
+  }
+  return record;
+}
+
+}  // namespace
+
 std::optional<StageRecord> read_record(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const auto text = read_file_text(path.string());
+  if (!text) return std::nullopt;
+  if (text->starts_with(kRecordHeader)) return parse_record_lines(text.value());
+  // Records written before version 2 are JSON.
+  const auto json = nlohmann::json::parse(text.value(), nullptr, /*allow_exceptions=*/false);
   if (!json.is_object() || !json.contains("manifest") || !json.contains("stats"))
     return std::nullopt;
   auto manifest = dataset::manifest_from_json(json["manifest"]);

@@ -1,5 +1,7 @@
 #include "controller/sim/trace.hpp"
 
+#include "common/file_text.hpp"
+
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -86,11 +88,9 @@ Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
 }
 
 Result<std::vector<TraceJob>, std::string> load_trace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path + ": cannot read the trace");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_trace(text.str(), path);
+  auto text = read_file_text(path);
+  if (!text) return fail(text.error());
+  return parse_trace(text.value(), path);
 }
 
 }  // namespace sy::sim

@@ -344,3 +344,40 @@ TEST_CASE(
   CHECK(copies[0].name == "b");
   CHECK(copies[1].name == "c");
 }
+
+TEST_CASE("stage records read back as written, in lines or in the JSON of earlier versions") {
+  test::TempDir dir;
+  staging::StageRecord record;
+  record.manifest.name = "ds";
+  record.manifest.files = {{.path = "a/b.bin", .size = 10, .mtime_ns = 7, .digest = 0xabcdef},
+                           {.path = "c", .size = 0, .mtime_ns = 8, .digest = 1}};
+  record.stats = {{.ino = 11, .ctime_ns = 12}, {.ino = 13, .ctime_ns = 14}};
+  const fs::path path = dir.file(".ds.verified");
+  REQUIRE(staging::write_record(path, record).ok());
+  CHECK(read_file(path).rfind("sy-stage-record 2 ds\na/b.bin\t10\t7\t", 0) == 0);
+  auto back = staging::read_record(path);
+  REQUIRE(back);
+  CHECK(back->manifest.version() == record.manifest.version());
+  CHECK(back->stats[1].ino == 13);
+  CHECK(back->stats[1].ctime_ns == 14);
+
+  // Torn, hostile or unordered records are no records: the copy is then not trusted.
+  const std::string good = read_file(path);
+  for (const std::string& bad :
+       {good.substr(0, good.size() - 1), std::string("sy-stage-record 2 ds\n../x\t1\t1\t1\t1\t1\n"),
+        std::string("sy-stage-record 2 ds\nb\t1\t1\t1\t1\t1\na\t1\t1\t1\t1\t1\n"),
+        std::string("sy-stage-record 2 ds\na\t1\t1\t1\t1\n")}) {
+    write_file(path, bad);
+    CHECK_FALSE(staging::read_record(path));
+  }
+
+  // A record written by an earlier agent (JSON) is still read.
+  nlohmann::json stats = nlohmann::json::array({{11, 12}, {13, 14}});
+  write_file(
+      path,
+      nlohmann::json{{"manifest", dataset::to_json(record.manifest)}, {"stats", stats}}.dump());
+  auto legacy = staging::read_record(path);
+  REQUIRE(legacy);
+  CHECK(legacy->manifest.version() == record.manifest.version());
+  CHECK(legacy->stats[0].ino == 11);
+}
