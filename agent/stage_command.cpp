@@ -100,7 +100,8 @@ int run_stage_command(int argc, char** argv) {
   Result<dataset::Manifest, std::string> manifest = fail(std::string());
   if (!manifest_in.empty()) {
     const auto text = read_file_text(manifest_in);
-    if (!text) return std::cerr << "sy-agent stage: " << text.error() << "\n", 1;
+    if (!text)
+      return std::cerr << "sy-agent stage: " << manifest_in << ": " << text.error() << "\n", 1;
     const auto j = nlohmann::json::parse(text.value(), nullptr, false);
     manifest = j.is_discarded() ? Result<dataset::Manifest, std::string>(fail("not JSON"))
                                 : dataset::manifest_from_json(j);

@@ -237,7 +237,7 @@ Result<Document, SpecError> parse_json_document(std::string_view text, std::stri
 
 Result<Document, SpecError> load_yaml_file(const std::string& path) {
   auto text = read_file_text(path);
-  if (!text) return fail(SpecError{path, 0, 0, "", text.error()});
+  if (!text) return fail(SpecError{path, 0, 0, "", "cannot read: " + text.error()});
   return parse_yaml_document(text.value(), path);
 }
 

@@ -11,7 +11,7 @@ namespace sy {
 
 Result<std::string, std::string> read_file_text(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("cannot read " + path + ": " + std::strerror(errno));
+  if (fd < 0) return fail(std::string(std::strerror(errno)));
   struct stat st {};
   std::string text;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
@@ -22,7 +22,7 @@ Result<std::string, std::string> read_file_text(const std::string& path) {
     if (n < 0) {
       const int error = errno;
       ::close(fd);
-      return fail("cannot read " + path + ": " + std::strerror(error));
+      return fail(std::string(std::strerror(error)));
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));

@@ -9,7 +9,7 @@
 
 namespace sy {
 
-// The file's bytes, or why not ("cannot read PATH: No such file or directory").
+// The file's bytes, or why not, as strerror says it ("No such file or directory").
 Result<std::string, std::string> read_file_text(const std::string& path);
 
 }  // namespace sy

@@ -89,7 +89,7 @@ Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
 
 Result<std::vector<TraceJob>, std::string> load_trace(const std::string& path) {
   auto text = read_file_text(path);
-  if (!text) return fail(text.error());
+  if (!text) return fail(path + ": cannot read the trace: " + text.error());
   return parse_trace(text.value(), path);
 }
 
