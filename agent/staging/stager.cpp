@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -78,11 +80,14 @@ bool intact_copy(int dest_fd, const StageRecord& record, const dataset::Manifest
   return intact;
 }
 
+constexpr std::size_t kDirectAlign = 4096;  // O_DIRECT buffers, offsets and lengths
+
 // One file being copied: its chunks may be copied by several workers at once.
 struct FileJob {
   std::size_t index = 0;  // in the manifest
   std::once_flag opened;
   Fd out;
+  Fd direct;  // the same file opened O_DIRECT, for aligned chunks; invalid: not used
   std::unique_ptr<SourceFile> in;
   std::string open_error;
   Kind open_kind = Kind::Io;
@@ -174,10 +179,16 @@ class Copier {
   }
 
   void work(const std::atomic<bool>* cancel) {
-    std::vector<std::byte> buffer(static_cast<std::size_t>(dataset::kChunkBytes));
+    // Aligned for O_DIRECT writes.
+    const std::unique_ptr<std::byte, decltype(&std::free)> buffer(
+        static_cast<std::byte*>(
+            std::aligned_alloc(kDirectAlign, static_cast<std::size_t>(dataset::kChunkBytes))),
+        &std::free);
+    if (!buffer) return fail_with(Kind::Io, "out of memory for a copy buffer");
+    const std::span<std::byte> space(buffer.get(), static_cast<std::size_t>(dataset::kChunkBytes));
     for (std::size_t t = next_++; t < tasks_.size(); t = next_++) {
       if (failed_ || (cancel != nullptr && cancel->load())) return;
-      copy_chunk(tasks_[t], buffer);
+      copy_chunk(tasks_[t], space);
     }
   }
 
@@ -208,9 +219,16 @@ class Copier {
     }
     job.out = std::move(out).value();
     job.in = std::move(in).value();
+    // Files of whole chunks and more are written around the page cache: the data goes to the
+    // disk while it is copied instead of piling up as dirty pages for the final sync. Where the
+    // filesystem cannot (tmpfs), the buffered descriptor does it all.
+    if (entry.size >= dataset::kChunkBytes) {
+      auto direct = open_beneath(partial_fd_, entry.path, O_WRONLY | O_DIRECT);
+      if (direct) job.direct = std::move(direct).value();
+    }
   }
 
-  void copy_chunk(const Task& task, std::vector<std::byte>& buffer) {
+  void copy_chunk(const Task& task, std::span<std::byte> buffer) {
     FileJob& job = *task.job;
     const auto& entry = manifest_.files[job.index];
     std::call_once(job.opened, [&] { open_file(job); });
@@ -237,11 +255,17 @@ class Copier {
                                            "was scanned?)");
       }
       job.chunk_digests[static_cast<std::size_t>(task.chunk)] = dataset::chunk_digest(data);
+      // The unaligned tail of a file goes through the buffered descriptor.
+      int fd = job.direct.valid() && length % kDirectAlign == 0 ? job.direct.get() : job.out.get();
       std::size_t written = 0;
       while (written < length) {
-        const ssize_t n = ::pwrite(job.out.get(), data.data() + written, length - written,
+        const ssize_t n = ::pwrite(fd, data.data() + written, length - written,
                                    static_cast<off_t>(offset + static_cast<std::int64_t>(written)));
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINVAL && fd != job.out.get()) {
+          fd = job.out.get();  // O_DIRECT refused this write after all: buffered will do
+          continue;
+        }
         if (n < 0) return fail_with(io_kind(), entry.path + ": write failed: " + errno_message());
         written += static_cast<std::size_t>(n);
       }
@@ -270,6 +294,7 @@ class Copier {
       return fail_with(io_kind(), entry.path + ": " + errno_message());
     }
     stats_[job.index] = staged_stat(st);
+    job.direct = Fd();
     job.out = Fd();
     job.in.reset();
     ++files_done_;
