@@ -237,7 +237,8 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
                        << order.gpus.size() << " GPUs, output " << log_path;
   jobs_[order.job] = job;
   report(job->report);
-  job->watcher = std::jthread([this, job] { watch(job); });
+  // The thread must not own the job: the last owner destroys the job, which joins its thread.
+  job->watcher = std::jthread([this, raw = job.get()] { watch(*raw); });
 }
 
 void JobSupervisor::stop(std::int64_t id, const std::string& reason) {
@@ -273,7 +274,8 @@ void JobSupervisor::acknowledge(std::int64_t id) {
   job.reset();  // joins its watcher, which has ended
 }
 
-void JobSupervisor::watch(const std::shared_ptr<Job>& job) {
+void JobSupervisor::watch(Job& job_ref) {
+  Job* const job = &job_ref;
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> kill_at;
   int status = 0;

@@ -53,7 +53,7 @@ class JobSupervisor {
 
  private:
   struct Job;
-  void watch(const std::shared_ptr<Job>& job);
+  void watch(Job& job);
   void report(const protocol::JobReport& r);
 
   staging::Tier0Cache& cache_;

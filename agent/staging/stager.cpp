@@ -425,6 +425,19 @@ Result<StageOutcome, StageError> stage_dataset(const StageRequest& request,
   if (dest_exists && !fs::is_directory(fs::symlink_status(paths.dest, ec))) {
     return fail(error(Kind::Refused, paths.dest.string() + ": exists and is not a directory"));
   }
+  // The copy is whole and verified: nothing to do but say so.
+  const auto unchanged = [&]() -> Result<StageOutcome, StageError> {
+    outcome.unchanged = true;
+    outcome.files_kept = static_cast<std::int64_t>(manifest.files.size());
+    if (on_progress) {
+      on_progress({.bytes_done = manifest.total_bytes(),
+                   .bytes_total = manifest.total_bytes(),
+                   .files_done = static_cast<std::int64_t>(manifest.files.size()),
+                   .files_total = static_cast<std::int64_t>(manifest.files.size()),
+                   .seconds = 0});
+    }
+    return outcome;
+  };
   if (dest_exists && record) {
     auto dest_fd = open_directory(paths.dest.string());
     if (!dest_fd) return fail(error(Kind::Io, dest_fd.error()));
@@ -434,16 +447,7 @@ Result<StageOutcome, StageError> stage_dataset(const StageRequest& request,
         manifest.files[i].digest = record->manifest.files[i].digest;
         manifest.files[i].mtime_ns = record->manifest.files[i].mtime_ns;
       }
-      outcome.unchanged = true;
-      outcome.files_kept = static_cast<std::int64_t>(manifest.files.size());
-      if (on_progress) {
-        on_progress({.bytes_done = manifest.total_bytes(),
-                     .bytes_total = manifest.total_bytes(),
-                     .files_done = static_cast<std::int64_t>(manifest.files.size()),
-                     .files_total = static_cast<std::int64_t>(manifest.files.size()),
-                     .seconds = 0});
-      }
-      return outcome;
+      return unchanged();
     }
     std::vector<std::byte> buffer;
     bool intact = record->manifest.files.size() == manifest.files.size();
@@ -475,16 +479,7 @@ Result<StageOutcome, StageError> stage_dataset(const StageRequest& request,
       have[index] = true;
     }
     if (intact && std::all_of(have.begin(), have.end(), [](bool b) { return b; })) {
-      outcome.unchanged = true;
-      outcome.files_kept = static_cast<std::int64_t>(manifest.files.size());
-      if (on_progress) {
-        on_progress({.bytes_done = manifest.total_bytes(),
-                     .bytes_total = manifest.total_bytes(),
-                     .files_done = static_cast<std::int64_t>(manifest.files.size()),
-                     .files_total = static_cast<std::int64_t>(manifest.files.size()),
-                     .seconds = 0});
-      }
-      return outcome;
+      return unchanged();
     }
     // Back to a partial copy whose journal lists the files that are still good.
     fs::remove_all(paths.partial, ec);

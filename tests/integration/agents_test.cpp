@@ -658,3 +658,31 @@ TEST_CASE(
     agent->wait(std::chrono::seconds(10));
   CHECK(controller.stop() == 0);
 }
+
+TEST_CASE("the agent refuses hostile manifests and symlinks out of a dataset",
+          "[integration][datasets]") {
+  TempDir dir;
+  dir.write("src/ok.bin", "fine");
+  // A manifest (as a stage order carries it) naming a path outside the destination.
+  const nlohmann::json hostile = {{"name", "ds"},
+                                  {"files",
+                                   {{{"path", "../../etc/passwd"},
+                                     {"size", 4},
+                                     {"mtime_ns", 0},
+                                     {"digest", "0000000000000001"}}}}};
+  auto refused = run_program({agent_binary(), "stage", "--from", dir.file("src"), "--to",
+                              dir.file("dst"), "--manifest", dir.write("m.json", hostile.dump())},
+                             {});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("files[0].path") != std::string::npos);
+  CHECK(refused.err.find("..") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("dst")));
+
+  // A symlink in the source pointing out of it is refused by name; nothing is published.
+  REQUIRE(::symlink("/etc/passwd", dir.file("src/passwd").c_str()) == 0);
+  auto linked = run_program(
+      {agent_binary(), "stage", "--from", dir.file("src"), "--to", dir.file("dst")}, {});
+  CHECK(linked.exit_code == 1);
+  CHECK(linked.err.find(dir.file("src/passwd") + ": is a symlink") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("dst")));
+}

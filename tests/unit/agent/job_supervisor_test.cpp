@@ -63,6 +63,20 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+// A supervisor over an empty Tier-0 cache in a scratch directory, its reports collected.
+struct Supervised {
+  explicit Supervised(std::chrono::milliseconds grace)
+      : cache(dir.file("tier0"), 1 << 20),
+        jobs(
+            cache, dir.file("spool"), [this](const nlohmann::json& m) { reports.add(m); }, grace) {
+    REQUIRE(cache.load().ok());
+  }
+  test::TempDir dir;
+  staging::Tier0Cache cache;
+  Reports reports;
+  agent::JobSupervisor jobs;
+};
+
 protocol::LaunchOrder order_for(std::int64_t job, std::vector<std::string> command) {
   protocol::LaunchOrder o;
   o.job = job;
@@ -145,12 +159,8 @@ TEST_CASE("a job sees its GPUs and its datasets' verified copies, pinned while i
 }
 
 TEST_CASE("jobs that cannot start are refused with the reason, and exit codes are reported") {
-  test::TempDir dir;
-  staging::Tier0Cache cache(dir.file("tier0"), 1 << 20);
-  REQUIRE(cache.load().ok());
-  Reports reports;
-  agent::JobSupervisor jobs(
-      cache, dir.file("spool"), [&](const nlohmann::json& m) { reports.add(m); }, 2s);
+  Supervised s(2s);
+  auto& [dir, cache, reports, jobs] = s;
 
   jobs.launch(order_for(1, {"no-such-program-anywhere"}));
   CHECK(reports.wait_for(1, "refused").message ==
@@ -179,12 +189,8 @@ TEST_CASE("jobs that cannot start are refused with the reason, and exit codes ar
 }
 
 TEST_CASE("stopping a job ends its whole process group, with KILL after the grace period") {
-  test::TempDir dir;
-  staging::Tier0Cache cache(dir.file("tier0"), 1 << 20);
-  REQUIRE(cache.load().ok());
-  Reports reports;
-  agent::JobSupervisor jobs(
-      cache, dir.file("spool"), [&](const nlohmann::json& m) { reports.add(m); }, 300ms);
+  Supervised s(300ms);
+  auto& [dir, cache, reports, jobs] = s;
 
   // A background child in the job's group goes too.
   jobs.launch(order_for(1, {"bash", "-c", "echo $$ > pid; sleep 60 & wait"}));
