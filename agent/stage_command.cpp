@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "agent/staging/stage_record.hpp"
 #include "agent/staging/stager.hpp"
 #include "common/dataset/manifest.hpp"
 #include "common/file_text.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(usage: sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
-                      [--manifest FILE] [--write-manifest FILE]
+                      [--manifest FILE | --version V] [--write-manifest FILE]
        sy-agent stage --from SRC --dataset NAME --cache DIR [--parallel N]
 
 Copies the directory SRC to DST the way the agent stages datasets: many files in flight, every
@@ -35,6 +36,8 @@ can be seeded by hand.
   --manifest FILE        stage this manifest (JSON, as GET /v1/datasets/NAME/manifest answers)
                          instead of listing SRC: what the agent does with a stage order
   --write-manifest FILE  write the manifest of what was staged, digests included
+  --version V            check an existing DST of version V against its own record (what an
+                         agent does with a check order: no manifest, no listing of SRC)
 )";
 
 int usage_error(const std::string& m) {
@@ -45,7 +48,7 @@ int usage_error(const std::string& m) {
 }  // namespace
 
 int run_stage_command(int argc, char** argv) {
-  std::string from, to, dataset_name, cache_dir, manifest_in, manifest_out;
+  std::string from, to, dataset_name, cache_dir, manifest_in, manifest_out, version;
   staging::StageRequest request;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -71,6 +74,8 @@ int run_stage_command(int argc, char** argv) {
       manifest_in = value;
     } else if (arg == "--write-manifest") {
       manifest_out = value;
+    } else if (arg == "--version") {
+      version = value;
     } else if (arg == "--parallel") {
       char* end = nullptr;
       const long n = std::strtol(value.c_str(), &end, 10);
@@ -97,8 +102,20 @@ int run_stage_command(int argc, char** argv) {
   if (!backend) return std::cerr << "sy-agent stage: " << backend.error() << "\n", 1;
   const bool into_cache = !cache_dir.empty();
   if (!manifest_in.empty() && into_cache) return usage_error("--manifest goes with --to");
+  if (!version.empty() && (into_cache || !manifest_in.empty())) {
+    return usage_error("--version goes with --to, without --manifest");
+  }
   Result<dataset::Manifest, std::string> manifest = fail(std::string());
-  if (!manifest_in.empty()) {
+  if (!version.empty()) {
+    const auto dest = std::filesystem::absolute(to).lexically_normal();
+    request.record = staging::record_of_version(dest, version);
+    if (!request.record) {
+      return std::cerr << "sy-agent stage: " << to << " holds no verified copy of version "
+                       << version << "\n",
+             1;
+    }
+    manifest = request.record->manifest;
+  } else if (!manifest_in.empty()) {
     const auto text = read_file_text(manifest_in);
     if (!text)
       return std::cerr << "sy-agent stage: " << manifest_in << ": " << text.error() << "\n", 1;
@@ -112,7 +129,7 @@ int run_stage_command(int argc, char** argv) {
   }
   if (!manifest) return std::cerr << "sy-agent stage: " << manifest.error() << "\n", 1;
   request.manifest = std::move(manifest).value();
-  request.digests_known = into_cache || !manifest_in.empty();
+  request.digests_known = into_cache || !manifest_in.empty() || !version.empty();
   if (into_cache) to = cache_dir + "/" + dataset_name + "@" + request.manifest.version();
   request.dest = std::filesystem::absolute(to).lexically_normal();
   if (!request.dest.has_filename()) request.dest = request.dest.parent_path();
@@ -141,9 +158,9 @@ int run_stage_command(int argc, char** argv) {
     if (!out.flush())
       return std::cerr << "sy-agent stage: cannot write " << manifest_out << "\n", 1;
   }
-  std::printf("%s: %s; %lld files copied (%.1f MB), %lld kept, %lld repaired, %.2f s\n",
+  std::printf("%s: %s, version %s; %lld files copied (%.1f MB), %lld kept, %lld repaired, %.2f s\n",
               request.dest.c_str(), outcome->unchanged ? "unchanged" : "staged",
-              static_cast<long long>(outcome->files_copied),
+              outcome->manifest.version().c_str(), static_cast<long long>(outcome->files_copied),
               static_cast<double>(outcome->bytes_copied) / 1e6,
               static_cast<long long>(outcome->files_kept),
               static_cast<long long>(outcome->files_repaired), seconds);

@@ -35,7 +35,8 @@ Result<staging::StageOutcome, StageError> copy_output(const std::filesystem::pat
                                  .dest = out.to,
                                  .parallel = parallel,
                                  .full_check = false,
-                                 .max_bytes_per_s = 0},
+                                 .max_bytes_per_s = 0,
+                                 .record = nullptr},
                                 source, {}, nullptr);
 }
 

@@ -1,5 +1,6 @@
 #include "agent/stage_worker.hpp"
 
+#include "agent/staging/stage_record.hpp"
 #include "common/log.hpp"
 #include "plugins/staging/staging_backend.hpp"
 
@@ -46,12 +47,26 @@ void StageWorker::loop(const std::stop_token& stop) {
 }
 
 void StageWorker::run(const protocol::StageOrder& order) {
-  const std::string what = order.manifest.name + "@" + order.manifest.version();
+  const std::string what = order.dataset + "@" + order.version;
   protocol::StageReport report;
   report.request = order.request;
   report.state = "staging";
-  report.bytes_total = order.manifest.total_bytes();
-  report.files_total = static_cast<std::int64_t>(order.manifest.files.size());
+  // A check order: the manifest is the one the copy was verified against.
+  const auto record =
+      order.manifest
+          ? nullptr
+          : staging::record_of_version(cache_.path_of(order.dataset, order.version), order.version);
+  const dataset::Manifest* manifest = order.manifest ? &*order.manifest
+                                      : record       ? &record->manifest
+                                                     : nullptr;
+  if (manifest == nullptr) {
+    report.state = "failed";
+    report.error_kind = "missing";
+    report.message = what + " is not in this node's Tier-0 cache";
+    return send_(protocol::stage_report_message(report));
+  }
+  report.bytes_total = manifest->total_bytes();
+  report.files_total = static_cast<std::int64_t>(manifest->files.size());
   auto backend = staging::make_staging_backend(order.source);
   if (!backend) {
     report.state = "failed";
@@ -63,14 +78,14 @@ void StageWorker::run(const protocol::StageOrder& order) {
                           << order.request << ")";
   send_(protocol::stage_report_message(report));
   auto outcome = cache_.stage(
-      order.manifest, *backend.value(), parallel_,
+      *manifest, *backend.value(), parallel_,
       [&](const staging::StageProgress& p) {
         report.bytes_done = p.bytes_done;
         report.files_done = p.files_done;
         report.seconds = p.seconds;
         send_(protocol::stage_report_message(report));
       },
-      &cancel_);
+      &cancel_, record);
   if (!outcome) {
     report.state = "failed";
     report.error_kind = staging::kind_name(outcome.error().kind);

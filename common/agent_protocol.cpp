@@ -123,10 +123,13 @@ Result<Register, std::string> read_register(const nlohmann::json& m) {
 namespace sy::protocol {
 
 nlohmann::json stage_order_message(const StageOrder& order) {
-  return {{"type", "stage"},
-          {"request", order.request},
-          {"source", order.source},
-          {"manifest", dataset::to_json(order.manifest)}};
+  nlohmann::json m{{"type", "stage"},
+                   {"request", order.request},
+                   {"source", order.source},
+                   {"dataset", order.dataset},
+                   {"version", order.version}};
+  if (order.manifest) m["manifest"] = dataset::to_json(*order.manifest);
+  return m;
 }
 
 Result<StageOrder, std::string> read_stage_order(const nlohmann::json& m) {
@@ -137,12 +140,30 @@ Result<StageOrder, std::string> read_stage_order(const nlohmann::json& m) {
   if (!m.contains("source") || !m["source"].is_string()) {
     return fail(std::string("stage: \"source\" must be a string"));
   }
-  if (!m.contains("manifest")) return fail(std::string("stage: \"manifest\" is required"));
-  auto manifest = dataset::manifest_from_json(m["manifest"]);
-  if (!manifest) return fail("stage: manifest: " + manifest.error());
-  return StageOrder{.request = m["request"].get<std::string>(),
-                    .source = m["source"].get<std::string>(),
-                    .manifest = std::move(manifest).value()};
+  StageOrder order{.request = m["request"].get<std::string>(),
+                   .source = m["source"].get<std::string>(),
+                   .dataset = "",
+                   .version = "",
+                   .manifest = std::nullopt};
+  if (m.contains("manifest")) {
+    auto manifest = dataset::manifest_from_json(m["manifest"]);
+    if (!manifest) return fail("stage: manifest: " + manifest.error());
+    order.dataset = manifest->name;
+    order.version = manifest->version();
+    order.manifest = std::move(manifest).value();
+    return order;
+  }
+  if (!m.contains("dataset") || !m["dataset"].is_string() ||
+      !dataset::valid_dataset_name(m["dataset"].get<std::string>())) {
+    return fail(std::string("stage: \"dataset\" must be a dataset name"));
+  }
+  if (!m.contains("version") || !m["version"].is_string() ||
+      !dataset::parse_digest_hex(m["version"].get<std::string>())) {
+    return fail(std::string("stage: \"version\" must be 16 hex digits"));
+  }
+  order.dataset = m["dataset"].get<std::string>();
+  order.version = m["version"].get<std::string>();
+  return order;
 }
 
 nlohmann::json stage_report_message(const StageReport& r) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,11 +77,15 @@ Result<std::string, std::string> message_type(const nlohmann::json& message);
 // Checks a register message completely (node name syntax, topology against its schema).
 Result<Register, std::string> read_register(const nlohmann::json& message);
 
-// An order to stage one dataset version into the node's Tier-0 cache.
+// An order to stage one dataset version into the node's Tier-0 cache. Without a manifest it is
+// a check of a copy the node reported holding: the agent checks it against the manifest in the
+// copy's own record (and repairs it from the source), so a dataset of a million files is not
+// sent again for every job; a node without that copy answers failed, kind "missing".
 struct StageOrder {
   std::string request;  // the controller's id for it, echoed in reports
   std::string source;   // where the agent reads from (plugins/staging)
-  dataset::Manifest manifest;
+  std::string dataset, version;
+  std::optional<dataset::Manifest> manifest;
 };
 nlohmann::json stage_order_message(const StageOrder& order);
 // Checks the manifest completely (every path) before the agent touches its disk.

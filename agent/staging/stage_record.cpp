@@ -159,6 +159,13 @@ std::optional<StageRecord> read_record(const std::filesystem::path& path) {
   return record;
 }
 
+std::shared_ptr<const StageRecord> record_of_version(const std::filesystem::path& dest,
+                                                     const std::string& version) {
+  auto record = read_record(stage_paths(dest).record);
+  if (!record || record->manifest.version() != version) return nullptr;
+  return std::make_shared<const StageRecord>(std::move(*record));
+}
+
 std::vector<JournalEntry> read_journal(const std::filesystem::path& path) {
   std::vector<JournalEntry> entries;
   std::ifstream in(path);

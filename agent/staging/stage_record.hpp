@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ Result<void, std::string> write_record(const std::filesystem::path& path,
                                        const StageRecord& record);
 // Absent, unreadable or malformed records read as none: the copy is then checked from scratch.
 std::optional<StageRecord> read_record(const std::filesystem::path& path);
+// The record of the published copy at `dest` (the manifest it was verified against and its
+// files' stats), if it is of `version`.
+std::shared_ptr<const StageRecord> record_of_version(const std::filesystem::path& dest,
+                                                     const std::string& version);
 
 // Lines of "digest size mtime_ns ino ctime_ns path"; a torn last line (a kill mid-append) is
 // ignored.

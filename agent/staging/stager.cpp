@@ -420,7 +420,12 @@ Result<StageOutcome, StageError> stage_dataset(const StageRequest& request,
   if (ec) return fail(error(Kind::Io, paths.dest.parent_path().string() + ": " + ec.message()));
 
   // 1. A published copy: keep every file that is still what was verified.
-  const auto record = read_record(paths.record);
+  std::optional<StageRecord> read_here;
+  const StageRecord* record = request.record.get();
+  if (record == nullptr) {
+    read_here = read_record(paths.record);
+    if (read_here) record = &*read_here;
+  }
   const bool dest_exists = fs::exists(fs::symlink_status(paths.dest, ec));
   if (dest_exists && !fs::is_directory(fs::symlink_status(paths.dest, ec))) {
     return fail(error(Kind::Refused, paths.dest.string() + ": exists and is not a directory"));

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "agent/staging/stage_record.hpp"
 #include "common/dataset/manifest.hpp"
 #include "common/result.hpp"
 #include "plugins/staging/staging_backend.hpp"
@@ -30,6 +32,8 @@ struct StageRequest {
   // Read no faster than this from the source (0: as fast as it goes), so staging leaves shared
   // storage to the jobs reading it.
   std::int64_t max_bytes_per_s = 0;
+  // The copy's record when the caller has just read it (a check order), so it is not read twice.
+  std::shared_ptr<const StageRecord> record;
 };
 
 struct StageProgress {

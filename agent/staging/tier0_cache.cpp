@@ -158,7 +158,8 @@ Result<void, StageError> Tier0Cache::make_room_locked(const Key& key, std::int64
 Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& manifest,
                                                    const StagingBackend& source, int parallel,
                                                    const ProgressFn& on_progress,
-                                                   const std::atomic<bool>* cancel) {
+                                                   const std::atomic<bool>* cancel,
+                                                   std::shared_ptr<const StageRecord> record) {
   const Key key{manifest.name, manifest.version()};
   {
     const std::scoped_lock lock(mutex_);
@@ -176,7 +177,8 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
                        .dest = path_of(key.first, key.second),
                        .parallel = parallel,
                        .full_check = false,
-                       .max_bytes_per_s = read_limit_};
+                       .max_bytes_per_s = read_limit_,
+                       .record = std::move(record)};
   auto outcome = stage_dataset(request, source, on_progress, cancel);
   const std::scoped_lock lock(mutex_);
   reserved_.erase(key);

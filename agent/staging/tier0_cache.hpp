@@ -52,7 +52,8 @@ class Tier0Cache {
   Result<StageOutcome, StageError> stage(const dataset::Manifest& manifest,
                                          const StagingBackend& source, int parallel,
                                          const ProgressFn& on_progress,
-                                         const std::atomic<bool>* cancel);
+                                         const std::atomic<bool>* cancel,
+                                         std::shared_ptr<const StageRecord> record = nullptr);
   // Names of the copies evicted so far and not yet reported (the agent tells the controller).
   std::vector<std::string> take_evicted();
 

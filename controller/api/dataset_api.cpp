@@ -141,7 +141,7 @@ void DatasetApi::stage(const ApiRequest& request, const std::string& name, Respo
   Result<std::string, nodes::DispatchFailure> id = fail(nodes::DispatchFailure{});
   {
     const std::scoped_lock lock(reads_mutex_);
-    id = nodes::dispatch_stage(reads_, staging_, agents_, node, name, now_ms_());
+    id = nodes::dispatch_stage(reads_, staging_, agents_, registry_, node, name, now_ms_());
   }
   if (!id) {
     using Why = nodes::DispatchFailure::Why;

@@ -1,31 +1,55 @@
 #include "controller/nodes/stage_dispatch.hpp"
 
+#include <algorithm>
+
 namespace sy::nodes {
+
+bool node_holds(const NodeRegistry& registry, const std::string& node, const std::string& dataset,
+                const std::string& version) {
+  const auto view = registry.get(node);
+  return view && std::any_of(view->datasets.begin(), view->datasets.end(),
+                             [&](const protocol::CachedDataset& c) {
+                               return c.name == dataset && c.version == version;
+                             });
+}
 
 Result<std::string, DispatchFailure> dispatch_stage(store::DatasetStore& datasets,
                                                     StagingTracker& staging, AgentGateway& agents,
+                                                    const NodeRegistry& registry,
                                                     const std::string& node,
                                                     const std::string& dataset, std::int64_t now_ms,
-                                                    std::int64_t job) {
+                                                    std::int64_t job, bool full) {
   using Why = DispatchFailure::Why;
   auto row = datasets.get(dataset);
   if (!row) return fail(DispatchFailure{Why::store, row.error().message});
   if (!row.value()) {
     return fail(DispatchFailure{Why::not_registered, "dataset " + dataset + " is not registered"});
   }
-  auto manifest = datasets.manifest(dataset, row.value()->current.version);
-  if (!manifest) return fail(DispatchFailure{Why::store, manifest.error().message});
-  if (!manifest.value()) {
-    return fail(DispatchFailure{Why::store, "dataset " + dataset + " has no manifest"});
+  const auto& current = row.value()->current;
+  protocol::StageOrder order{.request = "",
+                             .source = row.value()->source,
+                             .dataset = dataset,
+                             .version = current.version,
+                             .manifest = std::nullopt};
+  if (full || !node_holds(registry, node, dataset, current.version)) {
+    auto manifest = datasets.manifest(dataset, current.version);
+    if (!manifest) return fail(DispatchFailure{Why::store, manifest.error().message});
+    if (!manifest.value()) {
+      return fail(DispatchFailure{Why::store, "dataset " + dataset + " has no manifest"});
+    }
+    order.manifest = std::move(manifest).value();
   }
-  const std::string id = staging.start(node, *manifest.value(), now_ms, job);
-  const protocol::StageOrder order{
-      .request = id, .source = row.value()->source, .manifest = std::move(*manifest.value())};
+  order.request = staging.start(node,
+                                {.dataset = dataset,
+                                 .version = current.version,
+                                 .bytes = current.bytes,
+                                 .files = current.files},
+                                now_ms, job);
   if (!agents.send_to(node, protocol::stage_order_message(order))) {
     staging.fail_node(node, "no agent connected", now_ms);
     return fail(DispatchFailure{Why::no_agent, "node " + node + " has no agent connected"});
   }
-  return id;
+  return order.request;
 }
 
 }  // namespace sy::nodes

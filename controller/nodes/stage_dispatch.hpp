@@ -8,6 +8,7 @@
 
 #include "common/result.hpp"
 #include "controller/nodes/agent_gateway.hpp"
+#include "controller/nodes/node_registry.hpp"
 #include "controller/nodes/staging_tracker.hpp"
 #include "controller/store/dataset_store.hpp"
 
@@ -18,11 +19,18 @@ struct DispatchFailure {
   std::string message;
 };
 
-// The new order's id. `job`: the job that waits for it (0: none).
+// The new order's id. `job`: the job that waits for it (0: none). Where the registry says the
+// node holds the current version, the order is a check without the manifest (the agent checks
+// the copy against its own record); `full` sends the manifest regardless (after a check found
+// the copy missing).
 Result<std::string, DispatchFailure> dispatch_stage(store::DatasetStore& datasets,
                                                     StagingTracker& staging, AgentGateway& agents,
+                                                    const NodeRegistry& registry,
                                                     const std::string& node,
                                                     const std::string& dataset, std::int64_t now_ms,
-                                                    std::int64_t job = 0);
+                                                    std::int64_t job = 0, bool full = false);
+// Whether the node's agent reported holding this version of the dataset.
+bool node_holds(const NodeRegistry& registry, const std::string& node, const std::string& dataset,
+                const std::string& version);
 
 }  // namespace sy::nodes

@@ -33,19 +33,19 @@ nlohmann::json stage_request_to_json(const StageRequest& r) {
   return j;
 }
 
-std::string StagingTracker::start(const std::string& node, const dataset::Manifest& manifest,
-                                  std::int64_t now_ms, std::int64_t job) {
+std::string StagingTracker::start(const std::string& node, const What& what, std::int64_t now_ms,
+                                  std::int64_t job) {
   const std::scoped_lock lock(mutex_);
   const std::string id = "stage-" + std::to_string(next_++);
   StageRequest r;
   r.id = id;
   r.node = node;
-  r.dataset = manifest.name;
-  r.version = manifest.version();
+  r.dataset = what.dataset;
+  r.version = what.version;
   r.last.request = id;
   r.last.state = "sent";
-  r.last.bytes_total = manifest.total_bytes();
-  r.last.files_total = static_cast<std::int64_t>(manifest.files.size());
+  r.last.bytes_total = what.bytes;
+  r.last.files_total = what.files;
   r.created_ms = r.updated_ms = now_ms;
   if (job != 0) r.jobs.insert(job);
   latest_[{node, r.dataset, r.version}] = id;

@@ -32,7 +32,11 @@ nlohmann::json stage_request_to_json(const StageRequest& r);
 class StagingTracker {
  public:
   // A new order's id (unique within this controller's life).
-  std::string start(const std::string& node, const dataset::Manifest& manifest, std::int64_t now_ms,
+  struct What {
+    std::string dataset, version;
+    std::int64_t bytes = 0, files = 0;
+  };
+  std::string start(const std::string& node, const What& what, std::int64_t now_ms,
                     std::int64_t job = 0);
   // The job waits for the order too.
   void attach(const std::string& id, std::int64_t job);

@@ -28,14 +28,6 @@ std::vector<std::string> placed_nodes(const JobRecord& job) {
   return out;
 }
 
-bool holds(const std::optional<nodes::NodeView>& view, const std::string& dataset,
-           const std::string& version) {
-  return view && std::any_of(view->datasets.begin(), view->datasets.end(),
-                             [&](const protocol::CachedDataset& c) {
-                               return c.name == dataset && c.version == version;
-                             });
-}
-
 std::string end_reason(const protocol::JobReport& r) {
   std::string why = r.signal != 0 ? "killed by signal " + std::to_string(r.signal)
                                   : "exited with code " + std::to_string(r.exit_code);
@@ -155,7 +147,10 @@ void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::strin
         staging_.attach(order->id, job.id);
         continue;
       }
-      if (order && order->last.state == "failed" && order->jobs.contains(job.id)) {
+      // A check that found no copy (evicted since it was reported): order the whole copy.
+      const bool missing =
+          order && order->last.state == "failed" && order->last.error_kind == "missing";
+      if (order && order->last.state == "failed" && order->jobs.contains(job.id) && !missing) {
         const bool resumable = order->last.error_kind == "agent";
         if (!resumable || ++resends_[{job.id, node + "/" + ds}] > kMaxResends) {
           return settle(job.id, JobEvent::fail,
@@ -164,7 +159,8 @@ void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::strin
         }
       }
       if (!agents_.connected(node)) continue;  // it reconnects, or the node goes DOWN
-      auto sent = nodes::dispatch_stage(datasets_, staging_, agents_, node, ds, now, job.id);
+      auto sent = nodes::dispatch_stage(datasets_, staging_, agents_, registry_, node, ds, now,
+                                        job.id, missing);
       if (!sent) {
         if (sent.error().why == nodes::DispatchFailure::Why::not_registered) {
           return settle(job.id, JobEvent::fail, sent.error().message);
@@ -327,10 +323,10 @@ void JobRunner::prestage(const std::vector<std::pair<std::string, std::string>>&
     for (const auto& [node, ds] : wanted) {
       const auto version = current.find(ds);
       if (version == current.end() || !agents_.connected(node)) continue;
-      if (holds(registry_.get(node), ds, version->second)) continue;
+      if (nodes::node_holds(registry_, node, ds, version->second)) continue;
       const auto order = staging_.latest(node, ds, version->second);
       if (order && (!ended(*order) || order->last.state == "failed")) continue;
-      if (nodes::dispatch_stage(datasets_, staging_, agents_, node, ds, now_ms_())) {
+      if (nodes::dispatch_stage(datasets_, staging_, agents_, registry_, node, ds, now_ms_())) {
         SY_LOG(info, "jobs") << "pre-staging " << ds << " to " << node;
       }
     }

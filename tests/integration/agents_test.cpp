@@ -595,6 +595,17 @@ TEST_CASE(
   REQUIRE(repaired["staging"].size() == 1);
   CHECK(repaired["staging"][0]["bytes_copied"] == kFileBytes);
 
+  // A copy removed behind the agent's back (the controller still thinks node02 holds it): the
+  // check finds it missing and the whole copy is ordered again.
+  std::filesystem::remove_all(dir.file("tier0-node02/ds@" + version));
+  std::filesystem::remove(dir.file("tier0-node02/.ds@" + version + ".verified"));
+  auto recopied = job_when(submit("fourth.yaml", reader), ended, 30);
+  INFO(recopied.dump(2));
+  CHECK(recopied["state"] == "COMPLETED");
+  REQUIRE(recopied["staging"].size() == 2);
+  CHECK(recopied["staging"][0]["error"]["kind"] == "missing");
+  CHECK(recopied["staging"][1]["bytes_copied"] == kFiles * kFileBytes);
+
   // Stage-out: what the job wrote below its working directory is on shared storage, verified,
   // before it counts as COMPLETED; an output it never wrote fails it with the reason.
   auto staged_out = job_when(submit("out.yaml",

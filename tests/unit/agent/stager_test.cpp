@@ -62,7 +62,8 @@ staging::StageRequest request_for(const dataset::Manifest& m, const fs::path& de
           .dest = dest,
           .parallel = 4,
           .full_check = false,
-          .max_bytes_per_s = 0};
+          .max_bytes_per_s = 0,
+          .record = nullptr};
 }
 
 bool same_tree(const fs::path& a, const fs::path& b) {

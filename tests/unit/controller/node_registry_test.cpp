@@ -175,6 +175,21 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
   no_code.erase("exit_code");
   CHECK_FALSE(protocol::read_job_report(no_code).ok());
 
+  // A stage order without a manifest is a check of a held copy: dataset and version only.
+  const protocol::StageOrder check{.request = "stage-1",
+                                   .source = "/shared/ds",
+                                   .dataset = "ds",
+                                   .version = "0123456789abcdef",
+                                   .manifest = std::nullopt};
+  auto check_back = protocol::read_stage_order(protocol::stage_order_message(check));
+  REQUIRE(check_back.ok());
+  CHECK_FALSE(check_back->manifest);
+  CHECK(check_back->version == "0123456789abcdef");
+  auto bad_check = protocol::stage_order_message(check);
+  bad_check["dataset"] = "../ds";
+  CHECK(protocol::read_stage_order(bad_check).error() ==
+        "stage: \"dataset\" must be a dataset name");
+
   // A registration carries the agent's jobs, checked the same way.
   auto reg = protocol::register_message("node01", two_gpus(), {}, {ended});
   auto read = protocol::read_register(reg);
