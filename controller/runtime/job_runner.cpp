@@ -14,6 +14,7 @@ constexpr auto kPeriodic = std::chrono::seconds(2);
 // A stage cut short by a lost agent connection is ordered again this many times per job, node
 // and dataset; it resumes where it stopped each time.
 constexpr int kMaxResends = 5;
+constexpr int kMaxStops = 5;  // one per drive (2 s) while the job's end is not reported
 
 bool ended(const nodes::StageRequest& r) {
   return r.last.state == "done" || r.last.state == "failed";
@@ -121,10 +122,21 @@ void JobRunner::drive() {
     }
     if (!down) drive_staging(job, nodes, current);
   }
-  // Jobs ended here (cancelled) whose process still runs: stop it.
-  for (const auto& [id, node] : launched_) {
-    if (live.contains(id) || settling_.contains(id)) continue;
+  // Jobs ended here (cancelled) whose process still runs: stop it. Its end report forgets it;
+  // an agent that never got the launch has nothing to report, so a few stops are enough.
+  for (auto it = launched_.begin(); it != launched_.end();) {
+    const auto [id, node] = *it;
+    if (live.contains(id) || settling_.contains(id)) {
+      ++it;
+      continue;
+    }
+    if (++stops_[id] > kMaxStops) {
+      stops_.erase(id);
+      it = launched_.erase(it);
+      continue;
+    }
     agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
+    ++it;
   }
 }
 
@@ -240,6 +252,7 @@ void JobRunner::handle_reports(const std::string& node,
           r.signal != 0 ? 128 + r.signal : r.exit_code,
           [this, id, node] {
             launched_.erase(id);
+            stops_.erase(id);
             agents_.send_to(node, protocol::job_ack_message(id));
           },
           true);

@@ -85,6 +85,7 @@ class JobRunner {
   std::map<std::int64_t, std::string> launched_;  // launch sent, node; until its end is recorded
   std::set<std::int64_t> settling_;               // an event being committed: do not act twice
   std::map<std::pair<std::int64_t, std::string>, int> resends_;  // (job, node/dataset): count
+  std::map<std::int64_t, int> stops_;  // stop orders sent to a job that ended here
 };
 
 }  // namespace sy::runtime
