@@ -103,7 +103,41 @@ std::vector<std::string> Tier0Cache::take_evicted() {
   return std::exchange(evicted_, {});
 }
 
+namespace {
+std::string watch_key(const std::pair<std::string, std::string>& key) {
+  return key.first + "@" + key.second;
+}
+}  // namespace
+
+void Tier0Cache::apply_events_locked() {
+  for (const auto& touched : watch_.drain()) {
+    if (touched == "*") {
+      untouched_.clear();
+      continue;
+    }
+    const auto at = touched.rfind('@');
+    untouched_.erase({touched.substr(0, at), touched.substr(at + 1)});
+  }
+}
+
+std::optional<Tier0Cache::Untouched> Tier0Cache::untouched(const std::string& name,
+                                                           const std::string& version) {
+  const std::scoped_lock lock(mutex_);
+  apply_events_locked();
+  const Key key{name, version};
+  const auto it = copies_.find(key);
+  if (it == copies_.end() || !untouched_.contains(key) || reserved_.contains(key)) {
+    return std::nullopt;
+  }
+  const fs::path record = stage_paths(path_of(name, version)).record;
+  touch(record);
+  it->second.last_used_ms = mtime_ms(record);
+  return Untouched{.bytes = it->second.bytes, .files = it->second.files};
+}
+
 void Tier0Cache::remove_copy_locked(const Key& key) {
+  watch_.forget(watch_key(key));
+  untouched_.erase(key);
   const StagePaths paths = stage_paths(path_of(key.first, key.second));
   std::error_code ec;
   // The record goes first: a copy half removed by a crash is never taken for a verified one.
@@ -167,10 +201,23 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
       return fail(StageError{.kind = StageError::Kind::Refused,
                              .message = key.first + "@" + key.second + " is already being staged"});
     }
+    apply_events_locked();
+    if (untouched_.contains(key) && copies_.contains(key)) {
+      const fs::path record_path = stage_paths(path_of(key.first, key.second)).record;
+      touch(record_path);
+      copies_[key].last_used_ms = mtime_ms(record_path);
+      StageOutcome outcome;
+      outcome.unchanged = true;
+      outcome.files_kept = static_cast<std::int64_t>(manifest.files.size());
+      outcome.manifest = manifest;
+      return outcome;
+    }
     const std::int64_t present = copies_.contains(key) ? copies_[key].bytes : 0;
     if (auto ok = make_room_locked(key, manifest.total_bytes() - present); !ok)
       return fail(ok.error());
     reserved_[key] = manifest.total_bytes() - present;
+    // Watched from before its check, so a write during or after the check is seen.
+    if (copies_.contains(key)) watch_.watch(watch_key(key), path_of(key.first, key.second));
   }
   StageRequest request{.manifest = manifest,
                        .digests_known = true,
@@ -182,7 +229,17 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
   auto outcome = stage_dataset(request, source, on_progress, cancel);
   const std::scoped_lock lock(mutex_);
   reserved_.erase(key);
-  if (!outcome) return outcome;
+  untouched_.erase(key);
+  if (!outcome) {
+    watch_.forget(watch_key(key));
+    return outcome;
+  }
+  // The stage's own writes are in the queue too: they were verified, so they do not count. A
+  // new copy is watched from its publication on (nobody else knew its path before).
+  apply_events_locked();
+  if (watch_.watching(watch_key(key)) || watch_.watch(watch_key(key), request.dest)) {
+    untouched_.insert(key);
+  }
   const StagePaths paths = stage_paths(request.dest);
   touch(paths.record);
   copies_[key] = {.name = key.first,

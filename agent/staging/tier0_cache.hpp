@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "agent/staging/copy_watch.hpp"
 #include "agent/staging/stager.hpp"
 
 namespace sy::staging {
@@ -54,6 +56,13 @@ class Tier0Cache {
                                          const ProgressFn& on_progress,
                                          const std::atomic<bool>* cancel,
                                          std::shared_ptr<const StageRecord> record = nullptr);
+  // A copy verified in this agent's lifetime and untouched since (CopyWatch): checking it costs
+  // nothing more. Marks it used. nullopt when it must be checked file by file (stage()).
+  struct Untouched {
+    std::int64_t bytes = 0, files = 0;
+  };
+  std::optional<Untouched> untouched(const std::string& name, const std::string& version);
+
   // Names of the copies evicted so far and not yet reported (the agent tells the controller).
   std::vector<std::string> take_evicted();
 
@@ -61,6 +70,7 @@ class Tier0Cache {
   using Key = std::pair<std::string, std::string>;  // name, version
   Result<void, StageError> make_room_locked(const Key& key, std::int64_t bytes);
   void remove_copy_locked(const Key& key);
+  void apply_events_locked();
 
   std::filesystem::path root_;
   std::int64_t quota_;
@@ -70,6 +80,8 @@ class Tier0Cache {
   std::map<Key, std::int64_t> reserved_;  // stages in flight
   std::map<std::string, std::set<Key>> pins_;
   std::vector<std::string> evicted_;
+  CopyWatch watch_;
+  std::set<Key> untouched_;  // verified while watched, no event since
 };
 
 }  // namespace sy::staging

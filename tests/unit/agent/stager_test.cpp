@@ -382,3 +382,50 @@ TEST_CASE("stage records read back as written, in lines or in the JSON of earlie
   CHECK(legacy->manifest.version() == record.manifest.version());
   CHECK(legacy->stats[0].ino == 11);
 }
+
+TEST_CASE(
+    "a copy untouched since it was verified is trusted; any write, chmod or restart ends that") {
+  test::TempDir dir;
+  const fs::path src = dir.file("src");
+  make_dataset(src);
+  const auto manifest = scan(src, "ds");
+  const staging::FileBackend backend(src.string());
+  staging::Tier0Cache cache(dir.file("tier0"), 1LL << 30);
+  REQUIRE(cache.load().ok());
+  CHECK_FALSE(cache.untouched("ds", manifest.version()));  // not there yet
+  REQUIRE(cache.stage(manifest, backend, 4, {}, nullptr).ok());
+  const auto held = cache.untouched("ds", manifest.version());
+  REQUIRE(held);
+  CHECK(held->files == static_cast<std::int64_t>(manifest.files.size()));
+  CHECK(held->bytes == manifest.total_bytes());
+  // Reading does not count.
+  CHECK(read_file(cache.path_of("ds", manifest.version()) / manifest.files[0].path).size() ==
+        static_cast<std::size_t>(manifest.files[0].size));
+  CHECK(cache.untouched("ds", manifest.version()));
+
+  // A file written in place: no longer trusted; the next stage repairs it and trusts it again.
+  const fs::path victim = cache.path_of("ds", manifest.version()) / manifest.files[2].path;
+  fs::permissions(victim, fs::perms::owner_write, fs::perm_options::add);
+  {
+    std::fstream out(victim, std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(0);
+    out.put('X');
+  }
+  CHECK_FALSE(cache.untouched("ds", manifest.version()));
+  auto repaired = cache.stage(manifest, backend, 4, {}, nullptr);
+  REQUIRE(repaired.ok());
+  CHECK(repaired->files_copied == 1);
+  CHECK(cache.untouched("ds", manifest.version()));
+
+  // A chmod alone is a change too.
+  fs::permissions(victim, fs::perms::owner_write, fs::perm_options::add);
+  CHECK_FALSE(cache.untouched("ds", manifest.version()));
+  REQUIRE(cache.stage(manifest, backend, 4, {}, nullptr).ok());
+
+  // A restarted agent trusts nothing it has not checked itself.
+  staging::Tier0Cache restarted(dir.file("tier0"), 1LL << 30);
+  REQUIRE(restarted.load().ok());
+  CHECK_FALSE(restarted.untouched("ds", manifest.version()));
+  REQUIRE(restarted.stage(manifest, backend, 4, {}, nullptr).ok());
+  CHECK(restarted.untouched("ds", manifest.version()));
+}
