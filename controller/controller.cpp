@@ -205,7 +205,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   job_api.set_staging(staging);
   runtime::JobRunner runner(ioc, *writes.value(), runner_jobs.value(), runner_datasets.value(),
-                            registry, staging, gateway, wall_clock_ms);
+                            registry, staging, gateway, wall_clock_ms,
+                            config.default_time_limit_ms);
   auto reschedule = [&scheduling, &runner] {
     scheduling.request();
     runner.request();

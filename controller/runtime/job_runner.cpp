@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/log.hpp"
+#include "common/units.hpp"
 #include "controller/nodes/stage_dispatch.hpp"
 
 namespace sy::runtime {
@@ -42,7 +43,7 @@ std::string end_reason(const protocol::JobReport& r) {
 JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
                      store::JobStore& reads, store::DatasetStore& datasets,
                      nodes::NodeRegistry& registry, nodes::StagingTracker& staging,
-                     nodes::AgentGateway& agents, Clock now_ms)
+                     nodes::AgentGateway& agents, Clock now_ms, std::int64_t default_time_limit_ms)
     : ioc_(ioc),
       writes_(writes),
       reads_(reads),
@@ -51,7 +52,8 @@ JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
       staging_(staging),
       agents_(agents),
       now_ms_(std::move(now_ms)),
-      timer_(ioc) {}
+      timer_(ioc),
+      default_time_limit_ms_(default_time_limit_ms) {}
 
 void JobRunner::start() {
   boost::asio::post(ioc_, [this] { drive(); });
@@ -107,6 +109,7 @@ void JobRunner::drive() {
     if (nodes.empty()) continue;
     if (job.state == JobState::running) {
       launched_.try_emplace(job.id, nodes.front());  // known again after a restart
+      enforce_time_limit(job, nodes.front());
       continue;
     }
     if (launched_.contains(job.id)) continue;  // its agent's answer is on the way
@@ -138,6 +141,22 @@ void JobRunner::drive() {
     agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
     ++it;
   }
+}
+
+void JobRunner::enforce_time_limit(const JobRecord& job, const std::string& node) {
+  if (!job.start_ms) return;
+  const std::int64_t limit_ms =
+      job.spec.time_limit_s ? *job.spec.time_limit_s * 1000 : default_time_limit_ms_;
+  const std::int64_t now = now_ms_();
+  if (now < *job.start_ms + limit_ms) return;
+  // Asked again every half minute while its end is not reported (the agent may have been away).
+  const auto sent = timed_out_.find(job.id);
+  if (sent != timed_out_.end() && now - sent->second < 30'000) return;
+  timed_out_[job.id] = now;
+  SY_LOG(info, "jobs") << "job " << job.id << ": time limit reached; stopping it on " << node;
+  agents_.send_to(node,
+                  protocol::stop_message(
+                      job.id, "time limit of " + format_duration(limit_ms / 1000) + " reached"));
 }
 
 void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
@@ -253,6 +272,7 @@ void JobRunner::handle_reports(const std::string& node,
           [this, id, node] {
             launched_.erase(id);
             stops_.erase(id);
+            timed_out_.erase(id);
             agents_.send_to(node, protocol::job_ack_message(id));
           },
           true);

@@ -11,7 +11,9 @@
 // What it knows in memory (orders sent, launches sent) is rebuilt from the store and the
 // agents' registrations after a restart: launches are idempotent on the agent, and an agent
 // that registers without a job the store says it runs has lost it (the job fails, or is
-// requeued when it asked to be). Runs on the io thread; inputs from other threads are posted.
+// requeued when it asked to be). A RUNNING job past its time limit (counted from its launch) is
+// stopped, and fails with that reason. Runs on the io thread; inputs from other threads are
+// posted.
 
 #include <chrono>
 #include <cstdint>
@@ -40,9 +42,11 @@ class JobRunner {
  public:
   using Clock = std::function<std::int64_t()>;
   // `reads` and `datasets` share a read connection used only by the runner.
+  // `default_time_limit_ms`: for jobs that give none (the scheduler's default).
   JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
             store::DatasetStore& datasets, nodes::NodeRegistry& registry,
-            nodes::StagingTracker& staging, nodes::AgentGateway& agents, Clock now_ms);
+            nodes::StagingTracker& staging, nodes::AgentGateway& agents, Clock now_ms,
+            std::int64_t default_time_limit_ms);
 
   void start();  // the periodic check
   void stop();
@@ -60,6 +64,7 @@ class JobRunner {
   void drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
                      const std::map<std::string, std::string>& current);
   void launch(const JobRecord& job);
+  void enforce_time_limit(const JobRecord& job, const std::string& node);
   void handle_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
                       bool registration);
   void lost_on(const std::string& node, const std::set<std::int64_t>& reported);
@@ -85,7 +90,9 @@ class JobRunner {
   std::map<std::int64_t, std::string> launched_;  // launch sent, node; until its end is recorded
   std::set<std::int64_t> settling_;               // an event being committed: do not act twice
   std::map<std::pair<std::int64_t, std::string>, int> resends_;  // (job, node/dataset): count
-  std::map<std::int64_t, int> stops_;  // stop orders sent to a job that ended here
+  std::map<std::int64_t, int> stops_;               // stop orders sent to a job that ended here
+  std::map<std::int64_t, std::int64_t> timed_out_;  // job -> when its stop was sent
+  std::int64_t default_time_limit_ms_;
 };
 
 }  // namespace sy::runtime

@@ -635,6 +635,12 @@ TEST_CASE(
   CHECK(missing["reason"].get<std::string>().find("cannot run 'no-such-program-here'") !=
         std::string::npos);
 
+  // A job past its time limit (counted from its start) is stopped and fails saying so.
+  auto timed_out =
+      job_when(submit("limit.yaml", "command: [sleep, '615']\ntime_limit: 3s\n"), ended, 30);
+  CHECK(timed_out["state"] == "FAILED");
+  CHECK(timed_out["reason"] == "killed by signal 15 (time limit of 00:00:03 reached)");
+
   // Pre-staging: with both nodes busy, a job that waits for one has its dataset copied to the
   // node it is reserved on while it waits.
   dir.write("shared/next/a", std::string(1000, 'n'));
