@@ -87,9 +87,7 @@ bool Tier0Cache::pin(const std::string& holder, const std::string& name,
   const auto it = copies_.find({name, version});
   if (it == copies_.end()) return false;
   pins_[holder].insert(it->first);
-  const fs::path record = stage_paths(path_of(name, version)).record;
-  touch(record);
-  it->second.last_used_ms = mtime_ms(record);
+  mark_used_locked(it->first);
   return true;
 }
 
@@ -108,6 +106,13 @@ std::string watch_key(const std::pair<std::string, std::string>& key) {
   return key.first + "@" + key.second;
 }
 }  // namespace
+
+// Last use is the record's mtime, so the LRU order survives restarts (load() reads it back).
+void Tier0Cache::mark_used_locked(const Key& key) {
+  const fs::path record = stage_paths(path_of(key.first, key.second)).record;
+  touch(record);
+  copies_.at(key).last_used_ms = mtime_ms(record);
+}
 
 void Tier0Cache::apply_events_locked() {
   for (const auto& touched : watch_.drain()) {
@@ -129,9 +134,7 @@ std::optional<Tier0Cache::Untouched> Tier0Cache::untouched(const std::string& na
   if (it == copies_.end() || !untouched_.contains(key) || reserved_.contains(key)) {
     return std::nullopt;
   }
-  const fs::path record = stage_paths(path_of(name, version)).record;
-  touch(record);
-  it->second.last_used_ms = mtime_ms(record);
+  mark_used_locked(key);
   return Untouched{.bytes = it->second.bytes, .files = it->second.files};
 }
 
@@ -203,9 +206,7 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
     }
     apply_events_locked();
     if (untouched_.contains(key) && copies_.contains(key)) {
-      const fs::path record_path = stage_paths(path_of(key.first, key.second)).record;
-      touch(record_path);
-      copies_[key].last_used_ms = mtime_ms(record_path);
+      mark_used_locked(key);
       StageOutcome outcome;
       outcome.unchanged = true;
       outcome.files_kept = static_cast<std::int64_t>(manifest.files.size());
@@ -240,14 +241,13 @@ Result<StageOutcome, StageError> Tier0Cache::stage(const dataset::Manifest& mani
   if (watch_.watching(watch_key(key)) || watch_.watch(watch_key(key), request.dest)) {
     untouched_.insert(key);
   }
-  const StagePaths paths = stage_paths(request.dest);
-  touch(paths.record);
   copies_[key] = {.name = key.first,
                   .version = key.second,
                   .bytes = manifest.total_bytes(),
                   .files = static_cast<std::int64_t>(manifest.files.size()),
-                  .last_used_ms = mtime_ms(paths.record),  // as load() reads it
+                  .last_used_ms = 0,
                   .pinned = false};
+  mark_used_locked(key);
   return outcome;
 }
 

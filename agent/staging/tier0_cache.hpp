@@ -71,6 +71,7 @@ class Tier0Cache {
   Result<void, StageError> make_room_locked(const Key& key, std::int64_t bytes);
   void remove_copy_locked(const Key& key);
   void apply_events_locked();
+  void mark_used_locked(const Key& key);
 
   std::filesystem::path root_;
   std::int64_t quota_;

@@ -85,6 +85,15 @@ void JobRunner::on_job_reports(const std::string& node,
   });
 }
 
+Result<std::map<std::string, std::string>, store::StoreError> JobRunner::current_versions() {
+  auto registered = datasets_.list();
+  if (!registered) return fail(registered.error());
+  std::map<std::string, std::string> current;
+  for (const auto& d : registered.value())
+    current[d.name] = d.current.version;
+  return current;
+}
+
 void JobRunner::drive() {
   queued_ = false;
   if (stopped_) return;
@@ -92,15 +101,12 @@ void JobRunner::drive() {
                              .user = std::nullopt,
                              .after_id = 0,
                              .limit = 1 << 30});
-  auto registered = datasets_.list();
-  if (!placed || !registered) {
+  auto current = current_versions();
+  if (!placed || !current) {
     SY_LOG(error, "jobs") << "cannot read the placed jobs: "
-                          << (!placed ? placed.error().message : registered.error().message);
+                          << (!placed ? placed.error().message : current.error().message);
     return;
   }
-  std::map<std::string, std::string> current;  // dataset -> its current version
-  for (const auto& d : registered.value())
-    current[d.name] = d.current.version;
   std::set<std::int64_t> live;
   for (const auto& job : placed.value()) {
     live.insert(job.id);
@@ -123,7 +129,7 @@ void JobRunner::drive() {
         break;
       }
     }
-    if (!down) drive_staging(job, nodes, current);
+    if (!down) drive_staging(job, nodes, current.value());
   }
   // Jobs ended here (cancelled) whose process still runs: stop it. Its end report forgets it;
   // an agent that never got the launch has nothing to report, so a few stops are enough.
@@ -348,14 +354,11 @@ void JobRunner::settle(std::int64_t job, JobEvent event, std::string reason,
 void JobRunner::prestage(const std::vector<std::pair<std::string, std::string>>& wanted) {
   boost::asio::post(ioc_, [this, wanted] {
     if (stopped_) return;
-    auto registered = datasets_.list();
-    if (!registered) return;
-    std::map<std::string, std::string> current;
-    for (const auto& d : registered.value())
-      current[d.name] = d.current.version;
+    auto current = current_versions();
+    if (!current) return;
     for (const auto& [node, ds] : wanted) {
-      const auto version = current.find(ds);
-      if (version == current.end() || !agents_.connected(node)) continue;
+      const auto version = current->find(ds);
+      if (version == current->end() || !agents_.connected(node)) continue;
       if (nodes::node_holds(registry_, node, ds, version->second)) continue;
       const auto order = staging_.latest(node, ds, version->second);
       if (order && (!ended(*order) || order->last.state == "failed")) continue;

@@ -61,6 +61,8 @@ class JobRunner {
 
  private:
   void drive();
+  // Every registered dataset's current version, by name.
+  Result<std::map<std::string, std::string>, store::StoreError> current_versions();
   void drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
                      const std::map<std::string, std::string>& current);
   void launch(const JobRecord& job);

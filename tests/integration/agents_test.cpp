@@ -28,11 +28,6 @@ namespace {
 
 constexpr int kTimeoutMs = 1500;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 nlohmann::json nodes_json(const ControllerFixture& c) {
   auto r = run_program({cli_binary(), "--controller", c.address(), "nodes", "--json"},
                        {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}});
@@ -615,7 +610,7 @@ TEST_CASE(
                              ended, 30);
   INFO(staged_out.dump(2));
   CHECK(staged_out["state"] == "COMPLETED");
-  CHECK(read_text(dir.file("shared/runs/r1/step1/model.bin")) == "weights\n");
+  CHECK(read_file(dir.file("shared/runs/r1/step1/model.bin")) == "weights\n");
   auto no_output = job_when(submit("noout.yaml", "command: ['true']\noutputs: [{path: ckpt, to: " +
                                                      dir.file("shared/runs/r2") + "}]\n"),
                             ended, 30);

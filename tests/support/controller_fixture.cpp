@@ -64,10 +64,7 @@ int ControllerFixture::stop() {
 }
 
 std::string ControllerFixture::log() const {
-  std::ifstream in(dir_.file("controller.log"));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_file(dir_.file("controller.log"));
 }
 
 }  // namespace sy::test

@@ -1,5 +1,7 @@
 #include "tests/support/temp_dir.hpp"
 
+#include "common/file_text.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +26,11 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   std::filesystem::create_directories(std::filesystem::path(p).parent_path());
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   return p;
+}
+
+std::string read_file(const std::string& path) {
+  auto text = read_file_text(path);
+  return text ? std::move(text).value() : std::string();
 }
 
 }  // namespace sy::test

@@ -1,5 +1,6 @@
 #pragma once
-// A directory under $TMPDIR (or /tmp) removed with everything in it when the object dies.
+// A directory under $TMPDIR (or /tmp) removed with everything in it when the object dies, and
+// reading a file back.
 
 #include <string>
 
@@ -20,5 +21,8 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The file's bytes; "" when it cannot be read (the test's comparison then fails).
+std::string read_file(const std::string& path);
 
 }  // namespace sy::test

@@ -22,6 +22,7 @@
 
 namespace fs = std::filesystem;
 using namespace sy;
+using sy::test::read_file;
 using namespace std::chrono_literals;
 
 namespace {
@@ -55,13 +56,6 @@ class Reports {
   std::condition_variable changed_;
   std::vector<protocol::JobReport> all_;
 };
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A supervisor over an empty Tier-0 cache in a scratch directory, its reports collected.
 struct Supervised {

@@ -19,19 +19,13 @@
 namespace fs = std::filesystem;
 using namespace sy;
 using staging::StageError;
+using sy::test::read_file;
 
 namespace {
 
 void write_file(const fs::path& p, const std::string& content) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << content;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // A dataset with nested directories, an empty file and a file of several 8 MiB chunks.
