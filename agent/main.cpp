@@ -13,8 +13,10 @@
 
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
+#include "agent/job_cgroup.hpp"
 #include "agent/job_supervisor.hpp"
 #include "agent/orders.hpp"
+#include "agent/rsh_server.hpp"
 #include "agent/stage_command.hpp"
 #include "agent/stage_worker.hpp"
 #include "agent/staging/tier0_cache.hpp"
@@ -29,6 +31,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: sy-agent [options]
        sy-agent discover [--topology FILE]
        sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
+       sy-agent rsh HOST COMMAND...      (inside an mpi job: Open MPI's launch agent)
+       sy-agent rank -- COMMAND...       (inside an mpi job: each rank)
 
 Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
 the registration alive with heartbeats, reconnecting whenever the controller restarts.
@@ -46,6 +50,10 @@ options:
                           (e.g. 500M; default: no limit)
   --spool DIR             where jobs' scripts, dataset links and output go
                           (default /var/lib/switchyard/jobs)
+  --mpirun PATH           the mpirun that mpi jobs start (default: mpirun on PATH)
+  --cgroup DIR|auto|none  where each job gets a cgroup v2 directory, so that no process it
+                          starts outlives it (default auto: below the agent's own cgroup when
+                          it may create one there; none: process groups only)
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
@@ -68,6 +76,10 @@ int main(int argc, char** argv) {
   bool discover_only = false;
   if (argc > 1 && std::string(argv[1]) == "stage")
     return agent::run_stage_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "rsh") return agent::run_rsh_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "rank")
+    return agent::run_rank_command(argc - 1, argv + 1);
+  std::string mpirun = "mpirun", cgroup = "auto";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -91,6 +103,8 @@ int main(int argc, char** argv) {
                           : arg == "--tier0-quota"     ? &tier0_quota
                           : arg == "--spool"           ? &spool_dir
                           : arg == "--stage-bandwidth" ? &stage_bandwidth
+                          : arg == "--mpirun"          ? &mpirun
+                          : arg == "--cgroup"          ? &cgroup
                                                        : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
@@ -172,15 +186,28 @@ int main(int argc, char** argv) {
   });
   const auto send = [&link](nlohmann::json m) { link.send(std::move(m)); };
   agent::StageWorker stager(cache, send, 16);
-  agent::JobSupervisor jobs(cache, spool_dir, send, std::chrono::seconds(10));
+  agent::LaunchOptions launch{.node = node_name,
+                              .topology = &topology,
+                              .agent_path = "",
+                              .mpirun = mpirun,
+                              .hostname = "",
+                              .cgroup_parent = std::nullopt,
+                              .socket = (std::filesystem::path(spool_dir) / "agent.sock").string()};
+  if (cgroup == "auto") {
+    launch.cgroup_parent = agent::find_own_cgroup();
+  } else if (cgroup != "none") {
+    launch.cgroup_parent = cgroup;
+  }
+  agent::JobSupervisor jobs(cache, spool_dir, send, std::chrono::seconds(10), {}, launch);
   jobs_ptr = &jobs;
-  link.set_on_registered([&jobs, &send] {
-    for (const auto& r : jobs.reports()) {
-      if (r.state == "ended") send(protocol::job_report_message(r));
-    }
-  });
+  agent::RshServer rsh(launch.socket, jobs, send);
+  if (auto started = rsh.start(); !started) {
+    std::cerr << "sy-agent: --spool: " << started.error() << "\n";
+    return 1;
+  }
+  link.set_on_registered([&jobs] { jobs.reconnected(); });
   link.set_on_order([&](const std::string& type, const nlohmann::json& m) {
-    agent::carry_out(type, m, stager, jobs, send);
+    agent::carry_out(type, m, stager, jobs, &rsh, send);
   });
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -192,7 +219,9 @@ int main(int argc, char** argv) {
   SY_LOG(info, "agent") << "node " << node_name << ": " << topology.gpu_count() << " GPUs, "
                         << topology.nics.size() << " NICs; controller " << endpoint->to_string()
                         << "; Tier-0 " << tier0_dir << " (" << cache.list().size() << " datasets, "
-                        << cache.used_bytes() << " of " << quota_bytes << " bytes)";
+                        << cache.used_bytes() << " of " << quota_bytes << " bytes); jobs in "
+                        << (launch.cgroup_parent ? "cgroups below " + launch.cgroup_parent->string()
+                                                 : std::string("process groups"));
   link.start();
   ioc.run();
   return 0;

@@ -5,7 +5,8 @@
 namespace sy::agent {
 
 void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& stager,
-               JobSupervisor& jobs, const std::function<void(nlohmann::json)>& send) {
+               JobSupervisor& jobs, RshServer* rsh,
+               const std::function<void(nlohmann::json)>& send) {
   if (type == "stage") {
     auto order = protocol::read_stage_order(m);
     if (order) return stager.order(std::move(order).value());
@@ -28,6 +29,36 @@ void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& st
       send(protocol::job_report_message(protocol::job_refused(id.value(), order.error())));
     }
     return;
+  }
+  if (type == "exec") {
+    auto order = protocol::read_exec(m);
+    if (order) return jobs.exec(order.value());
+    SY_LOG(warn, "agent") << "refusing an exec order: " << order.error();
+    if (m.contains("request") && m["request"].is_string() && protocol::read_job_id(m)) {
+      send(protocol::exec_report_message({.request = m["request"].get<std::string>(),
+                                          .job = protocol::read_job_id(m).value(),
+                                          .state = "failed",
+                                          .exit_code = 0,
+                                          .message = order.error()}));
+    }
+    return;
+  }
+  if (type == "exec_report") {
+    auto report = protocol::read_exec_report(m);
+    if (!report) {
+      SY_LOG(warn, "agent") << "ignoring an exec report: " << report.error();
+      return;
+    }
+    if (rsh) rsh->on_report(report.value());
+    return;
+  }
+  if (type == "output_ack") {
+    auto ack = protocol::read_output_ack(m);
+    if (!ack) {
+      SY_LOG(warn, "agent") << "ignoring an output_ack: " << ack.error();
+      return;
+    }
+    return jobs.output_acknowledged(ack->first, ack->second);
   }
   if (type == "stop" || type == "job_ack") {
     auto id = protocol::read_job_id(m);

@@ -9,11 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/job_supervisor.hpp"
+#include "agent/rsh_server.hpp"
 #include "agent/stage_worker.hpp"
 
 namespace sy::agent {
 
 void carry_out(const std::string& type, const nlohmann::json& message, StageWorker& stager,
-               JobSupervisor& jobs, const std::function<void(nlohmann::json)>& send);
+               JobSupervisor& jobs, RshServer* rsh,
+               const std::function<void(nlohmann::json)>& send);
 
 }  // namespace sy::agent

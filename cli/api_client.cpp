@@ -97,6 +97,12 @@ Result<CancelReply, std::string> ApiClient::cancel(const std::string& id) {
   return CancelReply{std::move(job).value(), r->value("cancelled", std::vector<JobId>{})};
 }
 
+Result<nlohmann::json, std::string> ApiClient::job_logs(const std::string& id,
+                                                        std::int64_t offset) {
+  return call("GET", "/v1/jobs/" + url_encode(id) + "/logs?offset=" + std::to_string(offset), "",
+              {});
+}
+
 Result<nlohmann::json, std::string> ApiClient::list_nodes() {
   auto r = call("GET", "/v1/nodes", "", {});
   if (!r) return r;

@@ -38,6 +38,9 @@ class ApiClient {
   Result<JobRecord, std::string> get(const std::string& id);
   Result<CancelReply, std::string> cancel(const std::string& id);
 
+  // A slice of the job's output from byte `offset`: {"text", "next", "state"}.
+  Result<nlohmann::json, std::string> job_logs(const std::string& id, std::int64_t offset);
+
   // Nodes come back as the API's JSON (docs/api.md): the CLI only displays them.
   Result<nlohmann::json, std::string> list_nodes();
   Result<nlohmann::json, std::string> get_node(const std::string& name);

@@ -17,6 +17,7 @@ int cmd_submit(const Invocation& inv);
 int cmd_queue(const Invocation& inv);
 int cmd_show(const Invocation& inv);
 int cmd_cancel(const Invocation& inv);
+int cmd_logs(const Invocation& inv);  // logs ID [-f] [--rank R]
 int cmd_nodes(const Invocation& inv);
 int cmd_node(const Invocation& inv);  // node show NAME
 int cmd_drain(const Invocation& inv);

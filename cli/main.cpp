@@ -15,6 +15,8 @@ commands:
                                           list jobs (default: those not yet ended)
   show ID [--json]                        one job in detail, with its history
   cancel ID [ID...]                       cancel jobs
+  logs ID [-f] [--rank R]                 a job's output, every line labelled with its rank
+                                          (-f: follow it until the job ends)
   nodes [--json]                          one line per node: state, GPUs, leaf switch
   node show NAME [--json]                 a node's GPU link matrix, NICs and NUMA placement
   drain NAME [--reason TEXT]              stop placing new jobs on a node
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
   if (command == "queue") return sy::cli::cmd_queue(inv);
   if (command == "show") return sy::cli::cmd_show(inv);
   if (command == "cancel") return sy::cli::cmd_cancel(inv);
+  if (command == "logs") return sy::cli::cmd_logs(inv);
   if (command == "nodes") return sy::cli::cmd_nodes(inv);
   if (command == "node") return sy::cli::cmd_node(inv);
   if (command == "stage") return sy::cli::cmd_stage(inv);

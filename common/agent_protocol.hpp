@@ -7,17 +7,25 @@
 //                        {"type":"heartbeat","seq":K}
 //                        {"type":"stage_report","request":R,"state":"staging|done|failed",...}
 //                        {"type":"job_report","job":J,"state":"running|ended|refused",...}
+//                        {"type":"job_output","job":J,"offset":O,"end":E,"text":T}  (its log)
+//                        {"type":"exec_request","request":R,"job":J,"node":TARGET,"command":C}
+//                        {"type":"exec_report","request":R,"job":J,"state":...}  (of an exec)
 //   controller -> agent  {"type":"registered","node":N,"heartbeat_interval_ms":I}
 //                        {"type":"stage","request":R,"source":S,"manifest":{...}}
 //                        {"type":"launch","job":J,"command":[...],...}  (start the job here)
 //                        {"type":"stop","job":J,"reason":W}             (end it: TERM, then KILL)
 //                        {"type":"job_ack","job":J}   (its end is recorded: the agent forgets it)
+//                        {"type":"output_ack","job":J,"end":E}  (its log is kept up to E)
+//                        {"type":"exec","request":R,"job":J,"node":ORIGIN,"command":C}
+//                        {"type":"exec_report",...}  (forwarded to the node that asked)
 //                        {"type":"error","message":M}   (then the controller closes)
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +50,7 @@ struct CachedDataset {
 // ended; its outputs are being copied: message says how it goes), "ended" (with exit_code, or
 // the signal that killed it, and outputs_error when its outputs could not be copied), or
 // "refused" (never started: message says why).
+// `rank`: the job's first rank on this node that failed (-1: none, or not known).
 struct JobReport {
   std::int64_t job = 0;
   std::string state;
@@ -49,6 +58,7 @@ struct JobReport {
   int signal = 0;
   std::string message;
   std::string outputs_error;
+  int rank = -1;
 };
 nlohmann::json job_report_message(const JobReport& report);
 // The report of a job that could not start, and why.
@@ -105,8 +115,18 @@ struct StageReport {
 nlohmann::json stage_report_message(const StageReport& report);
 Result<StageReport, std::string> read_stage_report(const nlohmann::json& message);
 
-// An order to start a job's process on this node (the `none` launcher: one process on the
-// job's first node), seeing its GPUs and the verified Tier-0 copies of its datasets.
+// A node of an MPI job and how many ranks it runs (the hostfile's lines).
+struct MpiHost {
+  std::string node;
+  int slots = 1;
+  bool operator==(const MpiHost&) const = default;
+};
+
+// An order to start a job's processes on this node, seeing its GPUs and the verified Tier-0
+// copies of its datasets. Every node of the job gets one: with the `none` launcher the first
+// node (`leader`) runs the command once; with `env` every node runs one process per GPU, ranks
+// first_rank.. of world_size, rendezvous at master_addr:master_port; with `mpi` the leader runs
+// mpirun over `hosts` and the others start what mpirun asks of them (exec orders).
 struct LaunchOrder {
   std::int64_t job = 0;
   std::vector<std::string> command;  // empty when script is set
@@ -116,6 +136,14 @@ struct LaunchOrder {
   std::vector<int> gpus;                // this node's GPUs that the job holds
   std::vector<CachedDataset> datasets;  // name and version (bytes unused)
   std::vector<Output> outputs;          // copied to shared storage after it ends
+  std::string launcher = "none";        // none, env, mpi
+  bool leader = true;                   // the job's first node
+  int first_rank = 0;
+  int world_size = 1;
+  std::string master_addr;
+  int master_port = 0;
+  std::vector<MpiHost> hosts;  // mpi: every node of the job, the leader first
+  std::string user;            // who submitted it: run as this user when the agent is root
 };
 nlohmann::json launch_message(const LaunchOrder& order);
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& message);
@@ -124,6 +152,49 @@ nlohmann::json stop_message(std::int64_t job, const std::string& reason);
 nlohmann::json job_ack_message(std::int64_t job);
 // The job id of a stop or job_ack message.
 Result<std::int64_t, std::string> read_job_id(const nlohmann::json& message);
+
+// A slice of a job's log on one node: bytes [offset, end) of the node's log, as text (bytes that
+// are not UTF-8 replaced). The controller keeps it and answers with output_ack up to `end`.
+struct JobOutput {
+  std::int64_t job = 0;
+  std::int64_t offset = 0, end = 0;
+  std::string text;
+};
+nlohmann::json job_output_message(const JobOutput& output);
+Result<JobOutput, std::string> read_job_output(const nlohmann::json& message);
+nlohmann::json output_ack_message(std::int64_t job, std::int64_t end);
+// The job and end of an output_ack.
+Result<std::pair<std::int64_t, std::int64_t>, std::string> read_output_ack(
+    const nlohmann::json& message);
+
+// A command a process of a job asked to run on another node of the same job (Open MPI starting
+// its daemons through `sy-agent rsh`): sent as exec_request by the asking node's agent with
+// `node` the target, forwarded as exec to the target with `node` the asking node. The command
+// is one shell line, as ssh would run it.
+struct ExecOrder {
+  std::string request;
+  std::int64_t job = 0;
+  std::string node;
+  std::string command;
+};
+nlohmann::json exec_request_message(const ExecOrder& order);
+nlohmann::json exec_message(const ExecOrder& order);
+Result<ExecOrder, std::string> read_exec(const nlohmann::json& message);  // either type
+
+// How an exec goes: "started", then "ended" (exit_code, or 128+signal), or "failed" (never
+// started: message says why).
+struct ExecReport {
+  std::string request;
+  std::int64_t job = 0;
+  std::string state;
+  int exit_code = 0;
+  std::string message;
+};
+nlohmann::json exec_report_message(const ExecReport& report);
+Result<ExecReport, std::string> read_exec_report(const nlohmann::json& message);
+
+// Text that JSON can carry: every byte sequence that is not UTF-8 becomes '?'.
+std::string utf8_text(std::string_view bytes);
 
 // Node names: what a host name may be.
 bool valid_node_name(const std::string& name);

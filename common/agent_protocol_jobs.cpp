@@ -1,5 +1,6 @@
 // The job messages of the agent protocol (declared in agent_protocol.hpp).
 #include <regex>
+#include <tuple>
 
 #include "common/agent_protocol.hpp"
 #include "common/dataset/manifest.hpp"
@@ -22,6 +23,7 @@ nlohmann::json job_report_message(const JobReport& r) {
   }
   if (!r.message.empty()) j["message"] = r.message;
   if (!r.outputs_error.empty()) j["outputs_error"] = r.outputs_error;
+  if (r.rank >= 0) j["rank"] = r.rank;
   return j;
 }
 
@@ -57,6 +59,12 @@ Result<JobReport, std::string> read_job_report(const nlohmann::json& m) {
   if (m.contains("outputs_error") && m["outputs_error"].is_string()) {
     r.outputs_error = m["outputs_error"].get<std::string>().substr(0, 4096);
   }
+  if (m.contains("rank")) {
+    if (!m["rank"].is_number_integer() || m["rank"].get<int>() < 0) {
+      return fail(std::string("job_report: \"rank\" must be a rank (0 or more)"));
+    }
+    r.rank = m["rank"].get<int>();
+  }
   return r;
 }
 
@@ -67,9 +75,26 @@ nlohmann::json launch_message(const LaunchOrder& o) {
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& out : o.outputs)
     outputs.push_back({{"path", out.path}, {"to", out.to}});
-  return {{"type", "launch"},   {"job", o.job},         {"command", o.command},
-          {"script", o.script}, {"env", o.env},         {"workdir", o.workdir},
-          {"gpus", o.gpus},     {"datasets", datasets}, {"outputs", outputs}};
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const auto& h : o.hosts)
+    hosts.push_back({{"node", h.node}, {"slots", h.slots}});
+  return {{"type", "launch"},
+          {"job", o.job},
+          {"command", o.command},
+          {"script", o.script},
+          {"env", o.env},
+          {"workdir", o.workdir},
+          {"gpus", o.gpus},
+          {"datasets", datasets},
+          {"outputs", outputs},
+          {"launcher", o.launcher},
+          {"leader", o.leader},
+          {"first_rank", o.first_rank},
+          {"world_size", o.world_size},
+          {"master_addr", o.master_addr},
+          {"master_port", o.master_port},
+          {"hosts", hosts},
+          {"user", o.user}};
 }
 
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
@@ -133,7 +158,196 @@ Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
           {.path = out["path"].get<std::string>(), .to = out["to"].get<std::string>()});
     }
   }
+  o.launcher = m.value("launcher", std::string("none"));
+  if (o.launcher != "none" && o.launcher != "env" && o.launcher != "mpi") {
+    return bad("launcher", "must be none, env or mpi");
+  }
+  if (m.contains("leader")) {
+    if (!m["leader"].is_boolean()) return bad("leader", "must be true or false");
+    o.leader = m["leader"].get<bool>();
+  }
+  for (const auto& [key, target, least] :
+       {std::tuple{"first_rank", &o.first_rank, 0}, std::tuple{"world_size", &o.world_size, 1},
+        std::tuple{"master_port", &o.master_port, 0}}) {
+    if (!m.contains(key)) continue;
+    if (!m[key].is_number_integer() || m[key].get<std::int64_t>() < least ||
+        m[key].get<std::int64_t>() > 65535 * 64) {
+      return bad(key, "must be a whole number of at least " + std::to_string(least));
+    }
+    *target = m[key].get<int>();
+  }
+  if (o.master_port > 65535) return bad("master_port", "must be a TCP port");
+  if (o.first_rank >= o.world_size) return bad("first_rank", "must be below world_size");
+  o.master_addr = m.value("master_addr", std::string());
+  if (o.master_addr.find_first_of(" \t\n;'\"$`\\") != std::string::npos) {
+    return bad("master_addr", "must be a host name or address");
+  }
+  if (m.contains("hosts")) {
+    if (!m["hosts"].is_array()) return bad("hosts", "must be an array");
+    for (const auto& h : m["hosts"]) {
+      if (!h.is_object() || !h.contains("node") || !h["node"].is_string() ||
+          !valid_node_name(h["node"].get<std::string>()) || !h.contains("slots") ||
+          !h["slots"].is_number_integer() || h["slots"].get<int>() < 1 ||
+          h["slots"].get<int>() > 1024) {
+        return bad("hosts", "each must have a node name and 1-1024 slots");
+      }
+      o.hosts.push_back({.node = h["node"].get<std::string>(), .slots = h["slots"].get<int>()});
+    }
+  }
+  if (o.launcher == "mpi" && o.leader && o.hosts.empty()) {
+    return bad("hosts", "an mpi launch on the first node needs the job's hosts");
+  }
+  o.user = m.value("user", std::string());
+  static const std::regex user_name("[A-Za-z_][A-Za-z0-9_.-]{0,31}");
+  if (!o.user.empty() && !std::regex_match(o.user, user_name)) {
+    return bad("user", "must be a user name");
+  }
   return o;
+}
+
+nlohmann::json job_output_message(const JobOutput& o) {
+  return {{"type", "job_output"},
+          {"job", o.job},
+          {"offset", o.offset},
+          {"end", o.end},
+          {"text", o.text}};
+}
+
+Result<JobOutput, std::string> read_job_output(const nlohmann::json& m) {
+  if (!positive_id(m, "job")) return fail(std::string("job_output: \"job\" must be a job id"));
+  JobOutput o;
+  o.job = m["job"].get<std::int64_t>();
+  if (!m.contains("offset") || !m["offset"].is_number_integer() || !m.contains("end") ||
+      !m["end"].is_number_integer() || !m.contains("text") || !m["text"].is_string()) {
+    return fail(std::string("job_output: needs \"offset\", \"end\" and \"text\""));
+  }
+  o.offset = m["offset"].get<std::int64_t>();
+  o.end = m["end"].get<std::int64_t>();
+  if (o.offset < 0 || o.end < o.offset) {
+    return fail(std::string("job_output: \"offset\" and \"end\" must be 0 <= offset <= end"));
+  }
+  o.text = m["text"].get<std::string>();
+  return o;
+}
+
+nlohmann::json output_ack_message(std::int64_t job, std::int64_t end) {
+  return {{"type", "output_ack"}, {"job", job}, {"end", end}};
+}
+
+Result<std::pair<std::int64_t, std::int64_t>, std::string> read_output_ack(
+    const nlohmann::json& m) {
+  if (!positive_id(m, "job") || !m.contains("end") || !m["end"].is_number_integer() ||
+      m["end"].get<std::int64_t>() < 0) {
+    return fail(std::string("output_ack: needs a job id and \"end\""));
+  }
+  return std::pair{m["job"].get<std::int64_t>(), m["end"].get<std::int64_t>()};
+}
+
+namespace {
+
+nlohmann::json exec_json(const char* type, const ExecOrder& o) {
+  return {{"type", type},
+          {"request", o.request},
+          {"job", o.job},
+          {"node", o.node},
+          {"command", o.command}};
+}
+
+bool valid_request(const nlohmann::json& m) {
+  return m.contains("request") && m["request"].is_string() &&
+         !m["request"].get<std::string>().empty() && m["request"].get<std::string>().size() <= 64;
+}
+
+}  // namespace
+
+nlohmann::json exec_request_message(const ExecOrder& o) {
+  return exec_json("exec_request", o);
+}
+
+nlohmann::json exec_message(const ExecOrder& o) {
+  return exec_json("exec", o);
+}
+
+Result<ExecOrder, std::string> read_exec(const nlohmann::json& m) {
+  if (!valid_request(m)) return fail(std::string("exec: \"request\" must be a request id"));
+  if (!positive_id(m, "job")) return fail(std::string("exec: \"job\" must be a job id"));
+  if (!m.contains("node") || !m["node"].is_string() ||
+      !valid_node_name(m["node"].get<std::string>())) {
+    return fail(std::string("exec: \"node\" must be a node name"));
+  }
+  if (!m.contains("command") || !m["command"].is_string() ||
+      m["command"].get<std::string>().empty() || m["command"].get<std::string>().size() > 65536) {
+    return fail(std::string("exec: \"command\" must be a shell command line"));
+  }
+  return ExecOrder{.request = m["request"].get<std::string>(),
+                   .job = m["job"].get<std::int64_t>(),
+                   .node = m["node"].get<std::string>(),
+                   .command = m["command"].get<std::string>()};
+}
+
+nlohmann::json exec_report_message(const ExecReport& r) {
+  nlohmann::json j{
+      {"type", "exec_report"}, {"request", r.request}, {"job", r.job}, {"state", r.state}};
+  if (r.state == "ended") j["exit_code"] = r.exit_code;
+  if (!r.message.empty()) j["message"] = r.message;
+  return j;
+}
+
+Result<ExecReport, std::string> read_exec_report(const nlohmann::json& m) {
+  if (!valid_request(m)) return fail(std::string("exec_report: \"request\" must be a request id"));
+  if (!positive_id(m, "job")) return fail(std::string("exec_report: \"job\" must be a job id"));
+  ExecReport r;
+  r.request = m["request"].get<std::string>();
+  r.job = m["job"].get<std::int64_t>();
+  r.state = m.value("state", std::string());
+  if (r.state != "started" && r.state != "ended" && r.state != "failed") {
+    return fail(std::string("exec_report: \"state\" must be started, ended or failed"));
+  }
+  if (r.state == "ended") {
+    if (!m.contains("exit_code") || !m["exit_code"].is_number_integer()) {
+      return fail(std::string("exec_report: an ended exec needs \"exit_code\""));
+    }
+    r.exit_code = m["exit_code"].get<int>();
+  }
+  if (m.contains("message") && m["message"].is_string()) {
+    r.message = m["message"].get<std::string>().substr(0, 4096);
+  }
+  return r;
+}
+
+std::string utf8_text(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
+    // Overlong forms and surrogates are not UTF-8 either.
+    if (ok && len == 2) ok = c >= 0xC2;
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (!ok) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(in.substr(i, len));
+    i += len;
+  }
+  return out;
 }
 
 nlohmann::json stop_message(std::int64_t job, const std::string& reason) {

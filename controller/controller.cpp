@@ -24,6 +24,7 @@
 #include "controller/api/router.hpp"
 #include "controller/nodes/agent_gateway.hpp"
 #include "controller/nodes/node_registry.hpp"
+#include "controller/runtime/job_logs.hpp"
 #include "controller/runtime/job_runner.hpp"
 #include "controller/runtime/scheduling_loop.hpp"
 #include "controller/scheduler/profiles.hpp"
@@ -204,6 +205,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     return 1;
   }
   job_api.set_staging(staging);
+  runtime::JobLogs logs(config.state_dir + "/logs");
+  job_api.set_logs(logs);
   runtime::JobRunner runner(ioc, *writes.value(), runner_jobs.value(), runner_datasets.value(),
                             registry, staging, gateway, wall_clock_ms,
                             config.default_time_limit_ms);
@@ -217,6 +220,18 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   gateway.set_on_job_reports(
       [&runner](const std::string& node, const std::vector<protocol::JobReport>& reports,
                 bool registration) { runner.on_job_reports(node, reports, registration); });
+  gateway.set_on_job_message([&runner, &logs, &gateway](const std::string& node,
+                                                        const std::string& type,
+                                                        const nlohmann::json& m) {
+    if (type != "job_output") return runner.on_exec_message(node, type, m);
+    auto output = protocol::read_job_output(m);
+    if (!output) {
+      SY_LOG(warn, "agents") << "node " << node << ": " << output.error();
+      return;
+    }
+    gateway.send_to(node,
+                    protocol::output_ack_message(output->job, logs.append(node, output.value())));
+  });
   scheduling.set_on_committed([&runner](std::vector<std::pair<std::string, std::string>> prestage) {
     runner.prestage(prestage);
     runner.request();

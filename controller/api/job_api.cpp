@@ -46,6 +46,13 @@ void JobApi::handle(ApiRequest request, Responder respond) {
     if (method == "GET") return respond(list(request));
     return respond(error_response(405, "method_not_allowed", "use GET or POST on /v1/jobs"));
   }
+  if (path.rfind("/v1/jobs/", 0) == 0 && path.size() > 14 &&
+      path.compare(path.size() - 5, 5, "/logs") == 0) {
+    auto id = resolve_id(path.substr(9, path.size() - 14));
+    if (!id) return respond(std::move(id).error());
+    if (method == "GET") return respond(logs(request, id.value()));
+    return respond(error_response(405, "method_not_allowed", "use GET on a job's logs"));
+  }
   if (path.rfind("/v1/jobs/", 0) == 0) {
     const std::string text = path.substr(9);
     auto id = resolve_id(text);
@@ -57,6 +64,34 @@ void JobApi::handle(ApiRequest request, Responder respond) {
     return respond(error_response(405, "method_not_allowed", "use GET or DELETE on a job"));
   }
   respond(error_response(404, "no_such_endpoint", "no endpoint " + method + " " + path));
+}
+
+ApiResponse JobApi::logs(const ApiRequest& request, std::int64_t id) {
+  constexpr std::int64_t kMaxSlice = 1 << 20;
+  std::int64_t offset = 0;
+  if (const auto it = request.query.find("offset"); it != request.query.end()) {
+    if (!parse_id(it->second, offset) && it->second != "0") {
+      return error_response(400, "invalid_query", "offset must be a byte offset (0 or more)",
+                            "offset");
+    }
+  }
+  std::string state;
+  {
+    std::lock_guard<std::mutex> lock(reads_mutex_);
+    auto job = reads_.get(id);
+    if (!job) return store_failure(job.error());
+    if (!job.value()) {
+      return error_response(404, "not_found", "job " + std::to_string(id) + " not found");
+    }
+    state = std::string(state_name(job.value()->state));
+  }
+  auto slice = logs_ ? logs_->read(id, offset, kMaxSlice) : runtime::JobLogs::Slice{"", offset};
+  return {200,
+          {{"job", id},
+           {"offset", offset},
+           {"next", slice.next},
+           {"state", state},
+           {"text", std::move(slice.text)}}};
 }
 
 Result<std::int64_t, ApiResponse> JobApi::resolve_id(const std::string& text) {

@@ -4,6 +4,8 @@
 //   GET    /v1/jobs          list (?state=PENDING,RUNNING|active|all &user= &after= &limit=)
 //   GET    /v1/jobs/{id}     one job, with its events; {id} may be an array task, "12_3"
 //   DELETE /v1/jobs/{id}     cancel; an array's id ("12") cancels every task, "12_3" one
+//   GET    /v1/jobs/{id}/logs   its output, every rank's lines labelled "RANK: "
+//                               (?offset=N: from byte N; the answer's "next" continues it)
 // Writes go through the CommitQueue and are answered after their commit; reads use their own
 // connection, which sees only committed data.
 
@@ -13,6 +15,7 @@
 
 #include "controller/api/api_types.hpp"
 #include "controller/nodes/staging_tracker.hpp"
+#include "controller/runtime/job_logs.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/job_store.hpp"
 
@@ -28,11 +31,13 @@ class JobApi : public RequestHandler {
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
   // Where a STAGING job's datasets stand, shown with the job.
   void set_staging(const nodes::StagingTracker& staging) { staging_ = &staging; }
+  void set_logs(const runtime::JobLogs& logs) { logs_ = &logs; }
 
  private:
   void submit(const ApiRequest& request, Responder respond);
   ApiResponse list(const ApiRequest& request);
   ApiResponse get(std::int64_t id);
+  ApiResponse logs(const ApiRequest& request, std::int64_t id);
   void cancel(const ApiRequest& request, std::int64_t id, bool whole_array, Responder respond);
   // "12" or "12_3" to a job id; an error response when it is neither or names no task.
   Result<std::int64_t, ApiResponse> resolve_id(const std::string& text);
@@ -42,6 +47,7 @@ class JobApi : public RequestHandler {
   std::mutex reads_mutex_;  // one read connection, shared by the server's threads
   Clock now_ms_;
   const nodes::StagingTracker* staging_ = nullptr;
+  const runtime::JobLogs* logs_ = nullptr;
   std::function<void()> on_change_;
 };
 

@@ -43,6 +43,13 @@ void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c
   if (type.value() == "heartbeat") return handle_heartbeat(c);
   if (type.value() == "stage_report") return handle_stage_report(c, message);
   if (type.value() == "job_report") return handle_job_report(c, message);
+  if (type.value() == "job_output" || type.value() == "exec_request" ||
+      type.value() == "exec_report") {
+    const std::string node = node_of(c);
+    if (node.empty()) return refuse(c, type.value() + " before register");
+    if (on_job_message_) on_job_message_(node, type.value(), message);
+    return;
+  }
   refuse(c, "unknown message type '" + type.value() + "'");
 }
 
@@ -142,6 +149,20 @@ bool AgentGateway::send_to(const std::string& node, const nlohmann::json& messag
   if (!c) return false;
   c->send(message.dump());
   return true;
+}
+
+std::string AgentGateway::address_of(const std::string& node) {
+  std::shared_ptr<api::WebSocketConnection> c;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = connection_of_.find(node);
+    if (it != connection_of_.end()) c = it->second.lock();
+  }
+  if (!c) return {};
+  std::string remote = c->remote();  // "ip:port", "[v6]:port"
+  remote = remote.substr(0, remote.rfind(':'));
+  if (remote.size() > 2 && remote.front() == '[') remote = remote.substr(1, remote.size() - 2);
+  return remote;
 }
 
 void AgentGateway::handle_stage_report(const std::shared_ptr<api::WebSocketConnection>& c,

@@ -44,6 +44,13 @@ class AgentGateway : public api::WebSocketHandler {
   using JobReports = std::function<void(
       const std::string& node, const std::vector<protocol::JobReport>& reports, bool registration)>;
   void set_on_job_reports(JobReports f) { on_job_reports_ = std::move(f); }
+  // The other messages about jobs (job_output, exec_request, exec_report), checked by whoever
+  // handles them; called on the connection's thread.
+  using JobMessage = std::function<void(const std::string& node, const std::string& type,
+                                        const nlohmann::json& message)>;
+  void set_on_job_message(JobMessage f) { on_job_message_ = std::move(f); }
+  // The address the node's agent connects from: how the node's peers reach it (MASTER_ADDR).
+  std::string address_of(const std::string& node);
   bool connected(const std::string& node);
   // Sends an order to the node's agent; false when it has no connection.
   bool send_to(const std::string& node, const nlohmann::json& message);
@@ -72,6 +79,7 @@ class AgentGateway : public api::WebSocketHandler {
   bool stopped_ = false;
   std::function<void()> on_change_;
   JobReports on_job_reports_;
+  JobMessage on_job_message_;
 };
 
 }  // namespace sy::nodes

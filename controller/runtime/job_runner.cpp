@@ -30,14 +30,6 @@ std::vector<std::string> placed_nodes(const JobRecord& job) {
   return out;
 }
 
-std::string end_reason(const protocol::JobReport& r) {
-  std::string why = r.signal != 0 ? "killed by signal " + std::to_string(r.signal)
-                                  : "exited with code " + std::to_string(r.exit_code);
-  if (r.state == "ended" && !r.message.empty()) why += " (" + r.message + ")";
-  if (!r.outputs_error.empty()) why += "; stage-out failed: " + r.outputs_error;
-  return why;
-}
-
 }  // namespace
 
 JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
@@ -114,8 +106,16 @@ void JobRunner::drive() {
     const auto nodes = placed_nodes(job);
     if (nodes.empty()) continue;
     if (job.state == JobState::running) {
-      launched_.try_emplace(job.id, nodes.front());  // known again after a restart
-      enforce_time_limit(job, nodes.front());
+      auto& l = launched_.try_emplace(job.id, launch_of(job)).first->second;  // after a restart
+      for (const auto& n : l.nodes) {
+        const auto view = registry_.get(n);
+        if (view && view->state != nodes::NodeState::down) continue;
+        stop_everywhere(job.id, l, "node " + n + " went DOWN");
+        settle(job.id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
+               "node " + n + " went DOWN while the job ran");
+        break;
+      }
+      enforce_time_limit(job, l);
       continue;
     }
     if (launched_.contains(job.id)) continue;  // its agent's answer is on the way
@@ -134,7 +134,7 @@ void JobRunner::drive() {
   // Jobs ended here (cancelled) whose process still runs: stop it. Its end report forgets it;
   // an agent that never got the launch has nothing to report, so a few stops are enough.
   for (auto it = launched_.begin(); it != launched_.end();) {
-    const auto [id, node] = *it;
+    const std::int64_t id = it->first;
     if (live.contains(id) || settling_.contains(id)) {
       ++it;
       continue;
@@ -144,12 +144,42 @@ void JobRunner::drive() {
       it = launched_.erase(it);
       continue;
     }
-    agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
+    for (const auto& node : it->second.nodes) {
+      if (!it->second.ended.contains(node)) {
+        agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
+      }
+    }
     ++it;
   }
 }
 
-void JobRunner::enforce_time_limit(const JobRecord& job, const std::string& node) {
+JobRunner::Launch JobRunner::launch_of(const JobRecord& job) {
+  Launch l;
+  l.launcher = job.spec.launcher;
+  l.nodes = placed_nodes(job);
+  if (l.launcher == Launcher::none && l.nodes.size() > 1) l.nodes.resize(1);
+  return l;
+}
+
+JobRunner::Launch* JobRunner::known_launch(std::int64_t id) {
+  if (const auto it = launched_.find(id); it != launched_.end()) return &it->second;
+  auto job = reads_.get(id);
+  if (!job || !job.value()) return nullptr;
+  const auto state = job.value()->state;
+  if (state != JobState::running && state != JobState::staging) return nullptr;
+  auto l = launch_of(*job.value());
+  if (l.nodes.empty()) return nullptr;
+  return &launched_.emplace(id, std::move(l)).first->second;
+}
+
+void JobRunner::stop_everywhere(std::int64_t job, Launch& l, const std::string& reason) {
+  l.stopped = true;
+  for (const auto& node : l.nodes) {
+    if (!l.ended.contains(node)) agents_.send_to(node, protocol::stop_message(job, reason));
+  }
+}
+
+void JobRunner::enforce_time_limit(const JobRecord& job, Launch& l) {
   if (!job.start_ms) return;
   const std::int64_t limit_ms =
       job.spec.time_limit_s ? *job.spec.time_limit_s * 1000 : default_time_limit_ms_;
@@ -159,10 +189,8 @@ void JobRunner::enforce_time_limit(const JobRecord& job, const std::string& node
   const auto sent = timed_out_.find(job.id);
   if (sent != timed_out_.end() && now - sent->second < 30'000) return;
   timed_out_[job.id] = now;
-  SY_LOG(info, "jobs") << "job " << job.id << ": time limit reached; stopping it on " << node;
-  agents_.send_to(node,
-                  protocol::stop_message(
-                      job.id, "time limit of " + format_duration(limit_ms / 1000) + " reached"));
+  SY_LOG(info, "jobs") << "job " << job.id << ": time limit reached; stopping it";
+  stop_everywhere(job.id, l, "time limit of " + format_duration(limit_ms / 1000) + " reached");
 }
 
 void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
@@ -213,44 +241,97 @@ void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::strin
 }
 
 void JobRunner::launch(const JobRecord& job) {
-  if (job.spec.launcher != Launcher::none) {
-    return settle(job.id, JobEvent::fail,
-                  "cannot launch: the " + std::string(launcher_name(job.spec.launcher)) +
-                      " launcher is not available in this version (launcher: none runs one "
-                      "process on the job's first node)");
-  }
-  const auto& first = job.placement["nodes"][0];
-  const std::string node = first.value("node", std::string());
-  protocol::LaunchOrder order;
-  order.job = job.id;
-  order.command = job.spec.command;
-  order.script = job.spec.script.value_or("");
-  order.env = job.spec.env;
+  Launch l = launch_of(job);
+  const auto& placed = job.placement["nodes"];
+  protocol::LaunchOrder common;
+  common.job = job.id;
+  common.command = job.spec.command;
+  common.script = job.spec.script.value_or("");
+  common.env = job.spec.env;
   // What a job may want to know about itself, named as Slurm's SLURM_* are.
-  order.env["SY_JOB_NAME"] = job.spec.name;
+  common.env["SY_JOB_NAME"] = job.spec.name;
   std::string nodelist;
   for (const auto& n : placed_nodes(job))
     nodelist += (nodelist.empty() ? "" : ",") + n;
-  order.env["SY_NODELIST"] = nodelist;
-  order.env["SY_NNODES"] = std::to_string(job.spec.resources.nodes);
+  common.env["SY_NODELIST"] = nodelist;
+  common.env["SY_NNODES"] = std::to_string(job.spec.resources.nodes);
   if (job.array_id) {
-    order.env["SY_ARRAY_JOB_ID"] = std::to_string(*job.array_id);
-    order.env["SY_ARRAY_TASK_ID"] = std::to_string(job.array_index.value_or(0));
+    common.env["SY_ARRAY_JOB_ID"] = std::to_string(*job.array_id);
+    common.env["SY_ARRAY_TASK_ID"] = std::to_string(job.array_index.value_or(0));
   }
-  order.workdir = job.spec.workdir.value_or("");
-  order.outputs = job.spec.outputs;
-  for (const auto& g : first["gpus"])
-    order.gpus.push_back(g.get<int>());
-  const auto view = registry_.get(node);
-  for (const auto& ds : job.spec.datasets) {
-    for (const auto& c : view ? view->datasets : std::vector<protocol::CachedDataset>{}) {
-      if (c.name == ds) order.datasets.push_back(c);
+  common.workdir = job.spec.workdir.value_or("");
+  common.launcher = std::string(launcher_name(job.spec.launcher));
+  common.user = job.user;
+  // Ranks follow the nodes' order, one per GPU (one per node without GPUs).
+  std::vector<int> slots;
+  int world = 0;
+  for (std::size_t i = 0; i < l.nodes.size(); ++i) {
+    slots.push_back(std::max<int>(1, static_cast<int>(placed[i]["gpus"].size())));
+    world += slots.back();
+  }
+  common.world_size = world;
+  if (job.spec.launcher == Launcher::env) {
+    common.master_addr = agents_.address_of(l.nodes.front());
+    if (common.master_addr.empty()) return;  // its agent is away: tried again next time
+    // torchrun's default port, spread by job so that jobs sharing a first node do not meet.
+    common.master_port = 29500 + static_cast<int>(job.id % 1000);
+  }
+  if (job.spec.launcher == Launcher::mpi) {
+    for (std::size_t i = 0; i < l.nodes.size(); ++i)
+      common.hosts.push_back({.node = l.nodes[i], .slots = slots[i]});
+  }
+  std::vector<std::pair<std::string, protocol::LaunchOrder>> orders;
+  int first_rank = 0;
+  for (std::size_t i = 0; i < l.nodes.size(); ++i) {
+    protocol::LaunchOrder order = common;
+    order.leader = i == 0;
+    order.first_rank = first_rank;
+    first_rank += slots[i];
+    if (order.leader) order.outputs = job.spec.outputs;
+    for (const auto& g : placed[i]["gpus"])
+      order.gpus.push_back(g.get<int>());
+    const auto view = registry_.get(l.nodes[i]);
+    for (const auto& ds : job.spec.datasets) {
+      for (const auto& c : view ? view->datasets : std::vector<protocol::CachedDataset>{}) {
+        if (c.name == ds) order.datasets.push_back(c);
+      }
     }
+    orders.emplace_back(l.nodes[i], std::move(order));
   }
-  if (!agents_.send_to(node, protocol::launch_message(order))) return;  // tried again next time
-  launched_[job.id] = node;
-  SY_LOG(info, "jobs") << "job " << job.id << ": launching on " << node;
+  for (const auto& [node, order] : orders) {
+    if (!agents_.connected(node)) return;  // tried again next time
+  }
+  // Launch orders are idempotent on the agents: sending all again after a failed send is safe.
+  for (const auto& [node, order] : orders) {
+    if (!agents_.send_to(node, protocol::launch_message(order))) return;
+  }
+  SY_LOG(info, "jobs") << "job " << job.id << ": launching (" << common.launcher << ") on "
+                       << nodelist;
+  launched_[job.id] = std::move(l);
 }
+
+namespace {
+
+std::string end_reason(const std::string& node, const protocol::JobReport& r, Launcher launcher) {
+  // One process (none) speaks for itself; otherwise say which rank, or that it was mpirun.
+  std::string who;
+  if (launcher == Launcher::mpi) {
+    who = r.rank >= 0 ? "mpirun (rank " + std::to_string(r.rank) + " failed first) " : "mpirun ";
+  } else if (launcher == Launcher::env && r.rank >= 0) {
+    who = "rank " + std::to_string(r.rank) + " on " + node + " ";
+  }
+  std::string why = r.signal != 0 ? who + "killed by signal " + std::to_string(r.signal)
+                                  : who + "exited with code " + std::to_string(r.exit_code);
+  if (!r.message.empty()) why += " (" + r.message + ")";
+  if (!r.outputs_error.empty()) why += "; stage-out failed: " + r.outputs_error;
+  return why;
+}
+
+bool ok(const protocol::JobReport& r) {
+  return r.exit_code == 0 && r.signal == 0 && r.outputs_error.empty();
+}
+
+}  // namespace
 
 void JobRunner::handle_reports(const std::string& node,
                                const std::vector<protocol::JobReport>& reports, bool registration) {
@@ -258,39 +339,134 @@ void JobRunner::handle_reports(const std::string& node,
   for (const auto& r : reports) {
     reported.insert(r.job);
     if (r.state == "running") {
-      launched_[r.job] = node;
       settle(r.job, JobEvent::launch, "");
     } else if (r.state == "staging_out") {
-      launched_[r.job] = node;
       const std::int64_t id = r.job;
       const std::string reason = "staging out: " + r.message;
       writes_.submit([id, reason](store::Stores& s) { return s.jobs.set_reason(id, reason); },
                      [](const Result<void, store::StoreError>&) {});
     } else if (r.state == "refused") {
-      launched_.erase(r.job);
+      if (Launch* l = known_launch(r.job)) {
+        l->ended[node] = r;
+        stop_everywhere(r.job, *l, "the job could not start on " + node);
+      }
       settle(r.job, JobEvent::fail, "could not start on " + node + ": " + r.message);
     } else {
-      const bool ok = r.exit_code == 0 && r.signal == 0 && r.outputs_error.empty();
-      const std::int64_t id = r.job;
-      settle(
-          id, ok ? JobEvent::complete : JobEvent::fail, ok ? "" : end_reason(r),
-          r.signal != 0 ? 128 + r.signal : r.exit_code,
-          [this, id, node] {
-            launched_.erase(id);
-            stops_.erase(id);
-            timed_out_.erase(id);
-            agents_.send_to(node, protocol::job_ack_message(id));
-          },
-          true);
+      job_ended(node, r);
     }
   }
   if (registration) lost_on(node, reported);
 }
 
+void JobRunner::job_ended(const std::string& node, const protocol::JobReport& r) {
+  const std::int64_t id = r.job;
+  Launch* l = known_launch(id);
+  if (!l) {
+    // Ended here already (cancelled, failed on another node): the agent may forget it.
+    agents_.send_to(node, protocol::job_ack_message(id));
+    return;
+  }
+  l->ended[node] = r;
+  const bool leader = !l->nodes.empty() && node == l->nodes.front();
+  if (!ok(r) && !l->first_failure) l->first_failure = std::pair{node, r};
+  if (!l->stopped) {
+    if (!ok(r)) {
+      stop_everywhere(id, *l,
+                      (r.rank >= 0 ? "rank " + std::to_string(r.rank) + " on " : "the job on ") +
+                          node + " failed");
+    } else if (l->launcher == Launcher::mpi && leader) {
+      stop_everywhere(id, *l, "mpirun ended");
+    }
+  }
+  for (const auto& n : l->nodes) {
+    if (!l->ended.contains(n)) return;  // the others' ends are on the way
+  }
+  // Every node has ended: an mpi job is what its mpirun says; others, the first failure.
+  std::string where = l->nodes.front();
+  protocol::JobReport result = l->ended[where];
+  if (l->launcher != Launcher::mpi && l->first_failure) {
+    where = l->first_failure->first;
+    result = l->first_failure->second;
+  }
+  for (const auto& [n, report] : l->ended) {
+    if (!report.outputs_error.empty()) result.outputs_error = report.outputs_error;
+  }
+  const bool success = ok(result);
+  std::vector<std::string> nodes = l->nodes;
+  settle(
+      id, success ? JobEvent::complete : JobEvent::fail,
+      success ? "" : end_reason(where, result, l->launcher),
+      result.signal != 0 ? 128 + result.signal : result.exit_code,
+      [this, id, nodes] {
+        launched_.erase(id);
+        stops_.erase(id);
+        timed_out_.erase(id);
+        for (const auto& n : nodes)
+          agents_.send_to(n, protocol::job_ack_message(id));
+      },
+      true);
+}
+
+void JobRunner::on_exec_message(const std::string& node, const std::string& type,
+                                const nlohmann::json& message) {
+  boost::asio::post(ioc_, [this, node, type, message] {
+    if (!stopped_) handle_exec(node, type, message);
+  });
+}
+
+void JobRunner::handle_exec(const std::string& node, const std::string& type,
+                            const nlohmann::json& m) {
+  if (type == "exec_report") {
+    auto r = protocol::read_exec_report(m);
+    if (!r) {
+      SY_LOG(warn, "jobs") << "node " << node << ": " << r.error();
+      return;
+    }
+    const auto it = execs_.find(r->request);
+    if (it == execs_.end()) return;
+    agents_.send_to(it->second, protocol::exec_report_message(r.value()));
+    if (r->state != "started") execs_.erase(it);
+    return;
+  }
+  auto order = protocol::read_exec(m);
+  if (!order) {
+    SY_LOG(warn, "jobs") << "node " << node << ": " << order.error();
+    return;
+  }
+  const auto refuse = [&](const std::string& why) {
+    SY_LOG(warn, "jobs") << "job " << order->job << ": exec from " << node << " to " << order->node
+                         << " refused: " << why;
+    agents_.send_to(node, protocol::exec_report_message({.request = order->request,
+                                                         .job = order->job,
+                                                         .state = "failed",
+                                                         .exit_code = 0,
+                                                         .message = why}));
+  };
+  Launch* l = known_launch(order->job);
+  const auto holds = [&](const std::string& n) {
+    return l && std::find(l->nodes.begin(), l->nodes.end(), n) != l->nodes.end();
+  };
+  // A job may start processes only on its own nodes, and only from one of them.
+  if (!holds(node)) return refuse("job " + std::to_string(order->job) + " does not run on " + node);
+  if (!holds(order->node)) {
+    return refuse("node " + order->node + " is not one of job " + std::to_string(order->job) +
+                  "'s nodes");
+  }
+  if (execs_.contains(order->request)) return refuse("request " + order->request + " is in use");
+  const std::string target = order->node;
+  order->node = node;
+  if (!agents_.send_to(target, protocol::exec_message(order.value()))) {
+    return refuse("node " + target + "'s agent is not connected");
+  }
+  execs_[order->request] = node;
+}
+
 void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& reported) {
   for (auto it = launched_.begin(); it != launched_.end();) {
     // A launch the agent never got (its connection dropped): ordered again by the next drive.
-    if (it->second == node && !reported.contains(it->first)) {
+    const auto& nodes = it->second.nodes;
+    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end() &&
+        !reported.contains(it->first) && !it->second.ended.contains(node)) {
       it = launched_.erase(it);
     } else {
       ++it;
@@ -303,8 +479,13 @@ void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& r
     return;
   }
   for (const auto& job : running.value()) {
-    const auto nodes = placed_nodes(job);
-    if (nodes.empty() || nodes.front() != node || reported.contains(job.id)) continue;
+    const auto nodes = launch_of(job).nodes;
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end() || reported.contains(job.id)) {
+      continue;
+    }
+    // Its processes on the other nodes cannot go on without those lost here.
+    auto l = launch_of(job);
+    stop_everywhere(job.id, l, "lost on " + node);
     settle(job.id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
            "lost: the agent on " + node + " registered again without it (the agent restarted)");
   }

@@ -2,11 +2,14 @@
 // JobRunner: takes each placed job from STAGING to its end. For a STAGING job it orders the
 // current version of every dataset the job names onto every node of the job (where a node holds
 // it already, the agent only checks its copy), waits for the agents to report them all
-// verified, then orders the launch on the job's first node; the
-// agent's reports move the job to RUNNING and then COMPLETED or FAILED. A stage that fails
-// fails the job with the reason (a stage cut short by a lost agent connection is ordered again
-// and resumes; a node gone DOWN requeues the job). A job that ends otherwise (cancelled) while
-// its process runs is stopped on its node.
+// verified, then orders the launch on every node the job runs on (the first only for the
+// `none` launcher), each with its ranks; the agents' reports move the job to RUNNING and, once
+// every node has reported its end, to COMPLETED or FAILED (the first failing rank says why; an
+// mpi job's end is its mpirun's). The first failure on one node stops the job on the others. A
+// stage that fails fails the job with the reason (a stage cut short by a lost agent connection
+// is ordered again and resumes; a node gone DOWN requeues the job). A job that ends otherwise
+// (cancelled) while its processes run is stopped on all its nodes. Exec requests (Open MPI's
+// daemons started through `sy-agent rsh`) are passed between the nodes of the job.
 //
 // What it knows in memory (orders sent, launches sent) is rebuilt from the store and the
 // agents' registrations after a restart: launches are idempotent on the agent, and an agent
@@ -56,6 +59,9 @@ class JobRunner {
                       bool registration);
   // Datasets to copy ahead of the jobs expected to start next: (node, dataset) pairs.
   void prestage(const std::vector<std::pair<std::string, std::string>>& wanted);
+  // exec_request and exec_report messages from the gateway (any thread).
+  void on_exec_message(const std::string& node, const std::string& type,
+                       const nlohmann::json& message);
   // Called after a job changed state here (so the scheduler can use freed GPUs).
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
 
@@ -65,8 +71,22 @@ class JobRunner {
   Result<std::map<std::string, std::string>, store::StoreError> current_versions();
   void drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
                      const std::map<std::string, std::string>& current);
+  // Where a launched job runs and what its nodes reported.
+  struct Launch {
+    std::vector<std::string> nodes;  // the first node first
+    Launcher launcher = Launcher::none;
+    std::map<std::string, protocol::JobReport> ended;  // by node
+    std::optional<std::pair<std::string, protocol::JobReport>> first_failure;
+    bool stopped = false;  // the others were told to stop
+  };
+  static Launch launch_of(const JobRecord& job);
+  // The launch of a job this runner may not know yet (after a restart): from the store.
+  Launch* known_launch(std::int64_t job);
   void launch(const JobRecord& job);
-  void enforce_time_limit(const JobRecord& job, const std::string& node);
+  void stop_everywhere(std::int64_t job, Launch& l, const std::string& reason);
+  void enforce_time_limit(const JobRecord& job, Launch& l);
+  void job_ended(const std::string& node, const protocol::JobReport& r);
+  void handle_exec(const std::string& node, const std::string& type, const nlohmann::json& m);
   void handle_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
                       bool registration);
   void lost_on(const std::string& node, const std::set<std::int64_t>& reported);
@@ -89,12 +109,13 @@ class JobRunner {
   bool stopped_ = false;
   bool queued_ = false;  // a drive is posted and has not run yet
   // Io thread only:
-  std::map<std::int64_t, std::string> launched_;  // launch sent, node; until its end is recorded
-  std::set<std::int64_t> settling_;               // an event being committed: do not act twice
+  std::map<std::int64_t, Launch> launched_;  // launch sent; until its end is recorded
+  std::set<std::int64_t> settling_;          // an event being committed: do not act twice
   std::map<std::pair<std::int64_t, std::string>, int> resends_;  // (job, node/dataset): count
   std::map<std::int64_t, int> stops_;               // stop orders sent to a job that ended here
   std::map<std::int64_t, std::int64_t> timed_out_;  // job -> when its stop was sent
   std::int64_t default_time_limit_ms_;
+  std::map<std::string, std::string> execs_;  // exec request -> the node that asked
 };
 
 }  // namespace sy::runtime

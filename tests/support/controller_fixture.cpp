@@ -24,6 +24,10 @@ std::string agent_binary() {
   return SY_AGENT_BIN;
 }
 
+std::string examples_dir() {
+  return SY_EXAMPLES_DIR;
+}
+
 ControllerFixture::ControllerFixture(std::string config_yaml)
     : config_yaml_(std::move(config_yaml)) {}
 

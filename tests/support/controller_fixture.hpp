@@ -37,5 +37,6 @@ std::string controller_binary();
 std::string agent_binary();
 std::string cli_binary();
 std::string source_dir();
+std::string examples_dir();  // where the all-reduce examples are built (when Open MPI is found)
 
 }  // namespace sy::test

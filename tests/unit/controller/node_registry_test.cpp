@@ -166,7 +166,8 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
                                   .exit_code = 0,
                                   .signal = 15,
                                   .message = "cancelled",
-                                  .outputs_error = ""};
+                                  .outputs_error = "",
+                                  .rank = -1};
   auto report = protocol::read_job_report(protocol::job_report_message(ended));
   REQUIRE(report.ok());
   CHECK(report->signal == 15);
