@@ -478,7 +478,9 @@ void JobSupervisor::reconnected() {
 void JobSupervisor::watch(Job& job_ref) {
   Job* const job = &job_ref;
   std::vector<std::unique_ptr<Proc>> procs;
-  std::optional<Clock::time_point> kill_at, drain_until;
+  // Plain time points with flags: GCC's -O2 sees optionals of them as maybe-uninitialized.
+  Clock::time_point kill_at{}, drain_until{};
+  bool kill_pending = false;
   bool stopping = false, mains_ended = false;
   // The first rank that failed while nothing asked the job to stop: it ends the job.
   const Proc* first_failure = nullptr;
@@ -493,6 +495,7 @@ void JobSupervisor::watch(Job& job_ref) {
     stopping = true;
     signal_all(SIGTERM);
     kill_at = Clock::now() + grace_;
+    kill_pending = true;
   };
   while (true) {
     bool stop_requested = false;
@@ -520,7 +523,7 @@ void JobSupervisor::watch(Job& job_ref) {
       signal_all(SIGKILL);
       drain_until = Clock::now() + std::chrono::seconds(2);
     }
-    if (mains_ended && !any_alive && (!outputs_open || Clock::now() >= *drain_until)) break;
+    if (mains_ended && !any_alive && (!outputs_open || Clock::now() >= drain_until)) break;
 
     std::vector<pollfd> fds{{job->wake.get(), POLLIN, 0}};
     std::vector<std::pair<Proc*, bool>> who{{nullptr, false}};  // (process, is its output)
@@ -540,8 +543,8 @@ void JobSupervisor::watch(Job& job_ref) {
       const int left = static_cast<int>(std::max<std::int64_t>(ms.count(), 0));
       timeout = timeout < 0 ? left : std::min(timeout, left);
     };
-    if (kill_at) until(*kill_at);
-    if (mains_ended) until(std::max(*drain_until, Clock::now() + std::chrono::milliseconds(100)));
+    if (kill_pending) until(kill_at);
+    if (mains_ended) until(std::max(drain_until, Clock::now() + std::chrono::milliseconds(100)));
     const int ready = ::poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno == EINTR) continue;
     bool wrote = false;
@@ -586,9 +589,9 @@ void JobSupervisor::watch(Job& job_ref) {
         if (others) begin_stop();
       }
     }
-    if (kill_at && Clock::now() >= *kill_at) {
+    if (kill_pending && Clock::now() >= kill_at) {
       signal_all(SIGKILL);
-      kill_at.reset();
+      kill_pending = false;
     }
     if (wrote) job->shipper->ship();
   }

@@ -198,6 +198,32 @@ TEST_CASE("env launch: ranks, failing rank, cancel and time limit on every node"
                    std::chrono::seconds(15)));
   }
 
+  SECTION("a job runs as the user who submitted it when the agent runs as root") {
+    if (::geteuid() != 0 || run_program({"/bin/sh", "-c", "command -v setpriv"}).exit_code != 0) {
+      WARN("skipped: needs root and setpriv");
+      return;
+    }
+    // `sy` run as nobody says so to the controller; the agent switches to nobody to run it.
+    const std::string file =
+        dir.write("as-nobody.yaml",
+                  "launcher: env\nresources: {nodes: 2, gpus_per_node: 1}\n"
+                  "command: [sh, -c, 'echo \"$(id -un) $HOME\"; touch mine']\n");
+    fs::permissions(dir.path(), fs::perms::all);
+    fs::permissions(file, fs::perms::all);
+    const Cli as_nobody{{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"},
+                        controller.address()};
+    auto r = as_nobody.run({"submit", "--parsable", file});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string id = r.out.substr(0, r.out.size() - 1);
+    const auto job = cli.ended(id, 30);
+    CHECK(job.value("user", "") == "nobody");
+    REQUIRE(job.value("state", "") == "COMPLETED");
+    const std::string log = cli.logs(id);
+    CHECK(log.find("0: nobody /nonexistent") != std::string::npos);
+    CHECK(log.find("1: nobody /nonexistent") != std::string::npos);
+  }
+
   SECTION("the time limit stops the job on every node") {
     const std::string id = cli.submit(
         dir, "limit.yaml",
