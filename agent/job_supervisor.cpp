@@ -284,7 +284,10 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   }
   if (launch_.cgroup_parent) {
     auto made = JobCgroup::create(*launch_.cgroup_parent,
-                                  "sy-" + launch_.node + "-job-" + std::to_string(order.job));
+                                  // The agent's pid too: agents sharing a host (a test, a
+                                  // fake cluster) may have the same node name and job ids.
+                                  "sy-" + launch_.node + "-" + std::to_string(::getpid()) +
+                                      "-job-" + std::to_string(order.job));
     if (made) {
       cgroup = std::move(made).value();
     } else {

@@ -12,16 +12,23 @@
 namespace sy::cli {
 namespace {
 
+// A file that cannot even be looked at (HOME another user's, as under sudo -u or setpriv) counts
+// as absent rather than ending the program.
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
 std::string config_file_path() {
   if (const char* explicit_path = std::getenv("SY_CONFIG"); explicit_path && *explicit_path) {
     return explicit_path;
   }
   if (const char* home = std::getenv("HOME"); home && *home) {
     const std::string user_file = std::string(home) + "/.config/switchyard/sy.yaml";
-    if (std::filesystem::exists(user_file)) return user_file;
+    if (exists(user_file)) return user_file;
   }
   const std::string system_file = "/etc/switchyard/sy.yaml";
-  return std::filesystem::exists(system_file) ? system_file : std::string();
+  return exists(system_file) ? system_file : std::string();
 }
 
 }  // namespace
