@@ -42,6 +42,9 @@ Result<HostFacts, std::string> read_host_facts() {
   std::unique_ptr<hwloc_topology, void (*)(hwloc_topology_t)> guard(topo, hwloc_topology_destroy);
   // PCI and OS devices are dropped unless asked for.
   hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+  // On Linux hwloc reads PCI devices from sysfs itself; its libpciaccess plugin (installed with
+  // Open MPI's packages) finds the same devices and leaks what libpciaccess allocates.
+  hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
   if (hwloc_topology_load(topo) != 0) return fail(std::string("hwloc: cannot read the topology"));
 
   HostFacts facts;
