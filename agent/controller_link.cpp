@@ -5,9 +5,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/agent_protocol.hpp"
@@ -19,12 +22,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using PlainSocket = websocket::stream<beast::tcp_stream>;
+using TlsSocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl> {
-  Impl(asio::io_context& io, Endpoint ep, std::string n, topo::NodeTopology t,
+  Impl(asio::io_context& io, Endpoint ep, tls::Context t_ctx, std::string n, topo::NodeTopology t,
        ControllerLink::StateFn c)
       : ioc(io),
         controller(std::move(ep)),
+        tls_context(std::move(t_ctx)),
         node(std::move(n)),
         topology(std::move(t)),
         state(std::move(c)),
@@ -35,26 +41,58 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   void connect() {
     if (stopping) return;
     const std::uint64_t gen = ++generation;
-    ws = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc);
+    plain.reset();
+    secure.reset();
+    if (tls_context) {
+      secure = std::make_unique<TlsSocket>(ioc, *tls_context);
+      tls::expect_server(secure->next_layer(), controller.host);
+    } else {
+      plain = std::make_unique<PlainSocket>(ioc);
+    }
     auto self = shared_from_this();
-    resolver.async_resolve(
-        controller.host, std::to_string(controller.port),
-        [self, gen](beast::error_code ec, tcp::resolver::results_type results) {
-          if (ec) return self->failed(gen, "resolve: " + ec.message());
-          beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(5));
-          beast::get_lowest_layer(*self->ws).async_connect(
-              results, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
-                if (ec2) return self->failed(gen, "connect: " + ec2.message());
-                self->handshake(gen);
-              });
-        });
+    resolver.async_resolve(controller.host, std::to_string(controller.port),
+                           [self, gen](beast::error_code ec, tcp::resolver::results_type results) {
+                             if (ec) return self->failed(gen, "resolve: " + ec.message());
+                             self->with_ws([&](auto& ws) {
+                               beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(5));
+                               beast::get_lowest_layer(ws).async_connect(
+                                   results,
+                                   [self, gen](beast::error_code ec2, const tcp::endpoint&) {
+                                     if (ec2) return self->failed(gen, "connect: " + ec2.message());
+                                     self->tls_handshake(gen);
+                                   });
+                             });
+                           });
+  }
+
+  template <class F>
+  void with_ws(F&& f) {
+    if (secure) return f(*secure);
+    if (plain) return f(*plain);
+  }
+
+  // The controller's certificate must come from the cluster CA and name the host we dialled;
+  // ours tells it which node we are.
+  void tls_handshake(std::uint64_t gen) {
+    if (!secure) return handshake(gen);
+    auto self = shared_from_this();
+    secure->next_layer().async_handshake(asio::ssl::stream_base::client,
+                                         [self, gen](beast::error_code ec) {
+                                           if (ec) return self->failed(gen, "TLS: " + ec.message());
+                                           self->handshake(gen);
+                                         });
   }
 
   void handshake(std::uint64_t gen) {
-    beast::get_lowest_layer(*ws).expires_never();
-    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    with_ws([&](auto& ws) { handshake_on(ws, gen); });
+  }
+
+  template <class Ws>
+  void handshake_on(Ws& ws, std::uint64_t gen) {
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     auto self = shared_from_this();
-    ws->async_handshake(
+    ws.async_handshake(
         controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
           if (ec) return self->failed(gen, "handshake: " + ec.message());
           const auto now = self->state ? self->state() : ControllerLink::State{};
@@ -67,14 +105,16 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
 
   void read(std::uint64_t gen) {
     auto self = shared_from_this();
-    ws->async_read(buffer, [self, gen](beast::error_code ec, std::size_t) {
-      if (gen != self->generation) return;
-      if (ec) return self->failed(gen, "connection lost: " + ec.message());
-      auto message =
-          nlohmann::json::parse(beast::buffers_to_string(self->buffer.data()), nullptr, false);
-      self->buffer.consume(self->buffer.size());
-      self->on_message(gen, message);
-      self->read(gen);
+    with_ws([&](auto& ws) {
+      ws.async_read(buffer, [self, gen](beast::error_code ec, std::size_t) {
+        if (gen != self->generation) return;
+        if (ec) return self->failed(gen, "connection lost: " + ec.message());
+        auto message =
+            nlohmann::json::parse(beast::buffers_to_string(self->buffer.data()), nullptr, false);
+        self->buffer.consume(self->buffer.size());
+        self->on_message(gen, message);
+        self->read(gen);
+      });
     });
   }
 
@@ -124,13 +164,15 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     auto payload = std::make_shared<std::string>(std::move(outbox.front()));
     outbox.pop_front();
     auto self = shared_from_this();
-    ws->text(true);
-    ws->async_write(asio::buffer(*payload),
-                    [self, gen, payload](beast::error_code ec, std::size_t) {
-                      if (gen != self->generation) return;
-                      if (ec) return self->failed(gen, "send: " + ec.message());
-                      self->write_next(gen);
-                    });
+    with_ws([&](auto& ws) {
+      ws.text(true);
+      ws.async_write(asio::buffer(*payload),
+                     [self, gen, payload](beast::error_code ec, std::size_t) {
+                       if (gen != self->generation) return;
+                       if (ec) return self->failed(gen, "send: " + ec.message());
+                       self->write_next(gen);
+                     });
+    });
   }
 
   void failed(std::uint64_t gen, const std::string& why) {
@@ -141,7 +183,7 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     outbox.clear();
     heartbeat_timer.cancel();
     beast::error_code ignored;
-    beast::get_lowest_layer(*ws).socket().close(ignored);
+    with_ws([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
     SY_LOG(warn, "agent") << "controller " << controller.to_string() << ": " << why
                           << "; retrying in " << backoff_ms << " ms";
     retry_timer.expires_after(std::chrono::milliseconds(backoff_ms));
@@ -158,10 +200,8 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     heartbeat_timer.cancel();
     retry_timer.cancel();
     resolver.cancel();
-    if (ws) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(*ws).socket().close(ignored);
-    }
+    beast::error_code ignored;
+    with_ws([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
   }
 
   static constexpr std::int64_t kMinBackoffMs = 100;
@@ -169,13 +209,15 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
 
   asio::io_context& ioc;
   Endpoint controller;
+  tls::Context tls_context;  // null: plain TCP
   std::string node;
   topo::NodeTopology topology;
   ControllerLink::StateFn state;
   tcp::resolver resolver;
   asio::steady_timer heartbeat_timer;
   asio::steady_timer retry_timer;
-  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  std::unique_ptr<PlainSocket> plain;  // one of the two holds the connection
+  std::unique_ptr<TlsSocket> secure;
   beast::flat_buffer buffer;
   std::uint64_t generation = 0;
   std::int64_t interval_ms = 5000;
@@ -189,10 +231,10 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   std::function<void()> on_registered;
 };
 
-ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, std::string node,
-                               topo::NodeTopology topology, StateFn state)
-    : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(node), std::move(topology),
-                                   std::move(state))) {}
+ControllerLink::ControllerLink(asio::io_context& ioc, Endpoint controller, tls::Context tls,
+                               std::string node, topo::NodeTopology topology, StateFn state)
+    : impl_(std::make_shared<Impl>(ioc, std::move(controller), std::move(tls), std::move(node),
+                                   std::move(topology), std::move(state))) {}
 
 ControllerLink::~ControllerLink() {
   impl_->stop();

@@ -1,7 +1,8 @@
 #pragma once
 // ControllerLink: the agent's persistent WebSocket to the controller. It registers the node,
 // sends heartbeats at the interval the controller asks for, and on any failure (controller
-// restarted, connection dropped) reconnects with backoff and registers again.
+// restarted, connection dropped) reconnects with backoff and registers again. Over TLS it checks
+// the controller's certificate and shows its own (the node's name is its common name).
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 
 #include "common/agent_protocol.hpp"
 #include "common/endpoint.hpp"
+#include "common/tls.hpp"
 #include "common/topology/node_topology.hpp"
 
 namespace sy::agent {
@@ -25,8 +27,9 @@ class ControllerLink {
     std::vector<protocol::JobReport> jobs;
   };
   using StateFn = std::function<State()>;
-  ControllerLink(boost::asio::io_context& ioc, Endpoint controller, std::string node,
-                 topo::NodeTopology topology, StateFn state = {});
+  // `tls` null: plain TCP (--insecure); else TLS with the agent's certificate.
+  ControllerLink(boost::asio::io_context& ioc, Endpoint controller, tls::Context tls,
+                 std::string node, topo::NodeTopology topology, StateFn state = {});
   ~ControllerLink();
   void start();
   void stop();  // closes the connection; no more reconnects

@@ -23,6 +23,7 @@
 #include "common/agent_protocol.hpp"
 #include "common/comma_list.hpp"
 #include "common/log.hpp"
+#include "common/tls.hpp"
 #include "common/topology/topology_file.hpp"
 #include "common/units.hpp"
 
@@ -38,7 +39,12 @@ Discovers this node's GPUs, NICs and links, registers them with the controller a
 the registration alive with heartbeats, reconnecting whenever the controller restarts.
 
 options:
-  --controller HOST:PORT  the controller (default 127.0.0.1:6820)
+  --controller ADDRESS    the controller: https://HOST:PORT, or HOST:PORT with --insecure
+                          (default 127.0.0.1:6820)
+  --tls-ca FILE           the cluster CA's certificate: the controller's must come from it
+  --tls-cert FILE         this node's certificate (its common name is the node's name;
+  --tls-key FILE          scripts/cluster-ca node NAME makes it) and private key
+  --insecure              plain TCP without certificates (local development only)
   --topology FILE         present this topology (schemas/topology.schema.json) instead of
                           discovering one: how a whole fake cluster runs on one machine
   --node-name NAME        the node's name (default: the host name)
@@ -80,6 +86,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "rank")
     return agent::run_rank_command(argc - 1, argv + 1);
   std::string mpirun = "mpirun", cgroup = "auto";
+  tls::Files tls_files;
+  bool insecure = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -89,6 +97,10 @@ int main(int argc, char** argv) {
     if (arg == "--version") {
       std::cout << "sy-agent " << SY_VERSION << "\n";
       return 0;
+    }
+    if (arg == "--insecure") {
+      insecure = true;
+      continue;
     }
     if (arg == "discover" && i == 1) {
       discover_only = true;
@@ -105,6 +117,9 @@ int main(int argc, char** argv) {
                           : arg == "--stage-bandwidth" ? &stage_bandwidth
                           : arg == "--mpirun"          ? &mpirun
                           : arg == "--cgroup"          ? &cgroup
+                          : arg == "--tls-ca"          ? &tls_files.ca
+                          : arg == "--tls-cert"        ? &tls_files.cert
+                          : arg == "--tls-key"         ? &tls_files.key
                                                        : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
@@ -152,8 +167,27 @@ int main(int argc, char** argv) {
   }
   if (!protocol::valid_node_name(node_name))
     return usage_error("'" + node_name + "' is not a node name");
-  auto endpoint = parse_endpoint(controller, kDefaultControllerPort);
-  if (!endpoint) return usage_error("--controller: " + endpoint.error());
+  auto address = parse_server_address(controller, kDefaultControllerPort);
+  if (!address) return usage_error("--controller: " + address.error());
+  if (address->kind == ServerAddress::Kind::local) {
+    return usage_error("--controller: agents reach the controller over TCP (https://HOST:PORT)");
+  }
+  const Endpoint endpoint = address->endpoint;
+  tls::Context tls;
+  if (address->kind == ServerAddress::Kind::tls || tls_files.any()) {
+    if (tls_files.cert.empty()) {
+      return usage_error(
+          "TLS: the controller only admits agents with a certificate of the cluster CA "
+          "(--tls-cert, --tls-key)");
+    }
+    auto made = tls::client_context(tls_files);
+    if (!made) return usage_error(made.error());
+    tls = std::move(made).value();
+  } else if (!insecure) {
+    return usage_error(
+        "no TLS: give --controller https://HOST:PORT with --tls-ca, --tls-cert and --tls-key, "
+        "or --insecure for local development");
+  }
 
   std::int64_t quota_bytes = 0;
   if (!tier0_quota.empty()) {
@@ -179,7 +213,7 @@ int main(int argc, char** argv) {
   }
   boost::asio::io_context ioc(1);
   agent::JobSupervisor* jobs_ptr = nullptr;  // set below: the link and the jobs need each other
-  agent::ControllerLink link(ioc, endpoint.value(), node_name, topology, [&cache, &jobs_ptr] {
+  agent::ControllerLink link(ioc, endpoint, tls, node_name, topology, [&cache, &jobs_ptr] {
     return agent::ControllerLink::State{
         .datasets = agent::cache_contents(cache),
         .jobs = jobs_ptr ? jobs_ptr->reports() : std::vector<protocol::JobReport>{}};
@@ -217,7 +251,7 @@ int main(int argc, char** argv) {
     ioc.stop();
   });
   SY_LOG(info, "agent") << "node " << node_name << ": " << topology.gpu_count() << " GPUs, "
-                        << topology.nics.size() << " NICs; controller " << endpoint->to_string()
+                        << topology.nics.size() << " NICs; controller " << address->to_string()
                         << "; Tier-0 " << tier0_dir << " (" << cache.list().size() << " datasets, "
                         << cache.used_bytes() << " of " << quota_bytes << " bytes); jobs in "
                         << (launch.cgroup_parent ? "cgroups below " + launch.cgroup_parent->string()

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
+
+#include "common/munge_credential.hpp"
 
 namespace sy::cli {
 namespace {
@@ -21,19 +24,42 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
+tls::Context client_tls(const ClientConfig& config) {
+  if (config.controller.kind != ServerAddress::Kind::tls) return nullptr;
+  auto ctx = tls::client_context({config.tls_ca, "", ""});
+  if (!ctx) throw std::runtime_error(ctx.error());
+  return ctx.value();
+}
+
 }  // namespace
 
 ApiClient::ApiClient(const ClientConfig& config, std::string user)
-    : http_(config.controller, config.timeout),
-      slow_http_(config.controller, std::max(config.timeout, std::chrono::milliseconds(3'600'000))),
-      user_(std::move(user)) {}
+    : http_(config.controller, config.timeout, client_tls(config)),
+      slow_http_(config.controller, std::max(config.timeout, std::chrono::milliseconds(3'600'000)),
+                 client_tls(config)),
+      user_(std::move(user)),
+      munge_socket_(config.munge_socket),
+      over_tcp_(config.controller.kind != ServerAddress::Kind::local) {}
+
+HttpHeaders ApiClient::identity_headers() const {
+  // X-Sy-User counts only with a controller run --insecure; the local socket and MUNGE prove.
+  HttpHeaders headers{{"X-Sy-User", user_}};
+  if (over_tcp_) {
+    if (auto credential = munge::encode(munge_socket_)) {
+      headers.emplace_back("Authorization", "MUNGE " + credential.value());
+    } else {
+      munge_error_ = credential.error();
+    }
+  }
+  return headers;
+}
 
 Result<nlohmann::json, std::string> ApiClient::call(const std::string& method,
                                                     const std::string& target,
                                                     const std::string& body,
                                                     const HttpHeaders& headers, bool slow) {
-  HttpHeaders all = headers;
-  all.emplace_back("X-Sy-User", user_);
+  HttpHeaders all = identity_headers();
+  all.insert(all.end(), headers.begin(), headers.end());
   auto res = (slow ? slow_http_ : http_).request(method, target, body, all);
   if (!res) {
     return fail("cannot reach the controller: " + res.error() +
@@ -46,7 +72,9 @@ Result<nlohmann::json, std::string> ApiClient::call(const std::string& method,
   }
   if (res->status >= 400) {
     if (json.contains("error") && json["error"].contains("message")) {
-      return fail(json["error"]["message"].get<std::string>());
+      std::string message = json["error"]["message"].get<std::string>();
+      if (res->status == 401 && !munge_error_.empty()) message += " (" + munge_error_ + ")";
+      return fail(message);
     }
     return fail("the controller answered HTTP " + std::to_string(res->status));
   }

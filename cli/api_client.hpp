@@ -30,6 +30,7 @@ struct ListQuery {
 
 class ApiClient {
  public:
+  // Throws std::runtime_error when the CA file cannot be loaded.
   ApiClient(const ClientConfig& config, std::string user);
 
   Result<SubmitReply, std::string> submit(const JobSpec& spec, const std::string& idempotency_key);
@@ -62,9 +63,14 @@ class ApiClient {
   Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,
                                            const std::string& body, const HttpHeaders& headers,
                                            bool slow = false);
+  // Over TCP the controller believes a MUNGE credential, fresh for each request.
+  HttpHeaders identity_headers() const;
   HttpClient http_;
   HttpClient slow_http_;  // for requests that read a whole dataset
   std::string user_;
+  std::string munge_socket_;
+  bool over_tcp_;
+  mutable std::string munge_error_;  // why the last credential could not be made
 };
 
 // A fresh random key for one submit: a retried submit with it cannot create a second job.

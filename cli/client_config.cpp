@@ -8,6 +8,7 @@
 
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
+#include "common/tls.hpp"
 
 namespace sy::cli {
 namespace {
@@ -47,6 +48,8 @@ Result<ClientConfig, std::string> resolve_client_config(const std::string& flag)
       address = doc->root()["controller"].get<std::string>();
       source = file;
     }
+    config.tls_ca = doc->root().value("tls_ca", std::string());
+    config.munge_socket = doc->root().value("munge_socket", std::string());
     if (doc->root().contains("timeout_s")) {
       config.timeout = std::chrono::seconds(doc->root()["timeout_s"].get<int>());
     }
@@ -59,10 +62,18 @@ Result<ClientConfig, std::string> resolve_client_config(const std::string& flag)
     address = flag;
     source = "--controller";
   }
+  if (const char* ca = std::getenv("SY_TLS_CA"); ca && *ca) config.tls_ca = ca;
   if (!address.empty()) {
-    auto ep = parse_endpoint(address, kDefaultControllerPort);
-    if (!ep) return fail(source + ": " + ep.error());
-    config.controller = ep.value();
+    auto parsed = parse_server_address(address, kDefaultControllerPort);
+    if (!parsed) return fail(source + ": " + parsed.error());
+    config.controller = parsed.value();
+  }
+  if (config.controller.kind == ServerAddress::Kind::tls && config.tls_ca.empty()) {
+    return fail(source + ": https needs the cluster CA's certificate (SY_TLS_CA or tls_ca in " +
+                "the configuration file)");
+  }
+  if (config.controller.kind == ServerAddress::Kind::tls) {
+    if (auto ctx = tls::client_context({config.tls_ca, "", ""}); !ctx) return fail(ctx.error());
   }
   return config;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Where `sy` finds the controller: --controller, else $SY_CONTROLLER, else the config file
-// ($SY_CONFIG, ~/.config/switchyard/sy.yaml, /etc/switchyard/sy.yaml), else 127.0.0.1:6820.
+// ($SY_CONFIG, ~/.config/switchyard/sy.yaml, /etc/switchyard/sy.yaml), else the controller's
+// local socket (unix:/var/lib/switchyard/sy.sock). The CA for https comes from $SY_TLS_CA or the
+// file's tls_ca.
 
 #include <chrono>
 #include <string>
@@ -10,9 +12,13 @@
 
 namespace sy::cli {
 
+inline constexpr const char* kDefaultControllerSocket = "/var/lib/switchyard/sy.sock";
+
 struct ClientConfig {
-  Endpoint controller{"127.0.0.1", kDefaultControllerPort};
+  ServerAddress controller{ServerAddress::Kind::local, {}, kDefaultControllerSocket};
   std::chrono::milliseconds timeout{30000};
+  std::string tls_ca;
+  std::string munge_socket;  // empty: munged's default
 };
 
 // `flag` is the --controller value, empty if not given. Errors name their source.

@@ -32,7 +32,10 @@ commands:
 
 The controller is found through --controller, else $SY_CONTROLLER, else the file
 $SY_CONFIG or ~/.config/switchyard/sy.yaml or /etc/switchyard/sy.yaml (key: controller),
-else 127.0.0.1:6820. Exit status: 0 done, 1 failed, 2 usage error.
+else unix:/var/lib/switchyard/sy.sock. Addresses: unix:PATH (the controller's local socket:
+it knows your uid), https://HOST:PORT (TLS; CA from $SY_TLS_CA or tls_ca; you are named by a
+MUNGE credential), HOST:PORT (a controller run --insecure). Exit status: 0 done, 1 failed,
+2 usage error.
 )";
 
 }  // namespace

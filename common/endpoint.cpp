@@ -14,7 +14,7 @@ Result<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_
   auto bad = [&](const std::string& why) {
     return fail("'" + original + "' is not an address (want HOST:PORT): " + why);
   };
-  if (text.rfind("https://", 0) == 0) return bad("https is not supported by this build yet");
+  if (text.rfind("https://", 0) == 0) return bad("use it as a client address (sy, sy-agent)");
   if (text.rfind("http://", 0) == 0) text.remove_prefix(7);
   while (!text.empty() && text.back() == '/')
     text.remove_suffix(1);
@@ -47,6 +47,40 @@ Result<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_
     ep.port = static_cast<std::uint16_t>(value);
   }
   return ep;
+}
+
+std::string ServerAddress::to_string() const {
+  switch (kind) {
+    case Kind::local:
+      return "unix:" + socket_path;
+    case Kind::tls:
+      return "https://" + endpoint.to_string();
+    case Kind::tcp:
+      break;
+  }
+  return endpoint.to_string();
+}
+
+Result<ServerAddress, std::string> parse_server_address(std::string_view text,
+                                                        std::uint16_t default_port) {
+  ServerAddress out;
+  if (text.rfind("unix:", 0) == 0) {
+    out.kind = ServerAddress::Kind::local;
+    out.socket_path = std::string(text.substr(5));
+    if (out.socket_path.empty() || out.socket_path.front() != '/') {
+      return fail("'" + std::string(text) +
+                  "': a local socket needs an absolute path (unix:/PATH)");
+    }
+    return out;
+  }
+  if (text.rfind("https://", 0) == 0) {
+    out.kind = ServerAddress::Kind::tls;
+    text.remove_prefix(8);
+  }
+  auto ep = parse_endpoint(text, default_port);
+  if (!ep) return fail(std::move(ep).error());
+  out.endpoint = std::move(ep).value();
+  return out;
 }
 
 }  // namespace sy

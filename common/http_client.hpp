@@ -1,6 +1,7 @@
 #pragma once
-// A small blocking HTTP/1.1 client over one kept-alive connection (Boost.Beast underneath),
-// with a deadline on every request. Not thread-safe: one client per thread.
+// A small blocking HTTP/1.1 client over one kept-alive connection (Boost.Beast underneath), plain,
+// TLS or over a local socket, with a deadline on every request. Not thread-safe: one client per
+// thread.
 
 #include <chrono>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/result.hpp"
+#include "common/tls.hpp"
 
 namespace sy {
 
@@ -24,6 +26,9 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 class HttpClient {
  public:
   HttpClient(Endpoint endpoint, std::chrono::milliseconds timeout);
+  // `tls` is needed for a tls address: the server's certificate is checked against its CA and
+  // the address's host name.
+  HttpClient(ServerAddress address, std::chrono::milliseconds timeout, tls::Context tls = nullptr);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -35,11 +40,11 @@ class HttpClient {
   Result<HttpResponse, std::string> request(std::string_view method, std::string_view target,
                                             std::string_view body = {},
                                             const HttpHeaders& headers = {});
-  const Endpoint& endpoint() const { return endpoint_; }
+  const ServerAddress& address() const { return address_; }
 
  private:
   struct Impl;
-  Endpoint endpoint_;
+  ServerAddress address_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -52,6 +52,17 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
       c.staging_bytes_per_s = static_cast<double>(mib.value()) * 1024 * 1024;
     }
   }
+  if (j.contains("tls")) {
+    c.tls = {j["tls"]["ca"].get<std::string>(), j["tls"]["cert"].get<std::string>(),
+             j["tls"]["key"].get<std::string>()};
+  }
+  if (j.contains("auth")) {
+    const auto& a = j["auth"];
+    if (a.contains("admins")) c.admins = a["admins"].get<std::set<std::string>>();
+    c.local_socket = a.value("local_socket", c.local_socket);
+    c.munge = a.value("munge", c.munge);
+    c.munge_socket = a.value("munge_socket", c.munge_socket);
+  }
   if (c.heartbeat_timeout_ms <= c.heartbeat_interval_ms) {
     return fail(
         doc->error_at("nodes.heartbeat_timeout_ms", "must be longer than heartbeat_interval_ms"));

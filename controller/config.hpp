@@ -6,12 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 #include "common/endpoint.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "common/spec_error.hpp"
+#include "common/tls.hpp"
 
 namespace sy::controller {
 
@@ -32,6 +34,12 @@ struct ControllerConfig {
   std::map<std::string, int> scorer_weights;
   double staging_bytes_per_s = 1024.0 * 1024 * 1024;
   std::int64_t staging_horizon_ms = 600 * 1000;
+  tls::Files tls;
+  bool insecure = false;     // plain TCP, X-Sy-User believed: local development only
+  std::string local_socket;  // empty: STATE_DIR/sy.sock; "none": no local socket
+  bool munge = true;
+  std::string munge_socket;
+  std::set<std::string> admins;
 };
 
 // Reads and validates `path`; unset fields keep their defaults.

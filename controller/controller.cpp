@@ -185,7 +185,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
                               wall_clock_ms);
   api::DatasetApi dataset_api(*writes.value(), dataset_reads.value(), registry, gateway, staging,
                               wall_clock_ms, 8);
-  api::ApiRouter router;
+  api::ApiRouter router(api::Authenticator(
+      {config.insecure && !config.tls.any(), config.munge, config.munge_socket, config.admins}));
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
   router.add("/v1/datasets", dataset_api);
@@ -237,13 +238,33 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     runner.request();
   });
   runner.set_on_change([&scheduling] { scheduling.request(); });
+  tls::Context tls;
+  if (config.tls.any()) {
+    auto made = tls::server_context(config.tls);
+    if (!made) {
+      SY_LOG(error, "http") << made.error();
+      return 2;
+    }
+    tls = std::move(made).value();
+  }
   api::HttpServer server(
-      ioc, router, {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s)});
+      ioc, router,
+      {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s), tls});
   server.add_websocket(protocol::kAgentPath, gateway);
   auto bound = server.listen(config.listen);
   if (!bound) {
     SY_LOG(error, "http") << bound.error();
     return 1;
+  }
+  const std::string socket_path =
+      config.local_socket.empty() ? config.state_dir + "/sy.sock" : config.local_socket;
+  if (socket_path != "none") {
+    auto local = server.listen_local(socket_path);
+    if (!local) {
+      SY_LOG(error, "http") << local.error();
+      return 1;
+    }
+    SY_LOG(info, "http") << "local socket " << local.value();
   }
   if (!options.port_file.empty()) {
     if (auto w = write_port_file(options.port_file, bound->port); !w) {
@@ -251,7 +272,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       return 1;
     }
   }
-  SY_LOG(info, "http") << "listening on " << bound->to_string();
+  SY_LOG(info, "http") << "listening on " << (tls ? "https://" : "") << bound->to_string()
+                       << (tls ? "" : " (insecure: plain TCP)");
   gateway.start();
   scheduling.start();
   runner.start();

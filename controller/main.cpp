@@ -20,6 +20,11 @@ options:
   --state-dir DIR     where the database lives (default /var/lib/switchyard)
   --port-file FILE    write the bound port to FILE once listening
   --log-level LEVEL   debug, info, warn or error (default info)
+  --tls-ca FILE       the cluster CA's certificate (with --tls-cert, --tls-key: serve TLS only)
+  --tls-cert FILE     the controller's certificate (scripts/cluster-ca makes these)
+  --tls-key FILE      its private key
+  --insecure          without TLS: plain TCP, and the X-Sy-User header names the user (local
+                      development only; the local socket still proves who connects)
   --check-config      validate the configuration and exit
   --version           print the version and exit
   -h, --help          print this help and exit
@@ -36,8 +41,8 @@ int usage_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace sy;
-  std::string config_path, listen, state_dir, port_file, level;
-  bool check_only = false;
+  std::string config_path, listen, state_dir, port_file, level, tls_ca, tls_cert, tls_key;
+  bool check_only = false, insecure = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&](std::string& out) {
@@ -53,6 +58,11 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--check-config") {
       check_only = true;
+    } else if (arg == "--insecure") {
+      insecure = true;
+    } else if (arg == "--tls-ca" || arg == "--tls-cert" || arg == "--tls-key") {
+      std::string& target = arg == "--tls-ca" ? tls_ca : arg == "--tls-cert" ? tls_cert : tls_key;
+      if (!value(target)) return usage_error(std::string(arg) + " needs a value");
     } else if (arg == "--config" || arg == "--listen" || arg == "--state-dir" ||
                arg == "--port-file" || arg == "--log-level") {
       std::string& target = arg == "--config"      ? config_path
@@ -83,6 +93,15 @@ int main(int argc, char** argv) {
   if (!state_dir.empty()) config.state_dir = state_dir;
   if (!level.empty() && !log::parse_level(level, config.log_level)) {
     return usage_error("--log-level must be debug, info, warn or error");
+  }
+  if (!tls_ca.empty()) config.tls.ca = tls_ca;
+  if (!tls_cert.empty()) config.tls.cert = tls_cert;
+  if (!tls_key.empty()) config.tls.key = tls_key;
+  config.insecure = insecure;
+  if (!config.tls.any() && !config.insecure) {
+    return usage_error(
+        "no TLS certificates: give --tls-ca, --tls-cert and --tls-key (or tls: in the "
+        "configuration; scripts/cluster-ca makes them), or --insecure for local development");
   }
   if (check_only) {
     std::cout << (config_path.empty() ? "defaults" : config_path) << ": ok\n";

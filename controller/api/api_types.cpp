@@ -1,7 +1,5 @@
 #include "controller/api/api_types.hpp"
 
-#include <regex>
-
 namespace sy::api {
 
 ApiResponse error_response(int status, std::string code, std::string message, std::string field) {
@@ -10,18 +8,26 @@ ApiResponse error_response(int status, std::string code, std::string message, st
   return {status, nlohmann::json{{"error", std::move(e)}}};
 }
 
-// Who is asking. Until requests are authenticated (MUNGE / peer uid), the client says.
 Result<std::string, ApiResponse> requesting_user(const ApiRequest& request) {
-  static const std::regex name("[A-Za-z_][A-Za-z0-9._-]{0,63}");
-  const std::string user = request.header("x-sy-user");
-  if (user.empty()) {
-    return fail(
-        error_response(400, "missing_user", "the X-Sy-User header is required", "X-Sy-User"));
+  if (request.user.empty()) {
+    return fail(error_response(
+        401, "unauthenticated",
+        "who is asking is unknown: connect through the controller's local socket (unix:PATH) or "
+        "send a MUNGE credential (Authorization: MUNGE ...)"));
   }
-  if (!std::regex_match(user, name)) {
-    return fail(error_response(400, "bad_user", "X-Sy-User is not a user name", "X-Sy-User"));
-  }
-  return user;
+  return request.user;
+}
+
+ApiResponse not_yours(const std::string& what) {
+  return error_response(403, "forbidden",
+                        what + " belongs to another user (only its owner or an admin may)");
+}
+
+std::optional<ApiResponse> admins_only(const ApiRequest& request, const std::string& what) {
+  if (request.admin) return std::nullopt;
+  return error_response(
+      403, "forbidden",
+      "only admins may " + what + " (" + request.user + " is not one; see auth.admins)");
 }
 
 Result<nlohmann::json, ApiResponse> object_body(const ApiRequest& request,

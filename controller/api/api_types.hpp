@@ -6,6 +6,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,12 +16,26 @@
 
 namespace sy::api {
 
+// Who is at the other end of a connection, as the transport proves it.
+struct Peer {
+  enum class Transport { tcp, tls, local };
+  Transport transport = Transport::tcp;
+  std::string address;           // "ip:port", or "local"
+  std::optional<unsigned> uid;   // local socket: the peer process's uid (SO_PEERCRED)
+  std::string certificate_name;  // TLS: common name of the peer's verified certificate, or ""
+};
+
 struct ApiRequest {
   std::string method;                          // "GET", "POST", ...
   std::string path;                            // percent-decoded, without the query
   std::map<std::string, std::string> query;    // percent-decoded; a repeated key keeps the last
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;
+  Peer peer;
+  // Set by the authenticator before any handler sees the request: the user name ("" when the
+  // request proved no identity) and whether that user administers the cluster.
+  std::string user;
+  bool admin = false;
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -47,9 +62,12 @@ class RequestHandler {
 ApiResponse error_response(int status, std::string code, std::string message,
                            std::string field = "");
 
-// Who is asking: the X-Sy-User header, checked as a user name. Until requests are authenticated
-// (MUNGE / peer uid), the client says.
+// Who is asking, as the authenticator established it: 401 when nobody proved an identity.
 Result<std::string, ApiResponse> requesting_user(const ApiRequest& request);
+// The 403 for a user acting on what is not theirs.
+ApiResponse not_yours(const std::string& what);
+// The 403 for a user who is not an admin doing what only admins may (`what`: "drain nodes").
+std::optional<ApiResponse> admins_only(const ApiRequest& request, const std::string& what);
 // The body as a JSON object with no fields but `allowed` (the error names the first other one).
 Result<nlohmann::json, ApiResponse> object_body(const ApiRequest& request,
                                                 std::initializer_list<std::string_view> allowed);

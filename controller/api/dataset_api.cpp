@@ -52,7 +52,11 @@ DatasetApi::~DatasetApi() {
 void DatasetApi::handle(ApiRequest request, Responder respond) {
   const std::string& path = request.path;
   if (path == "/v1/datasets") {
-    if (request.method == "POST") return add(request, std::move(respond));
+    // An agent runs as root: registering a path as a dataset copies what only root may read.
+    if (request.method == "POST") {
+      if (auto refused = admins_only(request, "register datasets")) return respond(*refused);
+      return add(request, std::move(respond));
+    }
     if (request.method != "GET")
       return respond(error_response(405, "method_not_allowed", "use GET or POST"));
     const std::scoped_lock lock(reads_mutex_);
@@ -73,8 +77,10 @@ void DatasetApi::handle(ApiRequest request, Responder respond) {
     return respond(
         error_response(400, "bad_dataset_name", "'" + name + "' is not a dataset name", "name"));
   }
-  if (action == "stage" && request.method == "POST")
+  if (action == "stage" && request.method == "POST") {
+    if (auto refused = admins_only(request, "stage datasets by hand")) return respond(*refused);
     return stage(request, name, std::move(respond));
+  }
   if (action.starts_with("stage/") && request.method == "GET") {
     const auto order = staging_.get(action.substr(6));
     if (!order || order->dataset != name) {

@@ -6,12 +6,21 @@
 #include <deque>
 #include <map>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "common/log.hpp"
 
@@ -22,6 +31,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
+using LocalStream = beast::basic_stream<local>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -49,8 +61,9 @@ std::string percent_decode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
-ApiRequest to_api_request(http::request<http::string_body>&& req) {
+ApiRequest to_api_request(http::request<http::string_body>&& req, const Peer& peer) {
   ApiRequest out;
+  out.peer = peer;
   out.method = std::string(req.method_string());
   const std::string_view target = req.target();
   const auto q = target.find('?');
@@ -79,14 +92,14 @@ ApiRequest to_api_request(http::request<http::string_body>&& req) {
   return out;
 }
 
-class WsSession : public WebSocketConnection, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession : public WebSocketConnection,
+                  public std::enable_shared_from_this<WsSession<Stream>> {
+  using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
+
  public:
-  WsSession(tcp::socket&& socket, WebSocketHandler& handler)
-      : ws_(std::move(socket)), handler_(handler) {
-    beast::error_code ec;
-    auto ep = ws_.next_layer().socket().remote_endpoint(ec);
-    remote_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
+  WsSession(Stream&& stream, WebSocketHandler& handler, Peer peer)
+      : ws_(std::move(stream)), handler_(handler), peer_(std::move(peer)) {}
 
   void start(http::request<http::string_body> req) {
     // Pings the peer when idle and drops it when it stops answering: a silent partition
@@ -113,7 +126,7 @@ class WsSession : public WebSocketConnection, public std::enable_shared_from_thi
     });
   }
 
-  std::string remote() const override { return remote_; }
+  const Peer& peer() const override { return peer_; }
 
  private:
   void read() {
@@ -148,20 +161,27 @@ class WsSession : public WebSocketConnection, public std::enable_shared_from_thi
     handler_.on_closed(shared_from_this());
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   WebSocketHandler& handler_;
   std::deque<std::string> outbox_;
-  std::string remote_;
+  Peer peer_;
   bool closing_ = false;
   bool closed_ = false;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
-  Session(tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options,
-          const std::map<std::string, WebSocketHandler*>& websockets)
-      : stream_(std::move(socket)), handler_(handler), options_(options), websockets_(websockets) {}
+  Session(Stream&& stream, RequestHandler& handler, const HttpServerOptions& options,
+          const std::map<std::string, WebSocketHandler*>& websockets, Peer peer)
+      : stream_(std::move(stream)),
+        handler_(handler),
+        options_(options),
+        websockets_(websockets),
+        peer_(std::move(peer)) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -172,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    stream_.expires_after(options_.idle_timeout);
+    beast::get_lowest_layer(stream_).expires_after(options_.idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -180,7 +200,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
+        ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::ssl::error::stream_truncated) {
       return close();
     }
     if (ec == http::error::body_limit) {
@@ -205,15 +226,29 @@ class Session : public std::enable_shared_from_this<Session> {
         keep_alive_ = false;
         return write(error_response(404, "no_such_endpoint", "no WebSocket endpoint " + path));
       }
-      stream_.expires_never();  // the WebSocket layer keeps its own timeouts
-      std::make_shared<WsSession>(stream_.release_socket(), *it->second)->start(std::move(req));
-      return;
+      if constexpr (std::is_same_v<Stream, LocalStream>) {
+        keep_alive_ = false;
+        return write(error_response(404, "no_such_endpoint", "agents connect over TCP"));
+      } else {
+        // Over TLS an agent proves its node with a certificate of the cluster CA; without one
+        // it is refused before it can say anything.
+        if (peer_.transport == Peer::Transport::tls && peer_.certificate_name.empty()) {
+          keep_alive_ = false;
+          SY_LOG(warn, "agents") << peer_.address << ": refused: no certificate of the cluster CA";
+          return write(error_response(403, "no_certificate",
+                                      "agents must present a certificate of the cluster CA"));
+        }
+        beast::get_lowest_layer(stream_).expires_never();  // WebSocket keeps its own timeouts
+        std::make_shared<WsSession<Stream>>(std::move(stream_), *it->second, peer_)
+            ->start(std::move(req));
+        return;
+      }
     }
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     // Hold the connection while the handler works; answers may come from another thread.
     handler_.handle(
-        to_api_request(std::move(req)), [self = shared_from_this()](ApiResponse response) {
+        to_api_request(std::move(req), peer_), [self = shared_from_this()](ApiResponse response) {
           asio::post(self->stream_.get_executor(),
                      [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
         });
@@ -239,12 +274,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // (briefly), so that a client still writing a refused body reads our answer instead of a reset.
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream_).socket().shutdown(asio::socket_base::shutdown_send, ignored);
     drain();
   }
 
   void drain() {
-    stream_.expires_after(std::chrono::seconds(2));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
     stream_.async_read_some(asio::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->drained_ += n;
@@ -256,35 +291,93 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 16384> drain_buffer_{};
   std::size_t drained_ = 0;
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestHandler& handler_;
   const HttpServerOptions options_;
   const std::map<std::string, WebSocketHandler*> websockets_;  // a copy: a handful of entries
+  Peer peer_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };
+
+std::string address_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  const std::string host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
 
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, RequestHandler& h, HttpServerOptions o)
-      : ioc(io), handler(h), options(std::move(o)), acceptor(asio::make_strand(io)) {}
+      : ioc(io),
+        handler(h),
+        options(std::move(o)),
+        acceptor(asio::make_strand(io)),
+        local_acceptor(asio::make_strand(io)) {}
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec,
-                                                                              tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
-        return;
-      }
+    acceptor.async_accept(asio::make_strand(ioc),
+                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
+                              return;
+                            }
+                            if (!ec) {
+                              self->serve(std::move(socket));
+                            } else {
+                              SY_LOG(warn, "http") << "accept failed: " << ec.message();
+                            }
+                            self->accept();
+                          });
+  }
+
+  void serve(tcp::socket&& socket) {
+    Peer peer{options.tls ? Peer::Transport::tls : Peer::Transport::tcp, address_of(socket),
+              std::nullopt, ""};
+    if (!options.tls) {
+      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler,
+                                                   options, websockets, std::move(peer))
+          ->start();
+      return;
+    }
+    auto stream = std::make_shared<TlsStream>(std::move(socket), *options.tls);
+    beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(10));
+    stream->async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this(), stream, peer = std::move(peer)](beast::error_code ec) mutable {
+          if (ec) {
+            // A peer with no certificate of the cluster CA, or not speaking TLS at all.
+            SY_LOG(warn, "http") << peer.address << ": TLS handshake refused: " << ec.message();
+            return;
+          }
+          peer.certificate_name = tls::verified_peer_name(stream->native_handle());
+          std::make_shared<Session<TlsStream>>(std::move(*stream), self->handler, self->options,
+                                               self->websockets, std::move(peer))
+              ->start();
+        });
+  }
+
+  void accept_local() {
+    local_acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](
+                                                            beast::error_code ec, local::socket s) {
+      if (ec == asio::error::operation_aborted || !self->local_acceptor.is_open()) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), self->handler, self->options, self->websockets)
-            ->start();
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+          Peer peer{Peer::Transport::local, "local", static_cast<unsigned>(cred.uid), ""};
+          std::make_shared<Session<LocalStream>>(LocalStream(std::move(s)), self->handler,
+                                                 self->options, self->websockets, std::move(peer))
+              ->start();
+        }
       } else {
-        SY_LOG(warn, "http") << "accept failed: " << ec.message();
+        SY_LOG(warn, "http") << "local accept failed: " << ec.message();
       }
-      self->accept();
+      self->accept_local();
     });
   }
 
@@ -292,6 +385,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   RequestHandler& handler;
   HttpServerOptions options;
   tcp::acceptor acceptor;
+  local::acceptor local_acceptor;
+  std::string local_path;
   std::map<std::string, WebSocketHandler*> websockets;
 };
 
@@ -324,10 +419,39 @@ Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {
   return Endpoint{bound.address().to_string(), bound.port()};
 }
 
+Result<std::string, std::string> HttpServer::listen_local(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code fec;
+  fs::create_directories(fs::path(path).parent_path(), fec);
+  // A socket left by a controller that crashed; the state directory's lock says none runs now.
+  if (fs::is_socket(path, fec)) fs::remove(path, fec);
+  beast::error_code ec;
+  auto& a = impl_->local_acceptor;
+  const local::endpoint ep(path);
+  if (a.open(ep.protocol(), ec); ec) return fail("cannot open local socket: " + ec.message());
+  if (a.bind(ep, ec); ec) return fail("cannot listen on " + path + ": " + ec.message());
+  // Every user may connect: the kernel tells who they are.
+  ::chmod(path.c_str(), 0666);
+  if (a.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return fail("cannot listen on " + path + ": " + ec.message());
+  }
+  impl_->local_path = path;
+  impl_->accept_local();
+  return path;
+}
+
 void HttpServer::stop_accepting() {
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+  });
+  asio::post(impl_->local_acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ignored;
+    if (impl->local_acceptor.is_open()) {
+      impl->local_acceptor.close(ignored);
+      std::error_code fec;
+      std::filesystem::remove(impl->local_path, fec);
+    }
   });
 }
 

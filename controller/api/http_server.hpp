@@ -1,7 +1,8 @@
 #pragma once
-// HttpServer: HTTP/1.1 over TCP (Boost.Beast) in front of a RequestHandler. It owns the wire
-// concerns only: keep-alive, size limits, idle timeouts, malformed requests. One strand per
-// connection, so handlers may answer from any thread.
+// HttpServer: HTTP/1.1 (Boost.Beast) over TCP, TLS or a local socket, in front of a
+// RequestHandler. It owns the wire concerns: keep-alive, size limits, idle timeouts, malformed
+// requests, and who the peer is (its uid on the local socket, its verified certificate over TLS).
+// One strand per connection, so handlers may answer from any thread.
 
 #include <chrono>
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/result.hpp"
+#include "common/tls.hpp"
 #include "controller/api/api_types.hpp"
 #include "controller/api/websocket.hpp"
 
@@ -21,6 +23,7 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds idle_timeout{60};
+  tls::Context tls;  // set: listen() serves TLS only
 };
 
 class HttpServer {
@@ -33,6 +36,9 @@ class HttpServer {
   void add_websocket(const std::string& path, WebSocketHandler& handler);
   // Binds and starts accepting. Returns the bound endpoint (its port is real even if 0 was asked).
   Result<Endpoint, std::string> listen(const Endpoint& where);
+  // Also serves the API (not the WebSocket endpoints) on a local socket at `path`, open to every
+  // user: requests on it carry the peer's uid.
+  Result<std::string, std::string> listen_local(const std::string& path);
   // Stops accepting new connections; connections in progress finish their current request.
   void stop_accepting();
 

@@ -50,6 +50,7 @@ void JobApi::handle(ApiRequest request, Responder respond) {
       path.compare(path.size() - 5, 5, "/logs") == 0) {
     auto id = resolve_id(path.substr(9, path.size() - 14));
     if (!id) return respond(std::move(id).error());
+    if (auto refused = refuse_stranger(request, id.value())) return respond(std::move(*refused));
     if (method == "GET") return respond(logs(request, id.value()));
     return respond(error_response(405, "method_not_allowed", "use GET on a job's logs"));
   }
@@ -57,6 +58,7 @@ void JobApi::handle(ApiRequest request, Responder respond) {
     const std::string text = path.substr(9);
     auto id = resolve_id(text);
     if (!id) return respond(std::move(id).error());
+    if (auto refused = refuse_stranger(request, id.value())) return respond(std::move(*refused));
     if (method == "GET") return respond(get(id.value()));
     if (method == "DELETE") {
       return cancel(request, id.value(), text.find('_') == std::string::npos, std::move(respond));
@@ -64,6 +66,18 @@ void JobApi::handle(ApiRequest request, Responder respond) {
     return respond(error_response(405, "method_not_allowed", "use GET or DELETE on a job"));
   }
   respond(error_response(404, "no_such_endpoint", "no endpoint " + method + " " + path));
+}
+
+std::optional<ApiResponse> JobApi::refuse_stranger(const ApiRequest& request, std::int64_t id) {
+  if (request.admin) return std::nullopt;
+  std::lock_guard<std::mutex> lock(reads_mutex_);
+  auto job = reads_.get(id);
+  if (!job) return store_failure(job.error());
+  // A job that does not exist is answered by the handler (404).
+  if (job.value() && job.value()->user != request.user) {
+    return not_yours("job " + std::to_string(id));
+  }
+  return std::nullopt;
 }
 
 ApiResponse JobApi::logs(const ApiRequest& request, std::int64_t id) {
@@ -182,6 +196,13 @@ ApiResponse JobApi::list(const ApiRequest& request) {
   }
   if (auto it = request.query.find("user"); it != request.query.end() && !it->second.empty()) {
     filter.user = it->second;
+  }
+  // Users see their own jobs; admins see everybody's.
+  if (!request.admin) {
+    if (filter.user && *filter.user != request.user) {
+      return error_response(403, "forbidden", "only admins may list another user's jobs", "user");
+    }
+    filter.user = request.user;
   }
   if (auto it = request.query.find("after"); it != request.query.end()) {
     std::int64_t after = 0;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include "controller/api/api_types.hpp"
 #include "controller/nodes/staging_tracker.hpp"
@@ -37,6 +38,8 @@ class JobApi : public RequestHandler {
   void submit(const ApiRequest& request, Responder respond);
   ApiResponse list(const ApiRequest& request);
   ApiResponse get(std::int64_t id);
+  // 403 unless the request's user owns job `id` or is an admin.
+  std::optional<ApiResponse> refuse_stranger(const ApiRequest& request, std::int64_t id);
   ApiResponse logs(const ApiRequest& request, std::int64_t id);
   void cancel(const ApiRequest& request, std::int64_t id, bool whole_array, Responder respond);
   // "12" or "12_3" to a job id; an error response when it is neither or names no task.

@@ -74,6 +74,7 @@ void NodeApi::handle(ApiRequest request, Responder respond) {
   }
   if (request.method != "POST")
     return respond(error_response(405, "method_not_allowed", "use POST"));
+  if (auto refused = admins_only(request, action + " nodes")) return respond(std::move(*refused));
   set_drain(request, rest, action == "drain", std::move(respond));
 }
 

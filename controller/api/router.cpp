@@ -13,6 +13,9 @@ void ApiRouter::handle(ApiRequest request, Responder respond) {
                      {"version", SY_VERSION},
                      {"schema_version", store::latest_schema_version()}}});
   }
+  if (auto refused = authenticator_.authenticate(request)) return respond(std::move(*refused));
+  // Everything but health names its user: jobs, nodes and datasets are not for strangers.
+  if (auto user = requesting_user(request); !user) return respond(std::move(user).error());
   for (const auto& [prefix, handler] : routes_) {
     if (request.path == prefix || request.path.rfind(prefix + "/", 0) == 0) {
       return handler->handle(std::move(request), std::move(respond));

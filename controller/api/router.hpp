@@ -1,17 +1,19 @@
 #pragma once
-// ApiRouter: sends each request to the handler that owns its path prefix, and answers
-// /v1/health itself.
+// ApiRouter: authenticates each request, sends it to the handler that owns its path prefix, and
+// answers /v1/health itself.
 
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "controller/api/api_types.hpp"
+#include "controller/api/authenticator.hpp"
 
 namespace sy::api {
 
 class ApiRouter : public RequestHandler {
  public:
+  explicit ApiRouter(Authenticator authenticator) : authenticator_(std::move(authenticator)) {}
   // `prefix` matches the path itself and anything under "prefix/".
   void add(std::string prefix, RequestHandler& handler) {
     routes_.emplace_back(std::move(prefix), &handler);
@@ -19,6 +21,7 @@ class ApiRouter : public RequestHandler {
   void handle(ApiRequest request, Responder respond) override;
 
  private:
+  Authenticator authenticator_;
   std::vector<std::pair<std::string, RequestHandler*>> routes_;
 };
 

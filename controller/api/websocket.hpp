@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "controller/api/api_types.hpp"
+
 namespace sy::api {
 
 class WebSocketConnection {
@@ -12,7 +14,8 @@ class WebSocketConnection {
   virtual ~WebSocketConnection() = default;
   virtual void send(std::string text) = 0;  // queued; safe from any thread
   virtual void close() = 0;                 // after queued messages are sent
-  virtual std::string remote() const = 0;   // "ip:port" of the peer
+  virtual const Peer& peer() const = 0;
+  std::string remote() const { return peer().address; }  // "ip:port" of the peer
 };
 
 class WebSocketHandler {

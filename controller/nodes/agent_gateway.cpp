@@ -58,6 +58,12 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
   auto reg = protocol::read_register(m);
   if (!reg) return refuse(c, reg.error());
   auto registration = std::make_shared<protocol::Register>(std::move(reg).value());
+  // Over TLS a node is who its certificate says: one node's agent cannot speak for another.
+  const api::Peer& peer = c->peer();
+  if (peer.transport == api::Peer::Transport::tls && peer.certificate_name != registration->node) {
+    return refuse(c, "certificate is for '" + peer.certificate_name + "', not node '" +
+                         registration->node + "'");
+  }
   const std::int64_t now = now_ms_();
   writes_.submit(
       [registration, now](store::Stores& s) {

@@ -71,7 +71,7 @@ TEST_CASE("agents register, a killed agent's node goes DOWN, all re-register aft
   std::map<std::string, std::unique_ptr<ChildProcess>> agents;
   for (const auto& [node, fixture] : fixtures) {
     agents[node] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{agent_binary(), "--controller", controller.address(),
+        std::vector<std::string>{agent_binary(), "--insecure", "--controller", controller.address(),
                                  "--node-name", node, "--tier0",
                                  controller.dir().file(node + "-tier0"), "--spool",
                                  controller.dir().file(node + "-spool"), "--topology",
@@ -173,9 +173,9 @@ TEST_CASE("the controller places submitted jobs on registered nodes", "[integrat
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
   ChildProcess agent(
-      {agent_binary(), "--controller", controller.address(), "--node-name", "dgx1", "--tier0",
-       controller.dir().file("tier0"), "--spool", controller.dir().file("spool"), "--topology",
-       source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+      {agent_binary(), "--insecure", "--controller", controller.address(), "--node-name", "dgx1",
+       "--tier0", controller.dir().file("tier0"), "--spool", controller.dir().file("spool"),
+       "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
       controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
@@ -241,10 +241,10 @@ TEST_CASE("arrays, dependencies and node features through the real binaries",
           "[integration][scheduling]") {
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 100, heartbeat_timeout_ms: 5000}\n");
   controller.start();
-  ChildProcess agent({agent_binary(), "--controller", controller.address(), "--node-name", "dgx1",
-                      "--features", "nvme,ib", "--tier0", controller.dir().file("tier0"), "--spool",
-                      controller.dir().file("spool"), "--topology",
-                      source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+  ChildProcess agent({agent_binary(), "--insecure", "--controller", controller.address(),
+                      "--node-name", "dgx1", "--features", "nvme,ib", "--tier0",
+                      controller.dir().file("tier0"), "--spool", controller.dir().file("spool"),
+                      "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
                      controller.dir().file("agent.log"));
   auto up = [](const std::map<std::string, nlohmann::json>& n) { return n.count("dgx1") == 1; };
   REQUIRE(up(by_name(wait_for(controller, up, std::chrono::seconds(20)))));
@@ -362,7 +362,7 @@ TEST_CASE("agents report their Tier-0 caches and jobs go where their data alread
   std::vector<std::unique_ptr<ChildProcess>> agents;
   for (const std::string node : {"node01", "node02"}) {
     agents.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{agent_binary(), "--controller", controller.address(),
+        std::vector<std::string>{agent_binary(), "--insecure", "--controller", controller.address(),
                                  "--node-name", node, "--tier0", dir.file("tier0-" + node),
                                  "--spool", dir.file("spool-" + node), "--topology",
                                  source_dir() + "/examples/topologies/dgx1-v100.yaml"},
@@ -458,19 +458,14 @@ TEST_CASE(
   // Agents read from shared storage at 1 MiB/s: a stage of this 2.9 MiB dataset takes about
   // three seconds, long enough to kill an agent in the middle of one.
   const auto agent_argv = [&](const std::string& node) {
-    return std::vector<std::string>{agent_binary(),
-                                    "--controller",
-                                    controller.address(),
-                                    "--node-name",
-                                    node,
-                                    "--tier0",
-                                    dir.file("tier0-" + node),
-                                    "--spool",
-                                    dir.file("spool-" + node),
-                                    "--stage-bandwidth",
-                                    "1M",
-                                    "--topology",
-                                    source_dir() + "/examples/topologies/dgx1-v100.yaml"};
+    return std::vector<std::string>{
+        agent_binary(),      "--insecure",
+        "--controller",      controller.address(),
+        "--node-name",       node,
+        "--tier0",           dir.file("tier0-" + node),
+        "--spool",           dir.file("spool-" + node),
+        "--stage-bandwidth", "1M",
+        "--topology",        source_dir() + "/examples/topologies/dgx1-v100.yaml"};
   };
   std::map<std::string, std::unique_ptr<ChildProcess>> agents;
   for (const std::string node : {"node01", "node02"}) {

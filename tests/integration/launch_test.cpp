@@ -122,7 +122,7 @@ TEST_CASE("env launch: ranks, failing rank, cancel and time limit on every node"
   std::vector<std::unique_ptr<ChildProcess>> agents;
   for (const std::string node : {"node01", "node02"}) {
     agents.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{agent_binary(), "--controller", controller.address(),
+        std::vector<std::string>{agent_binary(), "--insecure", "--controller", controller.address(),
                                  "--node-name", node, "--tier0", dir.file("tier0-" + node),
                                  "--spool", dir.file("spool-" + node), "--topology",
                                  agent_topology()},
@@ -283,10 +283,10 @@ TEST_CASE("mpi launch: the all-reduce example on 2 nodes x 2 ranks, daemons star
   std::vector<std::unique_ptr<ChildProcess>> agents;
   for (const std::string node : {"node01", "node02"}) {
     agents.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/env", "PATH=" + path, agent_binary(), "--controller",
-                                 controller.address(), "--node-name", node, "--tier0",
-                                 dir.file("tier0-" + node), "--spool", dir.file("spool-" + node),
-                                 "--topology", agent_topology()},
+        std::vector<std::string>{"/usr/bin/env", "PATH=" + path, agent_binary(), "--insecure",
+                                 "--controller", controller.address(), "--node-name", node,
+                                 "--tier0", dir.file("tier0-" + node), "--spool",
+                                 dir.file("spool-" + node), "--topology", agent_topology()},
         controller.dir().file(node + ".log")));
   }
   const Cli cli{{}, controller.address()};
@@ -380,8 +380,8 @@ TEST_CASE("mpi launch across two hosts in separate network namespaces, without s
   // The controller lives on host A, at its namespace address; both agents reach it over the veth.
   ChildProcess controller(
       TwoHosts::inside(hosts.a, "host-a",
-                       {controller_binary(), "--listen", "10.231.7.1:0", "--state-dir",
-                        dir.file("state"), "--port-file", dir.file("port")}),
+                       {controller_binary(), "--insecure", "--listen", "10.231.7.1:0",
+                        "--state-dir", dir.file("state"), "--port-file", dir.file("port")}),
       dir.file("controller.log"));
   REQUIRE(eventually(
       [&] { return fs::exists(dir.file("port")) && fs::file_size(dir.file("port")) > 0; },
@@ -393,10 +393,11 @@ TEST_CASE("mpi launch across two hosts in separate network namespaces, without s
   for (const auto& [ns, host] :
        {std::pair{hosts.a, std::string("host-a")}, std::pair{hosts.b, std::string("host-b")}}) {
     agents.push_back(std::make_unique<ChildProcess>(
-        TwoHosts::inside(ns, host,
-                         {"/usr/bin/env", "PATH=" + path, agent_binary(), "--controller",
-                          controller_at, "--node-name", host, "--tier0", dir.file("tier0-" + host),
-                          "--spool", dir.file("spool-" + host), "--topology", agent_topology()}),
+        TwoHosts::inside(
+            ns, host,
+            {"/usr/bin/env", "PATH=" + path, agent_binary(), "--insecure", "--controller",
+             controller_at, "--node-name", host, "--tier0", dir.file("tier0-" + host), "--spool",
+             dir.file("spool-" + host), "--topology", agent_topology()}),
         dir.file(host + ".log")));
   }
   const Cli cli{{"/usr/bin/env", "ip", "netns", "exec", hosts.a}, controller_at};

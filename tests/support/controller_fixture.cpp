@@ -28,8 +28,8 @@ std::string examples_dir() {
   return SY_EXAMPLES_DIR;
 }
 
-ControllerFixture::ControllerFixture(std::string config_yaml)
-    : config_yaml_(std::move(config_yaml)) {}
+ControllerFixture::ControllerFixture(std::string config_yaml, std::vector<std::string> extra_args)
+    : config_yaml_(std::move(config_yaml)), extra_args_(std::move(extra_args)) {}
 
 void ControllerFixture::start() {
   const std::string port_file = dir_.file("port");
@@ -38,6 +38,7 @@ void ControllerFixture::start() {
   const std::string listen = "127.0.0.1:" + std::to_string(endpoint_.port);
   std::vector<std::string> argv{controller_binary(), "--listen",    listen,   "--state-dir",
                                 dir_.file("state"),  "--port-file", port_file};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   if (!config_yaml_.empty()) {
     argv.push_back("--config");
     argv.push_back(dir_.write("controller.yaml", config_yaml_));

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/endpoint.hpp"
 #include "tests/support/process.hpp"
@@ -14,8 +15,9 @@ namespace sy::test {
 class ControllerFixture {
  public:
   // `config_yaml`, when given, is written to a file passed as --config (listen and state_dir
-  // always come from flags).
-  explicit ControllerFixture(std::string config_yaml = "");
+  // always come from flags). `extra_args` follow: plain TCP unless a test asks for TLS.
+  explicit ControllerFixture(std::string config_yaml = "",
+                             std::vector<std::string> extra_args = {"--insecure"});
   // Starts the controller and waits until it listens. Throws with its log if it does not.
   void start();
   void kill_hard();  // SIGKILL, as a crash would
@@ -24,10 +26,13 @@ class ControllerFixture {
   std::string address() const { return endpoint_.to_string(); }
   const TempDir& dir() const { return dir_; }
   std::string log() const;
+  // The controller's local socket (its uid-proving API), as sy's --controller takes it.
+  std::string local_address() const { return "unix:" + dir_.file("state") + "/sy.sock"; }
 
  private:
   TempDir dir_;
   std::string config_yaml_;
+  std::vector<std::string> extra_args_;
   Endpoint endpoint_;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -1,0 +1,35 @@
+#pragma once
+// Authenticator: establishes who sent each request before any handler sees it. The local socket
+// proves the peer's uid (SO_PEERCRED); elsewhere a MUNGE credential does. Only a controller run
+// with --insecure (local development) believes the X-Sy-User header instead.
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "controller/api/api_types.hpp"
+
+namespace sy::api {
+
+struct AuthOptions {
+  bool trust_user_header = false;
+  bool munge = true;             // accept MUNGE credentials
+  std::string munge_socket;      // empty: munged's default
+  std::set<std::string> admins;  // root always administers
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(AuthOptions options) : options_(std::move(options)) {}
+  // Fills request.user and request.admin. A credential that was sent but does not hold is an
+  // error (401), never a silent fall back to anonymous.
+  std::optional<ApiResponse> authenticate(ApiRequest& request) const;
+
+ private:
+  AuthOptions options_;
+};
+
+// The passwd name of `uid`, or "uidN" for a uid with none.
+std::string user_name_of(unsigned uid);
+
+}  // namespace sy::api
