@@ -111,8 +111,12 @@ void JobRunner::drive() {
         const auto view = registry_.get(n);
         if (view && view->state != nodes::NodeState::down) continue;
         stop_everywhere(job.id, l, "node " + n + " went DOWN");
-        settle(job.id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
-               "node " + n + " went DOWN while the job ran");
+        // Forget this launch: placed again, the job launches afresh; what still runs of it on
+        // the lost node is stopped when that agent comes back and reports it.
+        const std::int64_t id = job.id;
+        settle(id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
+               "node " + n + " went DOWN while the job ran", std::nullopt,
+               [this, id] { forget_launch(id); });
         break;
       }
       enforce_time_limit(job, l);
@@ -338,6 +342,7 @@ void JobRunner::handle_reports(const std::string& node,
   std::set<std::int64_t> reported;
   for (const auto& r : reports) {
     reported.insert(r.job);
+    if (stray(node, r)) continue;
     if (r.state == "running") {
       settle(r.job, JobEvent::launch, "");
     } else if (r.state == "staging_out") {
@@ -356,6 +361,29 @@ void JobRunner::handle_reports(const std::string& node,
     }
   }
   if (registration) lost_on(node, reported);
+}
+
+bool JobRunner::stray(const std::string& node, const protocol::JobReport& r) {
+  if (settling_.contains(r.job)) return false;  // its state is being written: judge it after
+  const Launch* l = known_launch(r.job);
+  if (l && std::find(l->nodes.begin(), l->nodes.end(), node) != l->nodes.end()) return false;
+  // Not (or no longer) this job's node: it was requeued and moved, cancelled, or ended while
+  // this agent was away. What runs is stopped; what ended is acknowledged, so that the agent
+  // forgets it, and nothing it says moves the job's current run.
+  if (r.state == "running" || r.state == "staging_out") {
+    SY_LOG(warn, "jobs") << "job " << r.job << ": still running on " << node
+                         << ", which no longer holds it; stopping it there";
+    agents_.send_to(node, protocol::stop_message(r.job, "the job no longer runs on " + node));
+  } else {
+    agents_.send_to(node, protocol::job_ack_message(r.job));
+  }
+  return true;
+}
+
+void JobRunner::forget_launch(std::int64_t id) {
+  launched_.erase(id);
+  stops_.erase(id);
+  timed_out_.erase(id);
 }
 
 void JobRunner::job_ended(const std::string& node, const protocol::JobReport& r) {
@@ -398,9 +426,7 @@ void JobRunner::job_ended(const std::string& node, const protocol::JobReport& r)
       success ? "" : end_reason(where, result, l->launcher),
       result.signal != 0 ? 128 + result.signal : result.exit_code,
       [this, id, nodes] {
-        launched_.erase(id);
-        stops_.erase(id);
-        timed_out_.erase(id);
+        forget_launch(id);
         for (const auto& n : nodes)
           agents_.send_to(n, protocol::job_ack_message(id));
       },
@@ -486,8 +512,10 @@ void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& r
     // Its processes on the other nodes cannot go on without those lost here.
     auto l = launch_of(job);
     stop_everywhere(job.id, l, "lost on " + node);
-    settle(job.id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
-           "lost: the agent on " + node + " registered again without it (the agent restarted)");
+    const std::int64_t id = job.id;
+    settle(id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
+           "lost: the agent on " + node + " registered again without it (the agent restarted)",
+           std::nullopt, [this, id] { forget_launch(id); });
   }
 }
 

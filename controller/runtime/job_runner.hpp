@@ -85,6 +85,11 @@ class JobRunner {
   void launch(const JobRecord& job);
   void stop_everywhere(std::int64_t job, Launch& l, const std::string& reason);
   void enforce_time_limit(const JobRecord& job, Launch& l);
+  // A report from a node that does not hold the job's current run: handled here (the process
+  // stopped, or its end acknowledged) and true; false for a report about the current run.
+  bool stray(const std::string& node, const protocol::JobReport& r);
+  // Drops what the runner remembers of the job's launch (after it ended or was requeued).
+  void forget_launch(std::int64_t id);
   void job_ended(const std::string& node, const protocol::JobReport& r);
   void handle_exec(const std::string& node, const std::string& type, const nlohmann::json& m);
   void handle_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,

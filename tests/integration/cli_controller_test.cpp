@@ -115,8 +115,8 @@ TEST_CASE("the API validates every input", "[integration][api]") {
 
   auto no_user = http.request("POST", "/v1/jobs", R"({"command":["a"]})");
   REQUIRE(no_user.ok());
-  CHECK(no_user->status == 400);
-  CHECK(nlohmann::json::parse(no_user->body)["error"]["code"] == "missing_user");
+  CHECK(no_user->status == 401);
+  CHECK(nlohmann::json::parse(no_user->body)["error"]["code"] == "unauthenticated");
 
   auto too_big = http.request("POST", "/v1/jobs", std::string(2 << 20, 'x'), user);
   REQUIRE(too_big.ok());
@@ -135,11 +135,11 @@ TEST_CASE("the API validates every input", "[integration][api]") {
   CHECK(err["field"] == "launcher");
   CHECK(err["message"] == "launcher: must be one of: mpi, env, none");
 
-  CHECK(fresh.request("GET", "/v1/jobs/abc")->status == 400);
-  CHECK(fresh.request("GET", "/v1/jobs?limit=0")->status == 400);
-  CHECK(fresh.request("GET", "/v1/jobs?state=DONE")->status == 400);
-  CHECK(fresh.request("PUT", "/v1/jobs")->status == 405);
-  CHECK(fresh.request("GET", "/v2/anything")->status == 404);
+  CHECK(fresh.request("GET", "/v1/jobs/abc", "", user)->status == 400);
+  CHECK(fresh.request("GET", "/v1/jobs?limit=0", "", user)->status == 400);
+  CHECK(fresh.request("GET", "/v1/jobs?state=DONE", "", user)->status == 400);
+  CHECK(fresh.request("PUT", "/v1/jobs", "", user)->status == 405);
+  CHECK(fresh.request("GET", "/v2/anything", "", user)->status == 404);
 
   const HttpHeaders keyed = {{"X-Sy-User", "alice"},
                              {"Content-Type", "application/json"},
@@ -192,7 +192,8 @@ TEST_CASE("datasets are registered, versioned and validated", "[integration][dat
   CHECK(listed.out.find(v2) != std::string::npos);
 
   HttpClient http(controller.endpoint(), std::chrono::seconds(10));
-  const HttpHeaders user = {{"X-Sy-User", "alice"}, {"Content-Type", "application/json"}};
+  // Registering datasets is for admins (root, with a controller run --insecure).
+  const HttpHeaders user = {{"X-Sy-User", "root"}, {"Content-Type", "application/json"}};
   auto manifest = http.request("GET", "/v1/datasets/mnist/manifest?version=" + v1, "", user);
   REQUIRE(manifest.ok());
   REQUIRE(manifest->status == 200);

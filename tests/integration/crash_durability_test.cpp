@@ -86,7 +86,7 @@ TEST_CASE("no acknowledged job is lost or duplicated when the controller is SIGK
   CHECK(acked_before_kill < kTotal);  // the kill really happened mid-stream
 
   HttpClient reader(endpoint, std::chrono::seconds(30));
-  auto res = reader.request("GET", "/v1/jobs?state=all&limit=10000");
+  auto res = reader.request("GET", "/v1/jobs?state=all&limit=10000", "", {{"X-Sy-User", "root"}});
   REQUIRE(res.ok());
   REQUIRE(res->status == 200);
   const auto jobs = nlohmann::json::parse(res->body)["jobs"];

@@ -162,8 +162,9 @@ TEST_CASE("users see and cancel only their own jobs", "[integration][security]")
   }
 }
 
-TEST_CASE("agents need a certificate of the cluster CA naming their node; jobs run as their user",
-          "[integration][security]") {
+TEST_CASE(
+    "agents need a certificate of the cluster CA naming their node and jobs run as their user",
+    "[integration][security]") {
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::all);
   make_cluster_ca(dir.file("ca"), {"node01"});

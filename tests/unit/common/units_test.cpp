@@ -67,7 +67,7 @@ TEST_CASE("endpoints", "[units]") {
   CHECK_FALSE(parse_endpoint("h:x", 1).ok());
   CHECK_FALSE(parse_endpoint(":80", 1).ok());
   CHECK_FALSE(parse_endpoint("::1:80", 1).ok());
-  CHECK(
-      parse_endpoint("https://h:1", 1).error() ==
-      "'https://h:1' is not an address (want HOST:PORT): https is not supported by this build yet");
+  CHECK(parse_endpoint("https://h:1", 1).error() ==
+        "'https://h:1' is not an address (want HOST:PORT): use it as a client address (sy, "
+        "sy-agent)");
 }
