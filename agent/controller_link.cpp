@@ -59,10 +59,28 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
                                    results,
                                    [self, gen](beast::error_code ec2, const tcp::endpoint&) {
                                      if (ec2) return self->failed(gen, "connect: " + ec2.message());
+                                     if (self->connected_to_itself()) {
+                                       return self->failed(gen, "connect: reached itself");
+                                     }
                                      self->tls_handshake(gen);
                                    });
                              });
                            });
+  }
+
+  // With the controller down, a connection to its port on this host can be its own other end
+  // (TCP simultaneous open from a source port equal to the port): it would hold the port the
+  // controller needs to come back on.
+  bool connected_to_itself() {
+    bool self_connected = false;
+    with_ws([&](auto& ws) {
+      beast::error_code e1, e2;
+      const auto& socket = beast::get_lowest_layer(ws).socket();
+      const auto local_end = socket.local_endpoint(e1);
+      const auto remote_end = socket.remote_endpoint(e2);
+      self_connected = !e1 && !e2 && local_end == remote_end;
+    });
+    return self_connected;
   }
 
   template <class F>

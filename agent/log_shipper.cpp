@@ -34,7 +34,7 @@ void LogShipper::ship(bool all) {
     }
     const std::int64_t end = sent_ + static_cast<std::int64_t>(buf.size());
     send_(protocol::job_output_message(
-        {.job = job_, .offset = sent_, .end = end, .text = protocol::utf8_text(buf)}));
+        {.job = job_, .offset = sent_, .end = end, .text = utf8_text(buf)}));
     sent_ = end;
   }
 }

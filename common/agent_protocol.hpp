@@ -34,6 +34,7 @@
 #include "common/job_spec.hpp"
 #include "common/result.hpp"
 #include "common/topology/node_topology.hpp"
+#include "common/utf8.hpp"
 
 namespace sy::protocol {
 
@@ -192,9 +193,6 @@ struct ExecReport {
 };
 nlohmann::json exec_report_message(const ExecReport& report);
 Result<ExecReport, std::string> read_exec_report(const nlohmann::json& message);
-
-// Text that JSON can carry: every byte sequence that is not UTF-8 becomes '?'.
-std::string utf8_text(std::string_view bytes);
 
 // Node names: what a host name may be.
 bool valid_node_name(const std::string& name);

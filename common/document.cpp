@@ -1,7 +1,6 @@
 #include "common/document.hpp"
 
-#include "common/file_text.hpp"
-
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -12,6 +11,9 @@
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
+
+#include "common/file_text.hpp"
+#include "common/utf8.hpp"
 
 namespace sy {
 namespace {
@@ -182,6 +184,17 @@ SpecError Document::error_at(const std::string& field, std::string message) cons
 Result<Document, SpecError> parse_yaml_document(std::string_view text, std::string file) {
   Document doc;
   doc.file_ = file;
+  // yaml-cpp passes any bytes through; JSON, which everything becomes, cannot carry them.
+  if (const auto bad = first_invalid_utf8(text)) {
+    const std::string_view before = text.substr(0, *bad);
+    const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+    const auto line_start = before.rfind('\n');
+    const auto column =
+        static_cast<int>(*bad - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1);
+    return fail(SpecError{
+        file, line, column, "",
+        "not UTF-8 text (byte " + std::to_string(*bad) + " is not part of a UTF-8 character)"});
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));

@@ -20,6 +20,17 @@ using tcp = asio::ip::tcp;
 using LocalStream = beast::basic_stream<asio::local::stream_protocol>;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+namespace {
+// A connection to a port on this host with no listener can be its own other end (TCP
+// simultaneous open); it would hold the port its server needs. Such a connection is a refusal.
+bool connected_to_itself(const tcp::socket& socket) {
+  beast::error_code e1, e2;
+  const auto local_end = socket.local_endpoint(e1);
+  const auto remote_end = socket.remote_endpoint(e2);
+  return !e1 && !e2 && local_end == remote_end;
+}
+}  // namespace
+
 struct HttpClient::Impl {
   asio::io_context ioc;
   tls::Context tls;
@@ -64,13 +75,18 @@ struct HttpClient::Impl {
     if (ec) return ec;
     if (address.kind == ServerAddress::Kind::tcp) {
       plain.emplace(ioc);
-      return run([&](auto handler) { plain->async_connect(results, handler); });
+      ec = run([&](auto handler) { plain->async_connect(results, handler); });
+      if (!ec && connected_to_itself(plain->socket())) ec = asio::error::connection_refused;
+      return ec;
     }
     secure.emplace(ioc, *tls);
     tls::expect_server(*secure, address.endpoint.host);
     ec = run(
         [&](auto handler) { beast::get_lowest_layer(*secure).async_connect(results, handler); });
     if (ec) return ec;
+    if (connected_to_itself(beast::get_lowest_layer(*secure).socket())) {
+      return asio::error::connection_refused;
+    }
     return run(
         [&](auto handler) { secure->async_handshake(asio::ssl::stream_base::client, handler); });
   }

@@ -105,15 +105,10 @@ void AgentGateway::handle_heartbeat(const std::shared_ptr<api::WebSocketConnecti
   if (node.empty()) return refuse(c, "heartbeat before register");
   registry_.heard_from(node, now_ms_());
   if (registry_.is_alive(node)) return;
-  // Declared DOWN, now heard again (e.g. a healed partition): bring it back.
-  const std::int64_t now = now_ms_();
-  writes_.submit([node, now](store::Stores& s) { return s.nodes.set_alive(node, true, "", now); },
-                 [this, node](Result<void, store::StoreError> committed) {
-                   if (!committed) return;
-                   registry_.set_alive(node, true, "");
-                   if (on_change_) on_change_();
-                   SY_LOG(info, "agents") << "node " << node << " is back";
-                 });
+  // Declared DOWN while this connection stayed open (a healed partition): its jobs were requeued
+  // or failed meanwhile, and what still runs there is only known from a fresh registration
+  // (which lists every job, so strays are stopped). Make the agent register again.
+  refuse(c, "node " + node + " was declared DOWN while this connection was silent; register again");
 }
 
 void AgentGateway::on_closed(const std::shared_ptr<api::WebSocketConnection>& c) {

@@ -174,5 +174,5 @@ TEST_CASE("launch and exec and output messages round-trip and refuse what is mal
       protocol::job_output_message({.job = 42, .offset = 10, .end = 14, .text = "0: a\n"}));
   REQUIRE(out.ok());
   CHECK(out->end == 14);
-  CHECK(protocol::utf8_text("ok \xff\xc3\xa9 \xe2\x82") == "ok ?\xc3\xa9 ??");
+  CHECK(utf8_text("ok \xff\xc3\xa9 \xe2\x82") == "ok ?\xc3\xa9 ??");
 }

@@ -212,3 +212,12 @@ TEST_CASE("a missing file is reported by name", "[spec]") {
   REQUIRE_FALSE(doc.ok());
   CHECK(doc.error().to_string() == "/nonexistent/job.yaml: cannot read: No such file or directory");
 }
+
+TEST_CASE("a job file that is not UTF-8 is refused with its line and column", "[unit][spec]") {
+  // Found by fuzz_job_spec: yaml-cpp passes such bytes through and JSON cannot carry them.
+  auto spec = job_spec_from_yaml("name: ok\ncommand: [\"a\xD2\"]\n", "bad.yaml");
+  REQUIRE_FALSE(spec);
+  CHECK(spec.error().line == 2);
+  CHECK(spec.error().column == 13);
+  CHECK(spec.error().message.find("not UTF-8") != std::string::npos);
+}
