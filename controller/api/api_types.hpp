@@ -48,6 +48,10 @@ struct ApiResponse {
   nlohmann::json body;
 };
 
+// Sets the request's path and query from a request target ("/v1/jobs?state=all&user=a%20b"),
+// percent-decoded; in the query '+' is a space, and a repeated key keeps the last value.
+void set_target(ApiRequest& request, std::string_view target);
+
 // Called exactly once per request, from any thread.
 using Responder = std::function<void(ApiResponse)>;
 

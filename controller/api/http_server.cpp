@@ -37,51 +37,11 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-        hex_value(in[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-      i += 2;
-    } else if (plus_is_space && in[i] == '+') {
-      out += ' ';
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
 ApiRequest to_api_request(http::request<http::string_body>&& req, const Peer& peer) {
   ApiRequest out;
   out.peer = peer;
   out.method = std::string(req.method_string());
-  const std::string_view target = req.target();
-  const auto q = target.find('?');
-  out.path = percent_decode(target.substr(0, q), false);
-  if (q != std::string_view::npos) {
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-      const auto amp = query.find('&');
-      const std::string_view pair = query.substr(0, amp);
-      const auto eq = pair.find('=');
-      if (!pair.empty()) {
-        out.query[percent_decode(pair.substr(0, eq), true)] =
-            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
-      }
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
-    }
-  }
+  set_target(out, req.target());
   for (const auto& field : req) {
     std::string name(field.name_string());
     std::transform(name.begin(), name.end(), name.begin(),
@@ -114,6 +74,7 @@ class WsSession : public WebSocketConnection,
 
   void send(std::string text) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      if (self->close_started_) return;  // Beast allows no write once the close is under way
       self->outbox_.push_back(std::move(t));
       if (self->outbox_.size() == 1) self->write_next();
     });
@@ -150,7 +111,10 @@ class WsSession : public WebSocketConnection,
                     });
   }
 
+  // Once only: a connection refused twice (two messages in flight) must not close twice.
   void do_close() {
+    if (close_started_) return;
+    close_started_ = true;
     ws_.async_close(websocket::close_code::normal,
                     [self = shared_from_this()](beast::error_code) { self->closed(); });
   }
@@ -167,6 +131,7 @@ class WsSession : public WebSocketConnection,
   std::deque<std::string> outbox_;
   Peer peer_;
   bool closing_ = false;
+  bool close_started_ = false;
   bool closed_ = false;
 };
 

@@ -60,21 +60,7 @@ sy::api::ApiRequest parse_input(std::string_view in) {
   std::string_view first = line();
   const auto space = first.find(' ');
   request.method = std::string(first.substr(0, space));
-  std::string_view target = space == std::string_view::npos ? "" : first.substr(space + 1);
-  const auto q = target.find('?');
-  request.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-      const auto amp = query.find('&');
-      const std::string_view pair = query.substr(0, amp);
-      const auto eq = pair.find('=');
-      request.query[std::string(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
-    }
-  }
+  sy::api::set_target(request, space == std::string_view::npos ? "" : first.substr(space + 1));
   while (!in.empty()) {
     std::string_view header = line();
     if (header.empty()) break;
