@@ -210,15 +210,17 @@ TEST_CASE("env launch: ranks, failing rank, cancel and time limit on every node"
       WARN("skipped: needs root and setpriv");
       return;
     }
-    // `sy` run as nobody says so to the controller; the agent switches to nobody to run it.
+    // `sy` run as nobody reaches the controller's local socket, which tells the controller its
+    // uid; the agent switches to nobody to run the job.
     const std::string file =
         dir.write("as-nobody.yaml",
                   "launcher: env\nresources: {nodes: 2, gpus_per_node: 1}\n"
                   "command: [sh, -c, 'echo \"$(id -un) $HOME\"; touch mine']\n");
     fs::permissions(dir.path(), fs::perms::all);
     fs::permissions(file, fs::perms::all);
+    fs::permissions(controller.dir().path(), fs::perms::all);
     const Cli as_nobody{{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"},
-                        controller.address()};
+                        controller.local_address()};
     auto r = as_nobody.run({"submit", "--parsable", file});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
