@@ -19,6 +19,7 @@ namespace sy {
 namespace {
 
 constexpr int kMaxDepth = 64;  // deeper nesting is never a job spec; refuse before recursion hurts
+constexpr std::size_t kMaxValues = 1'000'000;  // far beyond any configuration or job file
 
 bool is_null_scalar(const std::string& s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
@@ -69,6 +70,13 @@ class YamlConverter {
   Result<nlohmann::json, SpecError> convert(const YAML::Node& node, const std::string& path,
                                             int depth) {
     if (depth > kMaxDepth) return fail(error(node.Mark(), path, "nested too deeply"));
+    // Aliases let a few lines stand for billions of values ("billion laughs"): count what the
+    // document expands to, not what it says.
+    if (++values_ > kMaxValues) {
+      return fail(error(
+          node.Mark(), path,
+          "expands to more than " + std::to_string(kMaxValues) + " values (aliases repeated?)"));
+    }
     switch (node.Type()) {
       case YAML::NodeType::Null:
       case YAML::NodeType::Undefined:
@@ -88,6 +96,7 @@ class YamlConverter {
   }
 
  private:
+  std::size_t values_ = 0;
   Result<nlohmann::json, SpecError> scalar(const YAML::Node& node, const std::string& path) {
     const std::string& text = node.Scalar();
     const std::string& tag = node.Tag();

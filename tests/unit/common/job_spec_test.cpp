@@ -221,3 +221,16 @@ TEST_CASE("a job file that is not UTF-8 is refused with its line and column", "[
   CHECK(spec.error().column == 13);
   CHECK(spec.error().message.find("not UTF-8") != std::string::npos);
 }
+
+TEST_CASE("a job file whose aliases expand without bound is refused", "[unit][spec]") {
+  // Found by fuzz_job_spec (out of memory): each line doubles what the one before stands for.
+  std::string yaml = "a0: &a0 [x, x]\n";
+  for (int i = 1; i < 30; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
+            ", *a" + std::to_string(i - 1) + "]\n";
+  }
+  yaml += "command: [run]\n";
+  auto spec = job_spec_from_yaml(yaml, "bomb.yaml");
+  REQUIRE_FALSE(spec);
+  CHECK(spec.error().message.find("expands to more than") != std::string::npos);
+}
