@@ -99,7 +99,7 @@ bool terminal(const std::string& state) {
 
 }  // namespace
 
-TEST_CASE("chaos: no job lost or run twice and no GPU held twice under crashes and a partition",
+TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a partition",
           "[chaos]") {
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::all);  // jobs run as nobody in the agents' spools here
