@@ -167,7 +167,11 @@ TEST_CASE("bad job files are refused with file, line:column, field and reason", 
       {"command: [a\n", "job.yaml:2:1: invalid YAML: end of sequence flow not found"},
       {"- a\n- b\n", "job.yaml:1:1: must be a mapping"},
       {"", "job.yaml:1:1: document is empty"},
-      {"command: [a]\n---\ncommand: [b]\n", "job.yaml:1:1: expected one YAML document, found 2"},
+      {"command: [a]\n---\ncommand: [b]\n",
+       "job.yaml:1:1: expected one YAML document, found more than one"},
+      // yaml-cpp's LoadAll never returned on these (fuzz_job_spec)
+      {",", "job.yaml:1:1: expected one YAML document, found more than one"},
+      {",\ncommand: [a]\n", "job.yaml:1:1: expected one YAML document, found more than one"},
       {"command: [a]\narray: 0-15%\n",
        "job.yaml:2:1: array: must be indices like 0-15, 1,3,5-7 or 0-30:2, optionally with %N for "
        "at most N at once"},
@@ -220,6 +224,28 @@ TEST_CASE("a job file that is not UTF-8 is refused with its line and column", "[
   CHECK(spec.error().line == 2);
   CHECK(spec.error().column == 13);
   CHECK(spec.error().message.find("not UTF-8") != std::string::npos);
+}
+
+TEST_CASE("a job file with control characters or Latin-1 escapes is refused", "[unit][spec]") {
+  // Found by fuzz_job_spec: yaml-cpp turned NULs, and turns \N and \_, into bytes JSON cannot
+  // carry.
+  using namespace std::string_literals;
+  auto nul = job_spec_from_yaml("name: ok\nenv: {A: \"x\0y\"}\ncommand: [a]\n"s, "nul.yaml");
+  REQUIRE_FALSE(nul);
+  CHECK(nul.error().to_string() == "nul.yaml:2:12: control character 0x00 is not allowed in YAML");
+  auto escape = job_spec_from_yaml("command: [\"a\\Nb\"]\n", "esc.yaml");
+  REQUIRE_FALSE(escape);
+  CHECK(escape.error().to_string() ==
+        "esc.yaml:1:11: command[0]: decodes to text that is not UTF-8 (\\N or \\_?)");
+  auto tab = job_spec_from_yaml("command: [\"a\tb\"]\r\n", "tab.yaml");
+  CHECK(tab.ok());
+}
+
+TEST_CASE("a JSON job whose number overflows a double is refused", "[unit][spec]") {
+  // Found by fuzz_job_spec: nlohmann's out_of_range escaped the parser.
+  auto spec = job_spec_from_json_text(R"({"command":["a"],"priority":1e999})");
+  REQUIRE_FALSE(spec);
+  CHECK(spec.error().to_string() == "invalid JSON: number overflow parsing '1e999'");
 }
 
 TEST_CASE("a job file whose aliases expand without bound is refused", "[unit][spec]") {
