@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <regex>
 #include <string>
@@ -11,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "agent/agent_config.hpp"
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "agent/job_cgroup.hpp"
@@ -23,6 +25,7 @@
 #include "common/agent_protocol.hpp"
 #include "common/comma_list.hpp"
 #include "common/log.hpp"
+#include "common/service_manager.hpp"
 #include "common/tls.hpp"
 #include "common/topology/topology_file.hpp"
 #include "common/units.hpp"
@@ -38,7 +41,11 @@ constexpr const char* kUsage = R"(usage: sy-agent [options]
 Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
 the registration alive with heartbeats, reconnecting whenever the controller restarts.
 
-options:
+options (each may also be set in the --config file, under its name with '_' for '-';
+flags override the file; tls: {ca, cert, key} holds the --tls-* files, features is a list):
+  --config FILE           YAML settings (schemas/agent-config.schema.json; under systemd
+                          /etc/switchyard/agent.yaml)
+  --check-config          validate the settings (file and flags) and exit
   --controller ADDRESS    the controller: https://HOST:PORT, or HOST:PORT with --insecure
                           (default 127.0.0.1:6820)
   --tls-ca FILE           the cluster CA's certificate: the controller's must come from it
@@ -63,6 +70,11 @@ options:
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
+SIGTERM or SIGINT stops the agent and the jobs it runs. SIGHUP reads --config again: log_level
+and stage_bandwidth change at once; other changed settings are named in the log and wait for a
+restart. Under systemd (Type=notify) it reports readiness, reloads and stopping, and pings the
+watchdog (WatchdogSec=).
+
 `sy-agent discover` prints the topology the agent would register (JSON) and exits.
 `sy-agent stage` copies a directory as the agent stages datasets (sy-agent stage --help).
 )";
@@ -72,22 +84,58 @@ int usage_error(const std::string& m) {
   return 2;
 }
 
+// SIGHUP: the log level and the staging bandwidth change at once; the rest is named for a
+// restart. A file that no longer loads changes nothing.
+template <class Load>
+void reload(sy::agent::AgentSettings& running, Load& load, sy::staging::Tier0Cache& cache) {
+  using namespace sy;
+  service::notify_reloading();
+  auto next = load();
+  if (!next) {
+    SY_LOG(error, "agent") << "reload failed, the configuration in use is unchanged: "
+                           << next.error();
+    return;
+  }
+  std::int64_t read_limit = 0;
+  if (!next->stage_bandwidth.empty()) {
+    auto mib = parse_size_mib(next->stage_bandwidth, kMaxStorageSizeMib);
+    if (!mib) {
+      SY_LOG(error, "agent") << "reload failed, the configuration in use is unchanged: "
+                             << "stage bandwidth: " << mib.error();
+      return;
+    }
+    read_limit = mib.value() << 20;
+  }
+  for (const std::string& setting : agent::agent_settings_needing_restart(running, next.value())) {
+    SY_LOG(warn, "agent") << "reload: " << setting
+                          << " changed; it takes effect when the agent restarts";
+  }
+  log::Level level = log::Level::info;
+  if (!next->log_level.empty()) log::parse_level(next->log_level, level);
+  log::set_level(level);
+  cache.set_read_limit(read_limit);
+  running.log_level = next->log_level;
+  running.stage_bandwidth = next->stage_bandwidth;
+  SY_LOG(info, "agent") << "configuration reloaded: log_level " << log::level_name(level)
+                        << ", stage_bandwidth "
+                        << (read_limit == 0 ? std::string("unlimited") : next->stage_bandwidth);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace sy;
-  std::string controller = "127.0.0.1:6820", topology_file, node_name, level, features,
-              tier0_dir = "/var/lib/switchyard/tier0", tier0_quota,
-              spool_dir = "/var/lib/switchyard/jobs", stage_bandwidth;
-  bool discover_only = false;
   if (argc > 1 && std::string(argv[1]) == "stage")
     return agent::run_stage_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "rsh") return agent::run_rsh_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "rank")
     return agent::run_rank_command(argc - 1, argv + 1);
-  std::string mpirun = "mpirun", cgroup = "auto";
-  tls::Files tls_files;
-  bool insecure = false;
+  bool discover_only = false, check_only = false;
+  std::string config_path;
+  // Flags are kept as given and laid over the file, at start and on every SIGHUP.
+  agent::AgentSettings flags;
+  std::vector<std::string agent::AgentSettings::*> flags_given;
+  bool insecure_flag = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -99,34 +147,88 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (arg == "--insecure") {
-      insecure = true;
+      insecure_flag = true;
+      continue;
+    }
+    if (arg == "--check-config") {
+      check_only = true;
       continue;
     }
     if (arg == "discover" && i == 1) {
       discover_only = true;
       continue;
     }
-    std::string* target = arg == "--controller"        ? &controller
-                          : arg == "--topology"        ? &topology_file
-                          : arg == "--node-name"       ? &node_name
-                          : arg == "--log-level"       ? &level
-                          : arg == "--features"        ? &features
-                          : arg == "--tier0"           ? &tier0_dir
-                          : arg == "--tier0-quota"     ? &tier0_quota
-                          : arg == "--spool"           ? &spool_dir
-                          : arg == "--stage-bandwidth" ? &stage_bandwidth
-                          : arg == "--mpirun"          ? &mpirun
-                          : arg == "--cgroup"          ? &cgroup
-                          : arg == "--tls-ca"          ? &tls_files.ca
-                          : arg == "--tls-cert"        ? &tls_files.cert
-                          : arg == "--tls-key"         ? &tls_files.key
-                                                       : nullptr;
+    if (arg == "--config") {
+      if (i + 1 >= argc) return usage_error(arg + " needs a value");
+      config_path = argv[++i];
+      continue;
+    }
+    using S = agent::AgentSettings;
+    const std::pair<const char*, std::string S::*> options[] = {
+        {"--controller", &S::controller},
+        {"--topology", &S::topology_file},
+        {"--node-name", &S::node_name},
+        {"--log-level", &S::log_level},
+        {"--features", &S::features},
+        {"--tier0", &S::tier0_dir},
+        {"--tier0-quota", &S::tier0_quota},
+        {"--spool", &S::spool_dir},
+        {"--stage-bandwidth", &S::stage_bandwidth},
+        {"--mpirun", &S::mpirun},
+        {"--cgroup", &S::cgroup}};
+    std::string S::*member = nullptr;
+    for (const auto& [name, m] : options) {
+      if (arg == name) member = m;
+    }
+    std::string* target = member                ? &(flags.*member)
+                          : arg == "--tls-ca"   ? &flags.tls.ca
+                          : arg == "--tls-cert" ? &flags.tls.cert
+                          : arg == "--tls-key"  ? &flags.tls.key
+                                                : nullptr;
     if (!target) return usage_error("unknown argument '" + arg + "'");
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
     *target = argv[++i];
+    if (member) flags_given.push_back(member);
   }
+  auto load = [&]() -> Result<agent::AgentSettings, std::string> {
+    agent::AgentSettings s;
+    if (!config_path.empty()) {
+      if (auto read = agent::read_agent_config(config_path, s); !read) {
+        return fail(read.error().to_string());
+      }
+    }
+    for (auto member : flags_given)
+      s.*member = flags.*member;
+    if (!flags.tls.ca.empty()) s.tls.ca = flags.tls.ca;
+    if (!flags.tls.cert.empty()) s.tls.cert = flags.tls.cert;
+    if (!flags.tls.key.empty()) s.tls.key = flags.tls.key;
+    s.insecure = s.insecure || insecure_flag;
+    log::Level lvl = log::Level::info;
+    if (!s.log_level.empty() && !log::parse_level(s.log_level, lvl)) {
+      return fail("log level must be debug, info, warn or error, not '" + s.log_level + "'");
+    }
+    return s;
+  };
+  auto initial = load();
+  if (!initial) {
+    std::cerr << "sy-agent: " << initial.error() << "\n";
+    return 2;
+  }
+  agent::AgentSettings settings = std::move(initial).value();
+  const std::string& controller = settings.controller;
+  const std::string& topology_file = settings.topology_file;
+  std::string node_name = settings.node_name;
+  const std::string& features = settings.features;
+  const std::string& tier0_dir = settings.tier0_dir;
+  const std::string& tier0_quota = settings.tier0_quota;
+  const std::string& spool_dir = settings.spool_dir;
+  const std::string& stage_bandwidth = settings.stage_bandwidth;
+  const std::string& mpirun = settings.mpirun;
+  const std::string& cgroup = settings.cgroup;
+  const tls::Files& tls_files = settings.tls;
+  const bool insecure = settings.insecure;
   log::Level lvl = log::Level::info;
-  if (!level.empty() && !log::parse_level(level, lvl)) return usage_error("bad --log-level");
+  if (!settings.log_level.empty()) log::parse_level(settings.log_level, lvl);
   log::set_level(lvl);
 
   topo::NodeTopology topology;
@@ -189,12 +291,23 @@ int main(int argc, char** argv) {
         "or --insecure for local development");
   }
 
-  std::int64_t quota_bytes = 0;
+  std::int64_t quota_bytes = 0, read_limit = 0;
   if (!tier0_quota.empty()) {
     auto mib = parse_size_mib(tier0_quota, kMaxStorageSizeMib);
-    if (!mib) return usage_error("--tier0-quota: " + mib.error());
+    if (!mib) return usage_error("tier0 quota: " + mib.error());
     quota_bytes = mib.value() << 20;
-  } else {
+  }
+  if (!stage_bandwidth.empty()) {
+    auto mib = parse_size_mib(stage_bandwidth, kMaxStorageSizeMib);
+    if (!mib) return usage_error("stage bandwidth: " + mib.error());
+    read_limit = mib.value() << 20;
+  }
+  if (check_only) {
+    std::cout << (config_path.empty() ? "flags" : config_path) << ": ok (node " << node_name
+              << ", controller " << address->to_string() << ")\n";
+    return 0;
+  }
+  if (tier0_quota.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(tier0_dir, ec);
     const auto space = std::filesystem::space(tier0_dir, ec);
@@ -202,11 +315,7 @@ int main(int argc, char** argv) {
     quota_bytes = static_cast<std::int64_t>(static_cast<double>(space.capacity) * 0.9);
   }
   staging::Tier0Cache cache(tier0_dir, quota_bytes);
-  if (!stage_bandwidth.empty()) {
-    auto mib = parse_size_mib(stage_bandwidth, kMaxStorageSizeMib);
-    if (!mib) return usage_error("--stage-bandwidth: " + mib.error());
-    cache.set_read_limit(mib.value() << 20);
-  }
+  cache.set_read_limit(read_limit);
   if (auto loaded = cache.load(); !loaded) {
     std::cerr << "sy-agent: --tier0: " << loaded.error() << "\n";
     return 1;
@@ -239,14 +348,31 @@ int main(int argc, char** argv) {
     std::cerr << "sy-agent: --spool: " << started.error() << "\n";
     return 1;
   }
-  link.set_on_registered([&jobs] { jobs.reconnected(); });
+  link.set_on_registered([&jobs, &controller] {
+    jobs.reconnected();
+    service::notify_status("registered with the controller at " + controller);
+  });
   link.set_on_order([&](const std::string& type, const nlohmann::json& m) {
     agent::carry_out(type, m, stager, jobs, &rsh, send);
   });
+  service::Watchdog watchdog(ioc);
+  boost::asio::signal_set reload_signal(ioc, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload(settings, load, cache);
+      service::notify_ready("node " + node_name);
+      await_reload();
+    });
+  };
+  await_reload();
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     SY_LOG(info, "agent") << "signal " << signo << ": stopping";
+    service::notify_stopping("stopping");
+    watchdog.stop();
+    reload_signal.cancel();
     link.stop();
     ioc.stop();
   });
@@ -257,6 +383,8 @@ int main(int argc, char** argv) {
                         << (launch.cgroup_parent ? "cgroups below " + launch.cgroup_parent->string()
                                                  : std::string("process groups"));
   link.start();
+  watchdog.start();
+  service::notify_ready("node " + node_name + ": connecting to the controller at " + controller);
   ioc.run();
   return 0;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // The one logging path of every Switchyard program: one line per event on stderr,
 // "LEVEL component: message", which journald and `docker logs`-style collectors keep as is.
+// When stderr is systemd's journal stream, each line starts with its syslog priority ("<3>"
+// error ... "<7>" debug), so `journalctl -p warning` finds warnings and errors.
 //
 //   SY_LOG(info, "store") << "applied migration " << version;
 

@@ -1,5 +1,8 @@
 #include "controller/config.hpp"
 
+#include <utility>
+
+#include "common/changed_settings.hpp"
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
 #include "common/unit_fields.hpp"
@@ -68,6 +71,31 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
         doc->error_at("nodes.heartbeat_timeout_ms", "must be longer than heartbeat_interval_ms"));
   }
   return c;
+}
+
+std::vector<std::string> settings_needing_restart(const ControllerConfig& a,
+                                                  const ControllerConfig& b) {
+  return changed_settings({
+      {"listen", a.listen.to_string() != b.listen.to_string()},
+      {"state_dir", a.state_dir != b.state_dir},
+      {"http.max_body_bytes", a.max_body_bytes != b.max_body_bytes},
+      {"http.idle_timeout_s", a.idle_timeout_s != b.idle_timeout_s},
+      {"store.max_batch", a.max_batch != b.max_batch},
+      {"cluster_network", a.cluster_network_path != b.cluster_network_path},
+      {"nodes.heartbeat_interval_ms", a.heartbeat_interval_ms != b.heartbeat_interval_ms},
+      {"nodes.heartbeat_timeout_ms", a.heartbeat_timeout_ms != b.heartbeat_timeout_ms},
+      {"scheduler.profile", a.scheduler_profile != b.scheduler_profile},
+      {"scheduler.default_time_limit", a.default_time_limit_ms != b.default_time_limit_ms},
+      {"scheduler.backfill_depth", a.backfill_depth != b.backfill_depth},
+      {"scheduler.fair_share_half_life", a.fair_share_half_life_ms != b.fair_share_half_life_ms},
+      {"scheduler.weights", a.scorer_weights != b.scorer_weights},
+      {"scheduler.staging_bandwidth", a.staging_bytes_per_s != b.staging_bytes_per_s},
+      {"scheduler.staging_horizon", a.staging_horizon_ms != b.staging_horizon_ms},
+      {"tls", a.tls.ca != b.tls.ca || a.tls.cert != b.tls.cert || a.tls.key != b.tls.key},
+      {"auth.local_socket", a.local_socket != b.local_socket},
+      {"auth.munge", a.munge != b.munge},
+      {"auth.munge_socket", a.munge_socket != b.munge_socket},
+  });
 }
 
 }  // namespace sy::controller

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/endpoint.hpp"
 #include "common/log.hpp"
@@ -44,5 +45,10 @@ struct ControllerConfig {
 
 // Reads and validates `path`; unset fields keep their defaults.
 Result<ControllerConfig, SpecError> load_controller_config(const std::string& path);
+
+// The settings (as named in the file) that differ between `running` and `next` and take effect
+// only on a restart: a reload (SIGHUP) applies log_level and auth.admins.
+std::vector<std::string> settings_needing_restart(const ControllerConfig& running,
+                                                  const ControllerConfig& next);
 
 }  // namespace sy::controller

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 
 #include "common/agent_protocol.hpp"
 #include "common/log.hpp"
+#include "common/service_manager.hpp"
 #include "common/topology/cluster_network.hpp"
 #include "controller/api/dataset_api.hpp"
 #include "controller/api/http_server.hpp"
@@ -72,6 +74,36 @@ Result<void, std::string> write_port_file(const std::string& path, int port) {
   fs::rename(tmp, path, ec);  // readers never see a half-written file
   if (ec) return fail("cannot write " + path + ": " + ec.message());
   return {};
+}
+
+// SIGHUP: what can change while serving changes now; the rest is named for a restart. A file
+// that no longer loads changes nothing.
+void reload(ControllerConfig& running, const RunOptions& options, api::ApiRouter& router) {
+  if (!options.reload) {
+    SY_LOG(info, "controller") << "SIGHUP: started without --config, nothing to reload";
+    return;
+  }
+  service::notify_reloading();
+  auto next = options.reload();
+  if (!next) {
+    SY_LOG(error, "controller") << "reload failed, the configuration in use is unchanged: "
+                                << next.error();
+    return;
+  }
+  for (const std::string& setting : settings_needing_restart(running, next.value())) {
+    SY_LOG(warn, "controller") << "reload: " << setting
+                               << " changed; it takes effect when the controller restarts";
+  }
+  log::set_level(next->log_level);
+  running.log_level = next->log_level;
+  router.authenticator().set_admins(next->admins);
+  running.admins = next->admins;
+  std::string admins;
+  for (const std::string& a : running.admins)
+    admins += (admins.empty() ? "" : ",") + a;
+  SY_LOG(info, "controller") << "configuration reloaded: log_level "
+                             << log::level_name(running.log_level) << ", admins root"
+                             << (admins.empty() ? "" : "," + admins);
 }
 
 }  // namespace
@@ -279,11 +311,31 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   runner.start();
   SY_LOG(info, "scheduler") << "profile " << profile->name;
 
+  service::Watchdog watchdog(ioc);
+  watchdog.start();
+  const std::string serving = "serving on " + bound->to_string();
+  service::notify_ready(serving);
+
+  ControllerConfig running = config;
+  boost::asio::signal_set reload_signal(ioc, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload(running, options, router);
+      service::notify_ready(serving);
+      await_reload();
+    });
+  };
+  await_reload();
+
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(ioc);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     SY_LOG(info, "controller") << "signal " << signo << ": shutting down";
+    service::notify_stopping("shutting down");
+    watchdog.stop();
+    reload_signal.cancel();
     server.stop_accepting();
     gateway.stop();
     scheduling.stop();

@@ -29,7 +29,10 @@ options:
   --version           print the version and exit
   -h, --help          print this help and exit
 
-SIGTERM or SIGINT stops it cleanly: queued writes are committed and answered first.
+SIGTERM or SIGINT stops it cleanly: queued writes are committed and answered first. SIGHUP
+reads --config again: log_level and auth.admins change at once; other changed settings are
+named in the log and wait for a restart. Under systemd (Type=notify) it reports readiness,
+reloads and stopping, and pings the watchdog (WatchdogSec=).
 )";
 
 int usage_error(const std::string& message) {
@@ -76,28 +79,35 @@ int main(int argc, char** argv) {
     }
   }
 
-  controller::ControllerConfig config;
-  if (!config_path.empty()) {
-    auto loaded = controller::load_controller_config(config_path);
-    if (!loaded) {
-      std::cerr << "sy-controller: " << loaded.error().to_string() << "\n";
-      return 2;
+  // The file, then the flags over it: at start and again on every SIGHUP.
+  auto load = [&]() -> Result<controller::ControllerConfig, std::string> {
+    controller::ControllerConfig config;
+    if (!config_path.empty()) {
+      auto loaded = controller::load_controller_config(config_path);
+      if (!loaded) return fail(loaded.error().to_string());
+      config = std::move(loaded).value();
     }
-    config = std::move(loaded).value();
+    if (!listen.empty()) {
+      auto ep = parse_endpoint(listen, kDefaultControllerPort);
+      if (!ep) return fail("--listen: " + ep.error());
+      config.listen = ep.value();
+    }
+    if (!state_dir.empty()) config.state_dir = state_dir;
+    if (!level.empty() && !log::parse_level(level, config.log_level)) {
+      return fail(std::string("--log-level must be debug, info, warn or error"));
+    }
+    if (!tls_ca.empty()) config.tls.ca = tls_ca;
+    if (!tls_cert.empty()) config.tls.cert = tls_cert;
+    if (!tls_key.empty()) config.tls.key = tls_key;
+    config.insecure = insecure;
+    return config;
+  };
+  auto loaded = load();
+  if (!loaded) {
+    std::cerr << "sy-controller: " << loaded.error() << "\n";
+    return 2;
   }
-  if (!listen.empty()) {
-    auto ep = parse_endpoint(listen, kDefaultControllerPort);
-    if (!ep) return usage_error("--listen: " + ep.error());
-    config.listen = ep.value();
-  }
-  if (!state_dir.empty()) config.state_dir = state_dir;
-  if (!level.empty() && !log::parse_level(level, config.log_level)) {
-    return usage_error("--log-level must be debug, info, warn or error");
-  }
-  if (!tls_ca.empty()) config.tls.ca = tls_ca;
-  if (!tls_cert.empty()) config.tls.cert = tls_cert;
-  if (!tls_key.empty()) config.tls.key = tls_key;
-  config.insecure = insecure;
+  const controller::ControllerConfig config = std::move(loaded).value();
   if (!config.tls.any() && !config.insecure) {
     return usage_error(
         "no TLS certificates: give --tls-ca, --tls-cert and --tls-key (or tls: in the "
@@ -107,5 +117,7 @@ int main(int argc, char** argv) {
     std::cout << (config_path.empty() ? "defaults" : config_path) << ": ok\n";
     return 0;
   }
-  return controller::run_controller(config, {port_file});
+  controller::RunOptions options{port_file, nullptr};
+  if (!config_path.empty()) options.reload = load;
+  return controller::run_controller(config, options);
 }

@@ -24,6 +24,8 @@ class Authenticator {
   // Fills request.user and request.admin. A credential that was sent but does not hold is an
   // error (401), never a silent fall back to anonymous.
   std::optional<ApiResponse> authenticate(ApiRequest& request) const;
+  // The configuration was reloaded (SIGHUP).
+  void set_admins(std::set<std::string> admins) { options_.admins = std::move(admins); }
 
  private:
   AuthOptions options_;

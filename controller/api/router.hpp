@@ -19,6 +19,7 @@ class ApiRouter : public RequestHandler {
     routes_.emplace_back(std::move(prefix), &handler);
   }
   void handle(ApiRequest request, Responder respond) override;
+  Authenticator& authenticator() { return authenticator_; }
 
  private:
   Authenticator authenticator_;

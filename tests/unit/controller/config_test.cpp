@@ -45,3 +45,16 @@ TEST_CASE("bad controller configurations are refused with their place", "[config
     CHECK(loaded.error().to_string() == path + c.error);
   }
 }
+
+TEST_CASE("a reload names every changed setting that waits for a restart", "[config]") {
+  controller::ControllerConfig running;
+  controller::ControllerConfig next = running;
+  next.log_level = log::Level::debug;  // applied by the reload itself
+  next.admins = {"alice"};
+  CHECK(controller::settings_needing_restart(running, next).empty());
+  next.max_batch = 7;
+  next.scorer_weights["nic-numa"] = 0;
+  next.tls.cert = "/etc/switchyard/new.crt";
+  CHECK(controller::settings_needing_restart(running, next) ==
+        std::vector<std::string>{"store.max_batch", "scheduler.weights", "tls"});
+}
