@@ -28,6 +28,7 @@ Result<void, SpecError> read_agent_config(const std::string& path, AgentSettings
              j["tls"]["key"].get<std::string>()};
   }
   if (j.contains("insecure")) s.insecure = j["insecure"].get<bool>();
+  if (j.contains("drain_on_stop")) s.drain_on_stop = j["drain_on_stop"].get<bool>();
   if (j.contains("features")) {
     s.features.clear();
     for (const auto& f : j["features"]) {
@@ -51,6 +52,7 @@ std::vector<std::string> agent_settings_needing_restart(const AgentSettings& a,
       {"spool", a.spool_dir != b.spool_dir},
       {"mpirun", a.mpirun != b.mpirun},
       {"cgroup", a.cgroup != b.cgroup},
+      {"drain_on_stop", a.drain_on_stop != b.drain_on_stop},
   });
 }
 

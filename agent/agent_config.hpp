@@ -25,6 +25,7 @@ struct AgentSettings {
   std::string mpirun = "mpirun";
   std::string cgroup = "auto";
   std::string log_level;
+  bool drain_on_stop = false;
 };
 
 // Reads and validates `path` into `settings`; fields the file leaves out keep their values.

@@ -67,10 +67,12 @@ flags override the file; tls: {ca, cert, key} holds the --tls-* files, features 
   --cgroup DIR|auto|none  where each job gets a cgroup v2 directory, so that no process it
                           starts outlives it (default auto: below the agent's own cgroup when
                           it may create one there; none: process groups only)
+  --drain-on-stop         on SIGTERM, drain the node and stop only once its jobs have ended
+                          (a second SIGTERM stops at once)
   --log-level LEVEL       debug, info, warn or error (default info)
   --version, -h/--help
 
-SIGTERM or SIGINT stops the agent and the jobs it runs. SIGHUP reads --config again: log_level
+SIGTERM or SIGINT stops the agent and the jobs it runs (see --drain-on-stop). SIGHUP reads --config again: log_level
 and stage_bandwidth change at once; other changed settings are named in the log and wait for a
 restart. Under systemd (Type=notify) it reports readiness, reloads and stopping, and pings the
 watchdog (WatchdogSec=).
@@ -135,7 +137,7 @@ int main(int argc, char** argv) {
   // Flags are kept as given and laid over the file, at start and on every SIGHUP.
   agent::AgentSettings flags;
   std::vector<std::string agent::AgentSettings::*> flags_given;
-  bool insecure_flag = false;
+  bool insecure_flag = false, drain_flag = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -148,6 +150,10 @@ int main(int argc, char** argv) {
     }
     if (arg == "--insecure") {
       insecure_flag = true;
+      continue;
+    }
+    if (arg == "--drain-on-stop") {
+      drain_flag = true;
       continue;
     }
     if (arg == "--check-config") {
@@ -203,6 +209,7 @@ int main(int argc, char** argv) {
     if (!flags.tls.cert.empty()) s.tls.cert = flags.tls.cert;
     if (!flags.tls.key.empty()) s.tls.key = flags.tls.key;
     s.insecure = s.insecure || insecure_flag;
+    s.drain_on_stop = s.drain_on_stop || drain_flag;
     log::Level lvl = log::Level::info;
     if (!s.log_level.empty() && !log::parse_level(s.log_level, lvl)) {
       return fail("log level must be debug, info, warn or error, not '" + s.log_level + "'");
@@ -367,15 +374,52 @@ int main(int argc, char** argv) {
   };
   await_reload();
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    SY_LOG(info, "agent") << "signal " << signo << ": stopping";
+  boost::asio::steady_timer drain_timer(ioc);
+  const auto stop_now = [&] {
     service::notify_stopping("stopping");
     watchdog.stop();
     reload_signal.cancel();
+    signals.cancel();
+    drain_timer.cancel();
     link.stop();
     ioc.stop();
-  });
+  };
+  // --drain-on-stop: the node is drained and the agent stops once every job has ended and the
+  // controller has recorded it (nothing left to report); a second signal stops it at once.
+  std::function<void()> drain_step = [&] {
+    const std::size_t left = jobs.reports().size();
+    if (left == 0) {
+      SY_LOG(info, "agent") << "drained: every job has ended; stopping";
+      send(protocol::stopped_message());
+      drain_timer.expires_after(std::chrono::milliseconds(500));  // for the message to leave
+      drain_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) stop_now();
+      });
+      return;
+    }
+    service::notify_status("draining: " + std::to_string(left) + " jobs to finish");
+    drain_timer.expires_after(std::chrono::seconds(1));
+    drain_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) drain_step();
+    });
+  };
+  bool draining = false;
+  std::function<void()> await_stop = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (!settings.drain_on_stop || draining) {
+        SY_LOG(info, "agent") << "signal " << signo << ": stopping";
+        return stop_now();
+      }
+      draining = true;
+      SY_LOG(info, "agent") << "signal " << signo << ": draining: running jobs finish, nothing "
+                            << "new starts (a second signal stops at once)";
+      send(protocol::drain_message());
+      drain_step();
+      await_stop();
+    });
+  };
+  await_stop();
   SY_LOG(info, "agent") << "node " << node_name << ": " << topology.gpu_count() << " GPUs, "
                         << topology.nics.size() << " NICs; controller " << address->to_string()
                         << "; Tier-0 " << tier0_dir << " (" << cache.list().size() << " datasets, "

@@ -44,6 +44,14 @@ nlohmann::json error_message(const std::string& message) {
   return {{"type", "error"}, {"message", message}};
 }
 
+nlohmann::json drain_message() {
+  return {{"type", "drain"}};
+}
+
+nlohmann::json stopped_message() {
+  return {{"type", "stopped"}};
+}
+
 bool valid_node_name(const std::string& name) {
   static const std::regex host("[A-Za-z0-9][A-Za-z0-9.-]{0,62}");
   return std::regex_match(name, host);

@@ -75,6 +75,14 @@ nlohmann::json heartbeat_message(std::int64_t seq);
 nlohmann::json registered_message(const std::string& node, std::int64_t heartbeat_interval_ms);
 nlohmann::json error_message(const std::string& message);
 
+// An agent stopping with --drain-on-stop: "drain" first (nothing new is placed on the node, its
+// jobs run on), "stopped" once they have all ended and been acknowledged (the node is DOWN
+// without the drain, so it comes back UP when the agent registers again).
+nlohmann::json drain_message();
+nlohmann::json stopped_message();
+inline constexpr std::string_view kDrainOnStopReason =
+    "its agent is stopping: running jobs finish, nothing new starts (drain-on-stop)";
+
 struct Register {
   std::string node;
   std::string agent_version;

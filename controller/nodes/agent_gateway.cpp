@@ -41,6 +41,8 @@ void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c
   if (!type) return refuse(c, type.error());
   if (type.value() == "register") return handle_register(c, message);
   if (type.value() == "heartbeat") return handle_heartbeat(c);
+  if (type.value() == "drain") return handle_stopping(c, false);
+  if (type.value() == "stopped") return handle_stopping(c, true);
   if (type.value() == "stage_report") return handle_stage_report(c, message);
   if (type.value() == "job_report") return handle_job_report(c, message);
   if (type.value() == "job_output" || type.value() == "exec_request" ||
@@ -109,6 +111,41 @@ void AgentGateway::handle_heartbeat(const std::shared_ptr<api::WebSocketConnecti
   // or failed meanwhile, and what still runs there is only known from a fresh registration
   // (which lists every job, so strays are stopped). Make the agent register again.
   refuse(c, "node " + node + " was declared DOWN while this connection was silent; register again");
+}
+
+void AgentGateway::handle_stopping(const std::shared_ptr<api::WebSocketConnection>& c,
+                                   bool stopped) {
+  const std::string node = node_of(c);
+  if (node.empty()) return refuse(c, "drain before register");
+  // An administrator's drain stays as it is, with its reason.
+  const auto view = registry_.get(node);
+  if (view && view->state == NodeState::draining && view->reason != protocol::kDrainOnStopReason) {
+    return;
+  }
+  const std::string reason = stopped ? "its agent stopped after its jobs finished"
+                                     : std::string(protocol::kDrainOnStopReason);
+  const std::int64_t now = now_ms_();
+  writes_.submit(
+      [node, stopped, reason, now](store::Stores& s) -> Result<void, store::StoreError> {
+        if (!stopped) return s.nodes.set_drain(node, true, reason, now);
+        if (auto undrained = s.nodes.set_drain(node, false, "", now); !undrained) return undrained;
+        return s.nodes.set_alive(node, false, reason, now);
+      },
+      [this, node, stopped, reason](Result<void, store::StoreError> committed) {
+        if (!committed) {
+          SY_LOG(warn, "agents") << "node " << node << ": " << committed.error().message;
+          return;
+        }
+        if (stopped) {
+          registry_.set_drain(node, false, "");
+          registry_.set_alive(node, false, reason);
+        } else {
+          registry_.set_drain(node, true, reason);
+        }
+        SY_LOG(info, "agents") << "node " << node << (stopped ? " is DOWN: " : " is DRAINING: ")
+                               << reason;
+        if (on_change_) on_change_();
+      });
 }
 
 void AgentGateway::on_closed(const std::shared_ptr<api::WebSocketConnection>& c) {

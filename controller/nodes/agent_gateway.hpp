@@ -58,6 +58,8 @@ class AgentGateway : public api::WebSocketHandler {
  private:
   void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
   void handle_heartbeat(const std::shared_ptr<api::WebSocketConnection>& c);
+  // "drain" (stopped false) and "stopped" from an agent run with --drain-on-stop.
+  void handle_stopping(const std::shared_ptr<api::WebSocketConnection>& c, bool stopped);
   void handle_job_report(const std::shared_ptr<api::WebSocketConnection>& c,
                          const nlohmann::json& m);
   void handle_stage_report(const std::shared_ptr<api::WebSocketConnection>& c,

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -203,4 +204,75 @@ TEST_CASE("the agent reads its settings file reports to systemd and reloads on S
         std::string::npos);
   CHECK(log.find("warn agent: reload: mpirun changed; it takes effect when the agent restarts") !=
         std::string::npos);
+}
+
+TEST_CASE("an agent stopped with --drain-on-stop lets its job finish and its node returns UP",
+          "[integration][service]") {
+  ControllerFixture controller;
+  controller.start();
+  const SyCli cli{controller.address(), {}, {}};
+  const TempDir& dir = controller.dir();
+  const std::vector<std::string> agent_argv{
+      agent_binary(),   "--insecure",
+      "--controller",   controller.address(),
+      "--node-name",    "drain1",
+      "--tier0",        dir.file("tier0"),
+      "--spool",        dir.file("spool"),
+      "--topology",     source_dir() + "/examples/topologies/dgx1-v100.yaml",
+      "--drain-on-stop"};
+  auto agent = std::make_unique<ChildProcess>(agent_argv, dir.file("agent.log"));
+  REQUIRE(eventually([&] { return cli.nodes_up() == 1; }, 20s));
+  auto node = [&] {
+    auto r = cli.run({"nodes", "--json"});
+    auto nodes = nlohmann::json::parse(r.out, nullptr, false);
+    return nodes.is_array() && nodes.size() == 1 ? nodes[0] : nlohmann::json::object();
+  };
+
+  auto submitted =
+      cli.run({"submit", "--parsable",
+               dir.write("long.yaml", "command: [sleep, '3']\nresources: {gpus_per_node: 1}\n")});
+  REQUIRE(submitted.exit_code == 0);
+  const std::string id = submitted.out.substr(0, submitted.out.find_first_of("\n;"));
+  REQUIRE(eventually([&] { return cli.show(id).value("state", "") == "RUNNING"; }, 20s));
+
+  agent->signal(SIGTERM);
+  REQUIRE(eventually([&] { return node().value("state", "") == "DRAINING"; }, 10s));
+  CHECK(node().value("reason", "").find("drain-on-stop") != std::string::npos);
+  CHECK(agent->running());
+  CHECK(cli.show(id).value("state", "") == "RUNNING");
+  // Nothing new starts on a draining node.
+  auto queued =
+      cli.run({"submit", "--parsable",
+               dir.write("short.yaml", "command: ['true']\nresources: {gpus_per_node: 1}\n")});
+  INFO(queued.err);
+  REQUIRE(queued.exit_code == 0);
+  const std::string later = queued.out.substr(0, queued.out.find_first_of("\n;"));
+
+  CHECK(agent->wait(30s) == 0);  // once the job has ended and been recorded
+  CHECK(cli.show(id).value("state", "") == "COMPLETED");
+  CHECK(cli.show(later).value("state", "") == "PENDING");
+  CHECK(node().value("state", "") == "DOWN");
+  CHECK(node().value("reason", "") == "its agent stopped after its jobs finished");
+  const std::string log = read_file(dir.file("agent.log"));
+  INFO(log);
+  CHECK(log.find("draining: running jobs finish") != std::string::npos);
+
+  // Back again: UP without an administrator, and the queued job runs.
+  agent = std::make_unique<ChildProcess>(agent_argv, dir.file("agent.log"));
+  REQUIRE(eventually([&] { return cli.nodes_up() == 1; }, 20s));
+  CHECK(eventually([&] { return cli.show(later).value("state", "") == "COMPLETED"; }, 30s));
+
+  // A second signal does not wait for the job.
+  auto stuck =
+      cli.run({"submit", "--parsable",
+               dir.write("stuck.yaml", "command: [sleep, '60']\nresources: {gpus_per_node: 1}\n")});
+  REQUIRE(stuck.exit_code == 0);
+  const std::string stuck_id = stuck.out.substr(0, stuck.out.find_first_of("\n;"));
+  REQUIRE(eventually([&] { return cli.show(stuck_id).value("state", "") == "RUNNING"; }, 20s));
+  agent->signal(SIGTERM);
+  REQUIRE(eventually([&] { return node().value("state", "") == "DRAINING"; }, 10s));
+  const auto second = std::chrono::steady_clock::now();
+  agent->signal(SIGTERM);
+  CHECK(agent->wait(20s) == 0);
+  CHECK(std::chrono::steady_clock::now() - second < 20s);
 }
