@@ -34,6 +34,13 @@ std::string config_file_path() {
 
 }  // namespace
 
+ServerAddress default_controller_address() {
+  ServerAddress address;
+  address.kind = ServerAddress::Kind::local;
+  address.socket_path = kDefaultControllerSocket;
+  return address;
+}
+
 Result<ClientConfig, std::string> resolve_client_config(const std::string& flag) {
   ClientConfig config;
   std::string address;

@@ -14,8 +14,12 @@ namespace sy::cli {
 
 inline constexpr const char* kDefaultControllerSocket = "/var/lib/switchyard/sy.sock";
 
+// unix:/var/lib/switchyard/sy.sock. A function, not a brace initialiser: GCC 12 at -O3 took the
+// latter's empty endpoint for uninitialised memory (-Werror=maybe-uninitialized).
+ServerAddress default_controller_address();
+
 struct ClientConfig {
-  ServerAddress controller{ServerAddress::Kind::local, {}, kDefaultControllerSocket};
+  ServerAddress controller = default_controller_address();
   std::chrono::milliseconds timeout{30000};
   std::string tls_ca;
   std::string munge_socket;  // empty: munged's default
