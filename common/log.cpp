@@ -28,19 +28,17 @@ bool stderr_is_journal() {
 
 const bool g_journal = stderr_is_journal();
 
-// syslog(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR.
-const char* journal_prefix(Level level) {
-  switch (level) {
-    case Level::debug:
-      return "<7>";
-    case Level::info:
-      return "<6>";
-    case Level::warn:
-      return "<4>";
-    case Level::error:
-      return "<3>";
-  }
-  return "<6>";
+// Each level's name and its syslog(3) priority as journald reads it: LOG_DEBUG, LOG_INFO,
+// LOG_WARNING, LOG_ERR.
+struct LevelText {
+  std::string_view name;
+  const char* journal_prefix;
+};
+constexpr LevelText kLevels[] = {
+    {"debug", "<7>"}, {"info", "<6>"}, {"warn", "<4>"}, {"error", "<3>"}};
+
+const LevelText& text_of(Level level) {
+  return kLevels[static_cast<int>(level)];
 }
 }  // namespace
 
@@ -62,21 +60,11 @@ bool parse_level(std::string_view text, Level& out) {
 }
 
 std::string_view level_name(Level level) {
-  switch (level) {
-    case Level::debug:
-      return "debug";
-    case Level::info:
-      return "info";
-    case Level::warn:
-      return "warn";
-    case Level::error:
-      return "error";
-  }
-  return "info";
+  return text_of(level).name;
 }
 
 Line::Line(Level level, std::string_view component) : level_(level) {
-  if (g_journal) out_ << journal_prefix(level_);
+  if (g_journal) out_ << text_of(level_).journal_prefix;
   out_ << level_name(level_) << ' ' << component << ": ";
 }
 

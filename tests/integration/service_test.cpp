@@ -228,11 +228,8 @@ TEST_CASE("an agent stopped with --drain-on-stop lets its job finish and its nod
     return nodes.is_array() && nodes.size() == 1 ? nodes[0] : nlohmann::json::object();
   };
 
-  auto submitted =
-      cli.run({"submit", "--parsable",
-               dir.write("long.yaml", "command: [sleep, '3']\nresources: {gpus_per_node: 1}\n")});
-  REQUIRE(submitted.exit_code == 0);
-  const std::string id = submitted.out.substr(0, submitted.out.find_first_of("\n;"));
+  const std::string id =
+      cli.submit(dir.write("long.yaml", "command: [sleep, '3']\nresources: {gpus_per_node: 1}\n"));
   REQUIRE(eventually([&] { return cli.show(id).value("state", "") == "RUNNING"; }, 20s));
 
   agent->signal(SIGTERM);
@@ -241,12 +238,8 @@ TEST_CASE("an agent stopped with --drain-on-stop lets its job finish and its nod
   CHECK(agent->running());
   CHECK(cli.show(id).value("state", "") == "RUNNING");
   // Nothing new starts on a draining node.
-  auto queued =
-      cli.run({"submit", "--parsable",
-               dir.write("short.yaml", "command: ['true']\nresources: {gpus_per_node: 1}\n")});
-  INFO(queued.err);
-  REQUIRE(queued.exit_code == 0);
-  const std::string later = queued.out.substr(0, queued.out.find_first_of("\n;"));
+  const std::string later =
+      cli.submit(dir.write("short.yaml", "command: ['true']\nresources: {gpus_per_node: 1}\n"));
 
   CHECK(agent->wait(30s) == 0);  // once the job has ended and been recorded
   CHECK(cli.show(id).value("state", "") == "COMPLETED");
@@ -263,11 +256,8 @@ TEST_CASE("an agent stopped with --drain-on-stop lets its job finish and its nod
   CHECK(eventually([&] { return cli.show(later).value("state", "") == "COMPLETED"; }, 30s));
 
   // A second signal does not wait for the job.
-  auto stuck =
-      cli.run({"submit", "--parsable",
-               dir.write("stuck.yaml", "command: [sleep, '60']\nresources: {gpus_per_node: 1}\n")});
-  REQUIRE(stuck.exit_code == 0);
-  const std::string stuck_id = stuck.out.substr(0, stuck.out.find_first_of("\n;"));
+  const std::string stuck_id = cli.submit(
+      dir.write("stuck.yaml", "command: [sleep, '60']\nresources: {gpus_per_node: 1}\n"));
   REQUIRE(eventually([&] { return cli.show(stuck_id).value("state", "") == "RUNNING"; }, 20s));
   agent->signal(SIGTERM);
   REQUIRE(eventually([&] { return node().value("state", "") == "DRAINING"; }, 10s));

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/controller_fixture.hpp"
@@ -47,6 +48,13 @@ struct SyCli {
     for (const auto& [k, v] : env)
       all[k] = v;
     return run_program(argv, all);
+  }
+  // Submits the job file and returns its id (the test stops if sy refuses it).
+  std::string submit(const std::string& file) const {
+    auto r = run({"submit", "--parsable", file});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out.substr(0, r.out.find_first_of("\n;"));
   }
   // The job as `sy show --json` prints it, or {} when it cannot be shown.
   nlohmann::json show(const std::string& id) const {
