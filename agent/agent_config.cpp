@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/changed_settings.hpp"
+#include "common/comma_list.hpp"
 #include "common/document.hpp"
 #include "common/schema_validator.hpp"
 
@@ -29,12 +30,8 @@ Result<void, SpecError> read_agent_config(const std::string& path, AgentSettings
   }
   if (j.contains("insecure")) s.insecure = j["insecure"].get<bool>();
   if (j.contains("drain_on_stop")) s.drain_on_stop = j["drain_on_stop"].get<bool>();
-  if (j.contains("features")) {
-    s.features.clear();
-    for (const auto& f : j["features"]) {
-      s.features += (s.features.empty() ? "" : ",") + f.get<std::string>();
-    }
-  }
+  if (j.contains("features"))
+    s.features = join_commas(j["features"].get<std::vector<std::string>>());
   return {};
 }
 

@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/agent_protocol.hpp"
+#include "common/comma_list.hpp"
 #include "common/log.hpp"
 #include "common/service_manager.hpp"
 #include "common/topology/cluster_network.hpp"
@@ -98,12 +100,11 @@ void reload(ControllerConfig& running, const RunOptions& options, api::ApiRouter
   running.log_level = next->log_level;
   router.authenticator().set_admins(next->admins);
   running.admins = next->admins;
-  std::string admins;
-  for (const std::string& a : running.admins)
-    admins += (admins.empty() ? "" : ",") + a;
+  std::vector<std::string> admins{"root"};
+  admins.insert(admins.end(), running.admins.begin(), running.admins.end());
   SY_LOG(info, "controller") << "configuration reloaded: log_level "
-                             << log::level_name(running.log_level) << ", admins root"
-                             << (admins.empty() ? "" : "," + admins);
+                             << log::level_name(running.log_level) << ", admins "
+                             << join_commas(admins);
 }
 
 }  // namespace
