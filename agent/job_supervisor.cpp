@@ -24,6 +24,7 @@
 #include "agent/stage_out.hpp"
 #include "agent/staging/beneath.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 
 extern char** environ;
 
@@ -45,8 +46,10 @@ struct JobSupervisor::Proc {
   std::string label;
   int rank = -1;
   std::string request;  // an exec order's: its end is reported to the node that asked
+  bool stream = false;  // an exec whose output goes back to the asker (srun), not to the log
+  bool reported = false;
   pid_t pid = -1;
-  staging::Fd pidfd, output;
+  staging::Fd pidfd, output, error_output;
   LabelledLines lines{"", false};
   bool exited = false;
   int status = 0;
@@ -268,6 +271,21 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
     job->env[dataset_variable(d.name)] = cache_.path_of(d.name, d.version).string();
   for (const auto& [k, v] : node_environment(order, ctx))
     job->env[k] = v;
+  if (order.slurm) {
+    // srun, scontrol and sy-agent (what srun runs on each node) first on the job's PATH.
+    const fs::path bin = job->dir / "bin";
+    fs::create_directories(bin, ec);
+    for (const char* name : {"srun", "scontrol", "sy-agent"}) {
+      fs::remove(bin / name, ec);
+      fs::create_symlink(launch_.agent_path, bin / name, ec);
+      if (ec) return refuse("cannot link " + (bin / name).string() + ": " + ec.message());
+    }
+    job->env["SY_SLURM_BIN"] = bin.string();
+    const auto path = job->env.find("PATH");
+    job->env["PATH"] =
+        bin.string() + ":" +
+        (path == job->env.end() ? std::string("/usr/local/bin:/usr/bin:/bin") : path->second);
+  }
   job->token = random_token();
   job->env["SY_JOB_TOKEN"] = job->token;
   if (!launch_.socket.empty()) job->env["SY_AGENT_SOCKET"] = launch_.socket;
@@ -358,6 +376,23 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   job->watcher = std::jthread([this, raw = job.get()] { watch(*raw); });
 }
 
+int JobSupervisor::forward_output(const Job& job, const Proc& p, const staging::Fd& fd) {
+  char buf[65536];
+  ssize_t n = 0;
+  do {
+    n = ::read(fd.get(), buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return 0;
+  if (n < 0) return errno == EAGAIN ? -1 : 0;
+  send_(protocol::exec_report_message(
+      {.request = p.request,
+       .job = job.id,
+       .state = &fd == &p.output ? "stdout" : "stderr",
+       .exit_code = 0,
+       .message = utf8_text(std::string_view(buf, static_cast<std::size_t>(n)))}));
+  return 1;
+}
+
 void JobSupervisor::exec(const protocol::ExecOrder& order) {
   const auto refuse = [&](const std::string& why) {
     SY_LOG(warn, "jobs") << "exec " << order.request << " for job " << order.job << ": " << why;
@@ -380,16 +415,26 @@ void JobSupervisor::exec(const protocol::ExecOrder& order) {
       return refuse("job " + std::to_string(order.job) + " is ending on this node");
     }
   }
-  int pipe_fds[2];
+  int pipe_fds[2], error_fds[2] = {-1, -1};
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return refuse("pipe: " + staging::errno_message());
   staging::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  staging::Fd error_read, error_write;
+  if (order.stream) {
+    if (::pipe2(error_fds, O_CLOEXEC) != 0) return refuse("pipe: " + staging::errno_message());
+    error_read = staging::Fd(error_fds[0]);
+    error_write = staging::Fd(error_fds[1]);
+    // Drained without blocking once the process has ended (see watch()).
+    ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+    ::fcntl(error_read.get(), F_SETFL, O_NONBLOCK);
+  }
   SpawnSpec spec{.argv = {"/bin/sh", "-c", without_daemonize(order.command)},
                  .env = {},
                  .workdir = job->workdir.string(),
                  .cpus = "",
                  .identity = job->identity,
                  .cgroup_procs = job->cgroup ? job->cgroup->procs_file() : "",
-                 .output = write_end.get()};
+                 .output = write_end.get(),
+                 .error_output = error_write.valid() ? error_write.get() : -1};
   for (const auto& [k, v] : job->env)
     spec.env.push_back(k + "=" + v);
   auto spawned = spawn_process(spec);
@@ -397,6 +442,8 @@ void JobSupervisor::exec(const protocol::ExecOrder& order) {
   auto p = std::make_unique<Proc>();
   p->label = "exec";
   p->request = order.request;
+  p->stream = order.stream;
+  p->error_output = std::move(error_read);
   p->pid = spawned->pid;
   p->pidfd = std::move(spawned->pidfd);
   p->output = std::move(read_end);
@@ -517,7 +564,7 @@ void JobSupervisor::watch(Job& job_ref) {
       has_main = has_main || p->request.empty();
       mains_alive = mains_alive || (p->request.empty() && !p->exited);
       any_alive = any_alive || !p->exited;
-      outputs_open = outputs_open || p->output.valid();
+      outputs_open = outputs_open || p->output.valid() || p->error_output.valid();
     }
     const bool done_here = has_main ? !mains_alive : stopping;
     if (done_here && !mains_ended) {
@@ -529,15 +576,20 @@ void JobSupervisor::watch(Job& job_ref) {
     if (mains_ended && !any_alive && (!outputs_open || Clock::now() >= drain_until)) break;
 
     std::vector<pollfd> fds{{job->wake.get(), POLLIN, 0}};
-    std::vector<std::pair<Proc*, bool>> who{{nullptr, false}};  // (process, is its output)
+    // (process, what: 0 its pidfd, 1 its output, 2 its stderr when apart)
+    std::vector<std::pair<Proc*, int>> who{{nullptr, 0}};
     for (const auto& p : procs) {
       if (!p->exited) {
         fds.push_back({p->pidfd.get(), POLLIN, 0});
-        who.emplace_back(p.get(), false);
+        who.emplace_back(p.get(), 0);
       }
       if (p->output.valid()) {
         fds.push_back({p->output.get(), POLLIN, 0});
-        who.emplace_back(p.get(), true);
+        who.emplace_back(p.get(), 1);
+      }
+      if (p->error_output.valid()) {
+        fds.push_back({p->error_output.get(), POLLIN, 0});
+        who.emplace_back(p.get(), 2);
       }
     }
     int timeout = -1;
@@ -559,7 +611,14 @@ void JobSupervisor::watch(Job& job_ref) {
         (void)!::read(job->wake.get(), &count, sizeof count);
         continue;
       }
-      if (who[i].second) {
+      if (p->stream && who[i].second != 0) {
+        // Until it ends; then what is left is drained below and the end reported after it.
+        if (forward_output(*job, *p, who[i].second == 1 ? p->output : p->error_output) == 0) {
+          (who[i].second == 1 ? p->output : p->error_output) = staging::Fd();
+        }
+        continue;
+      }
+      if (who[i].second != 0) {
         char buf[65536];
         const ssize_t n = ::read(p->output.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -576,6 +635,15 @@ void JobSupervisor::watch(Job& job_ref) {
       if (::waitpid(p->pid, &p->status, WNOHANG) != p->pid) continue;
       p->exited = true;
       if (!p->request.empty()) {
+        if (p->stream) {
+          // Its output first, then its end: the asker stops listening at the end.
+          while (p->output.valid() && forward_output(*job, *p, p->output) == 1) {
+          }
+          while (p->error_output.valid() && forward_output(*job, *p, p->error_output) == 1) {
+          }
+          p->output = staging::Fd();
+          p->error_output = staging::Fd();
+        }
         send_(protocol::exec_report_message({.request = p->request,
                                              .job = job->id,
                                              .state = "ended",

@@ -85,6 +85,9 @@ class JobSupervisor {
   void watch(Job& job);
   void finish(Job& job, const std::vector<std::unique_ptr<Proc>>& procs, const Proc* first_failure);
   void report(const protocol::JobReport& r);
+  // Sends what `fd` (a streamed exec's non-blocking pipe) holds now to the exec's asker: 1 when
+  // it sent some, 0 at the pipe's end, -1 when it holds nothing yet.
+  int forward_output(const Job& job, const Proc& p, const staging::Fd& fd);
 
   staging::Tier0Cache& cache_;
   std::filesystem::path spool_;

@@ -88,6 +88,17 @@ std::map<std::string, std::string> node_environment(const protocol::LaunchOrder&
   env["CUDA_VISIBLE_DEVICES"] = join_ints(order.gpus, ",");
   env["SY_JOB_WORKDIR"] = ctx.workdir;
   if (!ctx.script.empty()) env["SY_JOB_SCRIPT"] = ctx.script;
+  if (order.slurm) {
+    // mpirun inside a batch script finds the job's nodes in SLURM_* (as under Slurm) and starts
+    // its daemons through the agents, as an mpi job's does.
+    env["OMPI_MCA_plm"] = "rsh";
+    env["OMPI_MCA_plm_rsh_agent"] = "sy-agent rsh";
+    env["OMPI_MCA_plm_rsh_no_tree_spawn"] = "1";
+    if (ctx.as_root) env["OMPI_ALLOW_RUN_AS_ROOT"] = env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+    if (!order.env.contains("OMPI_MCA_orte_tmpdir_base")) {
+      env["OMPI_MCA_orte_tmpdir_base"] = ctx.job_dir;
+    }
+  }
   if (order.launcher == "mpi") {
     // Read by `sy-agent rank` to give each local rank its GPU and CPUs.
     env["SY_NODE_GPUS"] = join_ints(order.gpus, ",");
@@ -118,9 +129,16 @@ std::vector<ProcessPlan> plan_processes(const protocol::LaunchOrder& order,
   std::vector<ProcessPlan> out;
   if (order.launcher == "none") {
     if (!order.leader) return out;
+    std::vector<std::string> argv = user_command(order, ctx);
+    if (order.slurm && !order.stdout_path.empty()) {
+      // The batch script's output goes where sbatch's --output/--error said, opened by the
+      // job's own process (as its user).
+      argv.insert(argv.begin(), {ctx.agent_path, "batch", "--stdout", order.stdout_path, "--stderr",
+                                 order.stderr_path, "--"});
+    }
     out.push_back({.label = "0",
                    .rank = 0,
-                   .argv = user_command(order, ctx),
+                   .argv = std::move(argv),
                    .env = {},
                    .cpus = cpus_near(ctx, order.gpus),
                    .mpi_tags = false});

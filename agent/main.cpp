@@ -19,6 +19,7 @@
 #include "agent/job_supervisor.hpp"
 #include "agent/orders.hpp"
 #include "agent/rsh_server.hpp"
+#include "agent/slurm_shims.hpp"
 #include "agent/stage_command.hpp"
 #include "agent/stage_worker.hpp"
 #include "agent/staging/tier0_cache.hpp"
@@ -37,6 +38,8 @@ constexpr const char* kUsage = R"(usage: sy-agent [options]
        sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
        sy-agent rsh HOST COMMAND...      (inside an mpi job: Open MPI's launch agent)
        sy-agent rank -- COMMAND...       (inside an mpi job: each rank)
+       sy-agent batch|task ...           (inside a job submitted as a Slurm batch script;
+                                         the job's `srun` and `scontrol` are this program too)
 
 Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
 the registration alive with heartbeats, reconnecting whenever the controller restarts.
@@ -127,6 +130,14 @@ void reload(sy::agent::AgentSettings& running, Load& load, sy::staging::Tier0Cac
 
 int main(int argc, char** argv) {
   using namespace sy;
+  // Started as `srun` or `scontrol` from a job's bin directory (see agent/slurm_shims.hpp).
+  const std::string started_as = std::filesystem::path(argv[0]).filename().string();
+  if (started_as == "srun") return agent::run_srun_command(argc, argv);
+  if (started_as == "scontrol") return agent::run_scontrol_command(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "batch")
+    return agent::run_batch_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "task")
+    return agent::run_task_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "stage")
     return agent::run_stage_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "rsh") return agent::run_rsh_command(argc - 1, argv + 1);

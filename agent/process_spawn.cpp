@@ -106,6 +106,7 @@ Result<Spawned, std::string> spawn_process(const SpawnSpec& spec) {
       ::dup2(spec.output, 1);
       ::dup2(spec.output, 2);
     }
+    if (spec.error_output >= 0) ::dup2(spec.error_output, 2);
     sigset_t all;
     ::sigemptyset(&all);
     ::sigprocmask(SIG_SETMASK, &all, nullptr);

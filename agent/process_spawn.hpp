@@ -33,6 +33,7 @@ struct SpawnSpec {
   std::optional<Identity> identity;  // switch to it (the agent is root)
   std::string cgroup_procs;          // the job cgroup's cgroup.procs; empty: none
   int output = -1;                   // stdout and stderr go here (a pipe's write end)
+  int error_output = -1;             // stderr goes here instead, when set
 };
 
 struct Spawned {

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "agent/launch_plan.hpp"
 #include "common/comma_list.hpp"
@@ -121,8 +122,11 @@ void RshServer::take(staging::Fd client) {
   if (!protocol::valid_node_name(host)) return refuse("'" + host + "' is not a node name");
   std::uint64_t salt = 0;
   (void)!::getrandom(&salt, sizeof salt, 0);
-  protocol::ExecOrder order{
-      .request = "", .job = job, .node = host, .command = request["command"].get<std::string>()};
+  protocol::ExecOrder order{.request = "",
+                            .job = job,
+                            .node = host,
+                            .command = request["command"].get<std::string>(),
+                            .stream = request.value("stream", false) == true};
   {
     const std::scoped_lock lock(mutex_);
     order.request = std::to_string(job) + "-" + std::to_string(++next_) + "-" +
@@ -139,8 +143,62 @@ void RshServer::on_report(const protocol::ExecReport& r) {
   const auto it = waiting_.find(r.request);
   if (it == waiting_.end()) return;
   nlohmann::json line{{"state", r.state}, {"exit_code", r.exit_code}, {"message", r.message}};
+  // An asker that went away (srun killed) has nothing more to hear.
   write_line(it->second.get(), line);
-  if (r.state != "started") waiting_.erase(it);
+  if (r.state == "ended" || r.state == "failed") waiting_.erase(it);
+}
+
+Result<int, std::string> exec_on_node(const std::string& host, const std::string& command,
+                                      bool stream) {
+  const char* socket = std::getenv("SY_AGENT_SOCKET");
+  const char* job = std::getenv("SY_JOB_ID");
+  const char* token = std::getenv("SY_JOB_TOKEN");
+  if (!socket || !job || !token) {
+    return fail(
+        std::string("runs only inside a Switchyard job (SY_AGENT_SOCKET, SY_JOB_ID and "
+                    "SY_JOB_TOKEN are not set)"));
+  }
+  auto fd = unix_socket(socket, false);
+  if (!fd) return fail("cannot reach the node's agent: " + fd.error());
+  write_line(fd->get(), {{"job", std::atoll(job)},
+                         {"token", token},
+                         {"host", host},
+                         {"command", command},
+                         {"stream", stream}});
+  // The agent's lines (streamed output can be many and long), read in blocks.
+  std::string pending;
+  const auto next_line = [&]() -> std::optional<std::string> {
+    while (true) {
+      if (const auto nl = pending.find('\n'); nl != std::string::npos) {
+        std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        return line;
+      }
+      char buf[65536];
+      const ssize_t n = ::read(fd->get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::nullopt;
+      pending.append(buf, static_cast<std::size_t>(n));
+    }
+  };
+  while (true) {
+    const auto line = next_line();
+    const auto r = line ? nlohmann::json::parse(*line, nullptr, false) : nlohmann::json();
+    if (!r.is_object()) return fail(host + ": the agent closed the connection");
+    const std::string state = r.value("state", "");
+    if (state == "stdout" || state == "stderr") {
+      const std::string text = r.value("message", std::string());
+      const int out = state == "stdout" ? 1 : 2;
+      for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(out, text.data() + done, text.size() - done);
+        if (n <= 0 && errno != EINTR) break;
+        if (n > 0) done += static_cast<std::size_t>(n);
+      }
+      continue;
+    }
+    if (state == "ended") return r.value("exit_code", 255);
+    if (state == "failed") return fail(host + ": " + r.value("message", std::string("failed")));
+  }
 }
 
 int run_rsh_command(int argc, char** argv) {
@@ -153,38 +211,15 @@ int run_rsh_command(int argc, char** argv) {
                  "a Switchyard job)\n";
     return 2;
   }
-  const char* socket = std::getenv("SY_AGENT_SOCKET");
-  const char* job = std::getenv("SY_JOB_ID");
-  const char* token = std::getenv("SY_JOB_TOKEN");
-  if (!socket || !job || !token) {
-    std::cerr << "sy-agent rsh: runs only inside a Switchyard job (SY_AGENT_SOCKET, SY_JOB_ID "
-                 "and SY_JOB_TOKEN are not set)\n";
-    return 255;
-  }
   std::string command;
   for (int k = i + 1; k < argc; ++k)
     command += (command.empty() ? "" : " ") + std::string(argv[k]);
-  auto fd = unix_socket(socket, false);
-  if (!fd) {
-    std::cerr << "sy-agent rsh: cannot reach the node's agent: " << fd.error() << "\n";
+  auto ended = exec_on_node(argv[i], command);
+  if (!ended) {
+    std::cerr << "sy-agent rsh: " << ended.error() << "\n";
     return 255;
   }
-  write_line(fd->get(),
-             {{"job", std::atoll(job)}, {"token", token}, {"host", argv[i]}, {"command", command}});
-  while (true) {
-    const std::string line = read_line(fd->get(), -1);
-    const auto r = nlohmann::json::parse(line, nullptr, false);
-    if (!r.is_object()) {
-      std::cerr << "sy-agent rsh: " << argv[i] << ": the agent closed the connection\n";
-      return 255;
-    }
-    const std::string state = r.value("state", "");
-    if (state == "ended") return r.value("exit_code", 255);
-    if (state == "failed") {
-      std::cerr << "sy-agent rsh: " << argv[i] << ": " << r.value("message", "failed") << "\n";
-      return 255;
-    }
-  }
+  return ended.value();
 }
 
 int run_rank_command(int argc, char** argv) {

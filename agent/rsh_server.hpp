@@ -47,6 +47,11 @@ class RshServer {
   std::jthread thread_;
 };
 
+// Runs `command` (a shell line) on `host`, a node of the calling job, through the agents, and
+// returns its exit status; only from inside a job (SY_AGENT_SOCKET, SY_JOB_ID, SY_JOB_TOKEN).
+// With `stream`, its output comes back to this process's stdout and stderr as it is written.
+Result<int, std::string> exec_on_node(const std::string& host, const std::string& command,
+                                      bool stream = false);
 // `sy-agent rsh HOST COMMAND...`: what Open MPI runs instead of ssh (plm_rsh_agent).
 int run_rsh_command(int argc, char** argv);
 // `sy-agent rank -- COMMAND...`: what mpirun runs as each rank: gives the rank its GPU

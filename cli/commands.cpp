@@ -2,7 +2,10 @@
 #include "cli/exit_status.hpp"
 #include "cli/progress_text.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -11,8 +14,12 @@
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
 #include "common/comma_list.hpp"
+#include "common/file_text.hpp"
 #include "common/job_spec.hpp"
+#include "common/slurm/sbatch_script.hpp"
 #include "common/units.hpp"
+
+extern char** environ;
 
 namespace sy::cli {
 namespace {
@@ -74,28 +81,79 @@ std::string optional_time(const std::optional<std::int64_t>& ms) {
 
 }  // namespace
 
+namespace {
+
+// The job a Slurm batch script asks for, with sbatch's options from the command line.
+Result<JobSpec, std::string> job_from_batch_script(const std::string& file, const std::string& text,
+                                                   const std::vector<std::string>& options,
+                                                   ApiClient& api) {
+  slurm::SbatchContext ctx;
+  ctx.file = file;
+  std::error_code ec;
+  ctx.submit_dir = std::filesystem::current_path(ec).string();
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) ctx.submit_host = host;
+  ctx.command_line = options;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    if (const auto eq = kv.find('='); eq != std::string::npos)
+      ctx.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  // --exclusive gives a job whole nodes: as many GPUs as the largest node has.
+  if (auto nodes = api.list_nodes(); nodes && nodes->is_array()) {
+    for (const auto& n : nodes.value())
+      ctx.whole_node_gpus = std::max(ctx.whole_node_gpus, n.value("gpus", 0));
+  }
+  auto translated = slurm::job_from_sbatch(text, ctx);
+  if (!translated) return fail(translated.error().to_string());
+  for (const auto& w : translated->warnings)
+    std::cerr << "sy: warning: " << w << "\n";
+  auto spec = job_spec_from_document(Document::from_value(translated->job, file));
+  if (!spec) return fail(spec.error().to_string());
+  return std::move(spec).value();
+}
+
+}  // namespace
+
 int cmd_submit(const Invocation& inv) {
-  std::string file;
   bool parsable = false, json = false;
+  // sy's own flags; the rest before the file are sbatch options for a batch script.
+  std::vector<std::string> rest;
   for (const auto& a : inv.args) {
     if (a == "--parsable") {
       parsable = true;
     } else if (a == "--json") {
       json = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage("submit", "unknown option '" + a + "'");
-    } else if (file.empty()) {
-      file = a;
     } else {
-      return usage("submit", "give one job file");
+      rest.push_back(a);
     }
   }
-  if (file.empty()) return usage("submit", "which job file? (sy submit FILE.yaml)");
-  auto doc = load_yaml_file(file);
-  if (!doc) return failed(doc.error().to_string());
-  auto spec = job_spec_from_document(doc.value());
-  if (!spec) return failed(spec.error().to_string());
+  if (rest.empty() || rest.back().empty() || rest.back()[0] == '-') {
+    return usage("submit",
+                 "which job file? (sy submit FILE.yaml, or sy submit [SBATCH OPTIONS] "
+                 "SCRIPT.sbatch)");
+  }
+  const std::string file = rest.back();
+  rest.pop_back();
+  auto text = read_file_text(file);
+  if (!text) return failed(text.error());
   ApiClient api(inv.config, current_user());
+  Result<JobSpec, std::string> spec = fail(std::string());
+  if (slurm::looks_like_batch_script(text.value())) {
+    spec = job_from_batch_script(file, text.value(), rest, api);
+  } else {
+    if (!rest.empty()) {
+      return usage("submit", "'" + rest.front() +
+                                 "': a YAML job file takes no options (sbatch options are for "
+                                 "batch scripts); give one job file");
+    }
+    auto doc = load_yaml_file(file);
+    if (!doc) return failed(doc.error().to_string());
+    auto from_yaml = job_spec_from_document(doc.value());
+    if (!from_yaml) return failed(from_yaml.error().to_string());
+    spec = std::move(from_yaml).value();
+  }
+  if (!spec) return failed(spec.error());
   auto reply = api.submit(spec.value(), new_idempotency_key());
   if (!reply) return failed(reply.error());
   if (json) {

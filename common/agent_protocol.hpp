@@ -153,6 +153,10 @@ struct LaunchOrder {
   int master_port = 0;
   std::vector<MpiHost> hosts;  // mpi: every node of the job, the leader first
   std::string user;            // who submitted it: run as this user when the agent is root
+  // A Slurm batch script: its processes get `srun` and `scontrol` on their PATH, and the leader's
+  // script writes to these files (relative to workdir) instead of the job's log.
+  bool slurm = false;
+  std::string stdout_path, stderr_path;
 };
 nlohmann::json launch_message(const LaunchOrder& order);
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& message);
@@ -185,6 +189,8 @@ struct ExecOrder {
   std::int64_t job = 0;
   std::string node;
   std::string command;
+  // Send the command's output back to the asker (srun) instead of the node's job log.
+  bool stream = false;
 };
 nlohmann::json exec_request_message(const ExecOrder& order);
 nlohmann::json exec_message(const ExecOrder& order);

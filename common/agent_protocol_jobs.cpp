@@ -54,7 +54,9 @@ Result<JobReport, std::string> read_job_report(const nlohmann::json& m) {
     r.signal = m["signal"].get<int>();
   }
   if (m.contains("message") && m["message"].is_string()) {
-    r.message = m["message"].get<std::string>().substr(0, 4096);
+    // Output chunks are at most 64 KiB (one read of the pipe); messages are short.
+    r.message = m["message"].get<std::string>().substr(
+        0, r.state == "stdout" || r.state == "stderr" ? 65536 : 4096);
   }
   if (m.contains("outputs_error") && m["outputs_error"].is_string()) {
     r.outputs_error = m["outputs_error"].get<std::string>().substr(0, 4096);
@@ -94,7 +96,10 @@ nlohmann::json launch_message(const LaunchOrder& o) {
           {"master_addr", o.master_addr},
           {"master_port", o.master_port},
           {"hosts", hosts},
-          {"user", o.user}};
+          {"user", o.user},
+          {"slurm", o.slurm},
+          {"stdout_path", o.stdout_path},
+          {"stderr_path", o.stderr_path}};
 }
 
 Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
@@ -198,6 +203,19 @@ Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
     return bad("hosts", "an mpi launch on the first node needs the job's hosts");
   }
   o.user = m.value("user", std::string());
+  if (m.contains("slurm")) {
+    if (!m["slurm"].is_boolean()) return bad("slurm", "must be true or false");
+    o.slurm = m["slurm"].get<bool>();
+  }
+  for (const auto& [key, target] :
+       {std::pair{"stdout_path", &o.stdout_path}, std::pair{"stderr_path", &o.stderr_path}}) {
+    if (!m.contains(key)) continue;
+    if (!m[key].is_string() || m[key].get<std::string>().size() > 4096 ||
+        m[key].get<std::string>().find('\0') != std::string::npos) {
+      return bad(key, "must be a path");
+    }
+    *target = m[key].get<std::string>();
+  }
   static const std::regex user_name("[A-Za-z_][A-Za-z0-9_.-]{0,31}");
   if (!o.user.empty() && !std::regex_match(o.user, user_name)) {
     return bad("user", "must be a user name");
@@ -246,11 +264,8 @@ Result<std::pair<std::int64_t, std::int64_t>, std::string> read_output_ack(
 namespace {
 
 nlohmann::json exec_json(const char* type, const ExecOrder& o) {
-  return {{"type", type},
-          {"request", o.request},
-          {"job", o.job},
-          {"node", o.node},
-          {"command", o.command}};
+  return {{"type", type},   {"request", o.request}, {"job", o.job},
+          {"node", o.node}, {"command", o.command}, {"stream", o.stream}};
 }
 
 bool valid_request(const nlohmann::json& m) {
@@ -282,7 +297,8 @@ Result<ExecOrder, std::string> read_exec(const nlohmann::json& m) {
   return ExecOrder{.request = m["request"].get<std::string>(),
                    .job = m["job"].get<std::int64_t>(),
                    .node = m["node"].get<std::string>(),
-                   .command = m["command"].get<std::string>()};
+                   .command = m["command"].get<std::string>(),
+                   .stream = m.value("stream", false) == true};
 }
 
 nlohmann::json exec_report_message(const ExecReport& r) {
@@ -300,8 +316,10 @@ Result<ExecReport, std::string> read_exec_report(const nlohmann::json& m) {
   r.request = m["request"].get<std::string>();
   r.job = m["job"].get<std::int64_t>();
   r.state = m.value("state", std::string());
-  if (r.state != "started" && r.state != "ended" && r.state != "failed") {
-    return fail(std::string("exec_report: \"state\" must be started, ended or failed"));
+  if (r.state != "started" && r.state != "ended" && r.state != "failed" && r.state != "stdout" &&
+      r.state != "stderr") {
+    return fail(
+        std::string("exec_report: \"state\" must be started, stdout, stderr, ended or failed"));
   }
   if (r.state == "ended") {
     if (!m.contains("exit_code") || !m["exit_code"].is_number_integer()) {

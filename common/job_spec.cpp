@@ -153,6 +153,17 @@ Result<JobSpec, SpecError> map_valid_document(const Document& doc) {
     }
     spec.every_s = s.value();
   }
+  if (j.contains("slurm")) {
+    const auto& s = j["slurm"];
+    SlurmCompat c;
+    c.ntasks_per_node = s.value("ntasks_per_node", 1);
+    if (s.contains("cpus_per_task")) c.cpus_per_task = s["cpus_per_task"].get<int>();
+    c.output = s["output"].get<std::string>();
+    if (s.contains("error")) c.error = s["error"].get<std::string>();
+    c.job_name = s.value("job_name", std::string());
+    c.submit_host = s.value("submit_host", std::string());
+    spec.slurm = std::move(c);
+  }
   if (spec.array && spec.every_s) {
     return fail(doc.error_at("every", "a job array cannot also recur; give one or the other"));
   }
@@ -228,6 +239,15 @@ nlohmann::json job_spec_to_json(const JobSpec& spec) {
     j["dependencies"] = d;
   }
   if (spec.every_s) j["every"] = format_duration(*spec.every_s);
+  if (spec.slurm) {
+    nlohmann::json s{{"ntasks_per_node", spec.slurm->ntasks_per_node},
+                     {"job_name", spec.slurm->job_name},
+                     {"output", spec.slurm->output},
+                     {"submit_host", spec.slurm->submit_host}};
+    if (spec.slurm->cpus_per_task) s["cpus_per_task"] = *spec.slurm->cpus_per_task;
+    if (spec.slurm->error) s["error"] = *spec.slurm->error;
+    j["slurm"] = s;
+  }
   return j;
 }
 

@@ -40,6 +40,18 @@ struct Output {
   bool operator==(const Output&) const = default;
 };
 
+// A job submitted as a Slurm batch script: what its processes are told as Slurm would tell them
+// (SLURM_* variables, srun's defaults) and where the script's output goes.
+struct SlurmCompat {
+  int ntasks_per_node = 1;
+  std::optional<int> cpus_per_task;
+  std::string job_name;              // as written (SLURM_JOB_NAME, %x)
+  std::string output;                // pattern, relative to the working directory or absolute
+  std::optional<std::string> error;  // none: with the output
+  std::string submit_host;
+  bool operator==(const SlurmCompat&) const = default;
+};
+
 struct JobSpec {
   static constexpr int kDefaultPriority = 100;
 
@@ -60,6 +72,7 @@ struct JobSpec {
   std::vector<std::int64_t> after_ok;   // job ids that must complete first
   std::vector<std::int64_t> after_any;  // job ids that must end first, however
   std::optional<std::int64_t> every_s;  // recurring: the period
+  std::optional<SlurmCompat> slurm;     // submitted as an sbatch script
 
   static constexpr std::int64_t kMinPeriodS = 60;
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/log.hpp"
+#include "common/slurm/job_environment.hpp"
 #include "common/units.hpp"
 #include "controller/nodes/stage_dispatch.hpp"
 
@@ -161,7 +162,9 @@ JobRunner::Launch JobRunner::launch_of(const JobRecord& job) {
   Launch l;
   l.launcher = job.spec.launcher;
   l.nodes = placed_nodes(job);
-  if (l.launcher == Launcher::none && l.nodes.size() > 1) l.nodes.resize(1);
+  // A Slurm batch script runs on the first node and reaches the others through srun.
+  l.leader_decides = l.launcher == Launcher::mpi || job.spec.slurm.has_value();
+  if (l.launcher == Launcher::none && !job.spec.slurm && l.nodes.size() > 1) l.nodes.resize(1);
   return l;
 }
 
@@ -284,6 +287,11 @@ void JobRunner::launch(const JobRecord& job) {
     for (std::size_t i = 0; i < l.nodes.size(); ++i)
       common.hosts.push_back({.node = l.nodes[i], .slots = slots[i]});
   }
+  if (job.spec.slurm) {
+    for (const auto& [k, v] : slurm::job_environment(job, l.nodes))
+      common.env[k] = v;
+    common.slurm = true;
+  }
   std::vector<std::pair<std::string, protocol::LaunchOrder>> orders;
   int first_rank = 0;
   for (std::size_t i = 0; i < l.nodes.size(); ++i) {
@@ -294,6 +302,16 @@ void JobRunner::launch(const JobRecord& job) {
     if (order.leader) order.outputs = job.spec.outputs;
     for (const auto& g : placed[i]["gpus"])
       order.gpus.push_back(g.get<int>());
+    if (job.spec.slurm) {
+      for (const auto& [k, v] :
+           slurm::node_environment(static_cast<int>(i), l.nodes[i], order.gpus))
+        order.env[k] = v;
+      if (order.leader) {
+        const auto files = slurm::output_files(job, l.nodes);
+        order.stdout_path = files.stdout_path;
+        order.stderr_path = files.stderr_path;
+      }
+    }
     const auto view = registry_.get(l.nodes[i]);
     for (const auto& ds : job.spec.datasets) {
       for (const auto& c : view ? view->datasets : std::vector<protocol::CachedDataset>{}) {
@@ -402,8 +420,9 @@ void JobRunner::job_ended(const std::string& node, const protocol::JobReport& r)
       stop_everywhere(id, *l,
                       (r.rank >= 0 ? "rank " + std::to_string(r.rank) + " on " : "the job on ") +
                           node + " failed");
-    } else if (l->launcher == Launcher::mpi && leader) {
-      stop_everywhere(id, *l, "mpirun ended");
+    } else if (l->leader_decides && leader) {
+      stop_everywhere(id, *l,
+                      l->launcher == Launcher::mpi ? "mpirun ended" : "the batch script ended");
     }
   }
   for (const auto& n : l->nodes) {
@@ -412,7 +431,7 @@ void JobRunner::job_ended(const std::string& node, const protocol::JobReport& r)
   // Every node has ended: an mpi job is what its mpirun says; others, the first failure.
   std::string where = l->nodes.front();
   protocol::JobReport result = l->ended[where];
-  if (l->launcher != Launcher::mpi && l->first_failure) {
+  if (!l->leader_decides && l->first_failure) {
     where = l->first_failure->first;
     result = l->first_failure->second;
   }
@@ -451,7 +470,7 @@ void JobRunner::handle_exec(const std::string& node, const std::string& type,
     const auto it = execs_.find(r->request);
     if (it == execs_.end()) return;
     agents_.send_to(it->second, protocol::exec_report_message(r.value()));
-    if (r->state != "started") execs_.erase(it);
+    if (r->state == "ended" || r->state == "failed") execs_.erase(it);
     return;
   }
   auto order = protocol::read_exec(m);

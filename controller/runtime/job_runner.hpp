@@ -75,6 +75,8 @@ class JobRunner {
   struct Launch {
     std::vector<std::string> nodes;  // the first node first
     Launcher launcher = Launcher::none;
+    // mpirun's or the batch script's end is the job's: the other nodes run what it asks of them.
+    bool leader_decides = false;
     std::map<std::string, protocol::JobReport> ended;  // by node
     std::optional<std::pair<std::string, protocol::JobReport>> first_failure;
     bool stopped = false;  // the others were told to stop

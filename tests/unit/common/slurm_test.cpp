@@ -1,0 +1,283 @@
+// Slurm compatibility: host lists both ways, output file patterns, sbatch directives becoming a
+// job, and what sy says of each real-world script in ../shared/sbatch (skipped where absent).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "common/job_record.hpp"
+#include "common/job_spec.hpp"
+#include "common/slurm/hostlist.hpp"
+#include "common/slurm/job_environment.hpp"
+#include "common/slurm/sbatch_script.hpp"
+#include "tests/support/controller_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace sy;
+using namespace sy::slurm;
+
+namespace {
+
+std::vector<std::string> expand(const std::string& list) {
+  auto r = expand_hostlist(list);
+  INFO(list);
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+SbatchContext context(int whole_node_gpus = 8) {
+  SbatchContext ctx;
+  ctx.file = "job.sbatch";
+  ctx.submit_dir = "/home/ada/run";
+  ctx.submit_host = "login1";
+  ctx.whole_node_gpus = whole_node_gpus;
+  ctx.environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", "/home/ada"}, {"SLURM_JOB_ID", "7"}};
+  return ctx;
+}
+
+// The job a script becomes, through the same checks `sy submit` applies.
+JobSpec job_of(const std::string& script, const SbatchContext& ctx = context()) {
+  auto translated = job_from_sbatch(script, ctx);
+  if (!translated) FAIL(translated.error().to_string());
+  auto spec = job_spec_from_document(Document::from_value(translated->job, ctx.file));
+  if (!spec) FAIL(spec.error().to_string());
+  return spec.value();
+}
+
+std::string refusal(const std::string& script, const SbatchContext& ctx = context()) {
+  auto translated = job_from_sbatch(script, ctx);
+  REQUIRE_FALSE(translated.ok());
+  return translated.error().to_string();
+}
+
+}  // namespace
+
+TEST_CASE("host lists expand and compress as Slurm writes them", "[slurm]") {
+  CHECK(expand("n1") == std::vector<std::string>{"n1"});
+  CHECK(expand("n[1-3,7]") == std::vector<std::string>{"n1", "n2", "n3", "n7"});
+  CHECK(expand("gpu[08-11],login") ==
+        std::vector<std::string>{"gpu08", "gpu09", "gpu10", "gpu11", "login"});
+  CHECK(expand("rack[1-2]-n") == std::vector<std::string>{"rack1-n", "rack2-n"});
+  CHECK(compress_hostlist({"n1", "n2", "n3", "n7"}) == "n[1-3,7]");
+  CHECK(compress_hostlist({"node01", "node02", "login"}) == "node[01-02],login");
+  CHECK(compress_hostlist({"a"}) == "a");
+  CHECK(compress_hostlist({"n9", "n10"}) == "n9,n10");  // widths differ: Slurm keeps them apart
+  for (const std::string bad : {"n[1-", "n]", "n[3-1]", "n[a-b]", "n[]", "n[[1]]"}) {
+    INFO(bad);
+    CHECK_FALSE(expand_hostlist(bad).ok());
+  }
+  CHECK_FALSE(expand_hostlist("n[0-99999999]").ok());  // bounded
+}
+
+TEST_CASE("output file patterns take Slurm's replacements", "[slurm]") {
+  const OutputNames names{.job = 42,
+                          .name = "train",
+                          .array_job = 40,
+                          .array_index = 2,
+                          .user = "ada",
+                          .first_node = "n1"};
+  CHECK(expand_output_pattern("%x_%j.out", names) == "train_42.out");
+  CHECK(expand_output_pattern("logs/%A_%a-%u-%N.%%", names) == "logs/40_2-ada-n1.%");
+  CHECK(expand_output_pattern("slurm-%5j.out", names) == "slurm-00042.out");
+  CHECK(expand_output_pattern("odd-%q-%", names) == "odd-%q-%");
+}
+
+TEST_CASE("sbatch directives become the job's resources and limits", "[slurm]") {
+  const JobSpec spec = job_of(
+      "#!/bin/bash\n"
+      "# a comment before the directives\n"
+      "#SBATCH --job-name=ddp-torch     # create a short name\n"
+      "#SBATCH --nodes=2 --ntasks-per-node=2\n"
+      "#SBATCH -c 8\n"
+      "#SBATCH --mem=32G\n"
+      "#SBATCH --gres=gpu:a100:2\n"
+      "#SBATCH -t 1-00:30\n"
+      "#SBATCH --constraint=ib&nvme\n"
+      "#SBATCH --dependency=afterok:5:6,afterany:7\n"
+      "#SBATCH --array=0-3%2\n"
+      "#SBATCH -o logs/%x-%A_%a.out -e logs/%x-%A_%a.err\n"
+      "srun python train.py\n"
+      "#SBATCH --nodes=9\n");  // after the first command: a comment, as in sbatch
+  CHECK(spec.name == "ddp-torch");
+  CHECK(spec.resources.nodes == 2);
+  CHECK(spec.resources.gpus_per_node == 2);
+  CHECK(spec.resources.cpus_per_gpu == 8);  // 2 tasks x 8 CPUs over 2 GPUs
+  CHECK(spec.resources.memory_per_gpu_mib == 16 * 1024);
+  CHECK(spec.resources.gpu_model == "a100");
+  CHECK(spec.resources.features == std::vector<std::string>{"ib", "nvme"});
+  CHECK(spec.time_limit_s == 24 * 3600 + 30 * 60);
+  CHECK(spec.after_ok == std::vector<std::int64_t>{5, 6});
+  CHECK(spec.after_any == std::vector<std::int64_t>{7});
+  REQUIRE(spec.array);
+  CHECK(spec.array->limit == 2);
+  CHECK(spec.workdir == "/home/ada/run");
+  CHECK(spec.launcher == Launcher::none);
+  REQUIRE(spec.script);
+  CHECK(spec.script->rfind("#!/bin/bash\n", 0) == 0);
+  REQUIRE(spec.slurm);
+  CHECK(spec.slurm->ntasks_per_node == 2);
+  CHECK(spec.slurm->cpus_per_task == 8);
+  CHECK(spec.slurm->output == "logs/%x-%A_%a.out");
+  CHECK(spec.slurm->error == "logs/%x-%A_%a.err");
+  CHECK(spec.slurm->submit_host == "login1");
+  // The submitter's environment is exported, but not its own Slurm job's variables.
+  CHECK(spec.env.at("HOME") == "/home/ada");
+  CHECK_FALSE(spec.env.contains("SLURM_JOB_ID"));
+  // The spec survives the database round trip.
+  auto again = job_spec_from_stored_json(job_spec_to_json(spec));
+  REQUIRE(again.ok());
+  CHECK(again.value() == spec);
+}
+
+TEST_CASE("sbatch options on the command line override the script's", "[slurm]") {
+  SbatchContext ctx = context();
+  ctx.command_line = {"-N", "3", "--time=10", "--export=NONE"};
+  const JobSpec spec = job_of("#!/bin/sh\n#SBATCH -N 1 --gpus-per-node 4\necho hi\n", ctx);
+  CHECK(spec.resources.nodes == 3);
+  CHECK(spec.resources.gpus_per_node == 4);
+  CHECK(spec.time_limit_s == 600);
+  CHECK(spec.env.empty());
+  CHECK(spec.slurm->output == "slurm-%j.out");
+  CHECK(spec.name == "job.sbatch");
+}
+
+TEST_CASE("sbatch exclusive gives whole nodes and GPU counts must agree", "[slurm]") {
+  CHECK(job_of("#!/bin/bash\n#SBATCH --exclusive -N 2\nsrun true\n").resources.gpus_per_node == 8);
+  auto translated =
+      job_from_sbatch("#!/bin/bash\n#SBATCH --exclusive --gpus-per-node=2\ntrue\n", context());
+  REQUIRE(translated.ok());
+  CHECK(translated->job["resources"]["gpus_per_node"] == 8);
+  REQUIRE(translated->warnings.size() == 1);
+  CHECK(translated->warnings[0].find("every GPU of its nodes (8)") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH --exclusive\ntrue\n", context(0))
+            .find("how many GPUs a node has is unknown") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -N 2\ntrue\n").find("asks for no GPUs") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH --gres=gpu:8 --gpus-per-node=4\ntrue\n")
+            .find("--gres: asks for 8 GPUs per node but --gpus-per-node asks for 4") !=
+        std::string::npos);
+  CHECK(
+      job_of("#!/bin/bash\n#SBATCH -N 4 -n 4 --gpus-per-task=1\ntrue\n").resources.gpus_per_node ==
+      1);
+  CHECK(job_of("#!/bin/bash\n#SBATCH -N 2 -G 8\ntrue\n").resources.gpus_per_node == 4);
+}
+
+TEST_CASE("what sbatch accepts but sy cannot honour is refused with its line", "[slurm]") {
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1\n#SBATCH --begin=now+1h\n") ==
+        "job.sbatch:3:1: --begin: is not an sbatch option Switchyard supports (supported: "
+        "--job-name, --nodes, --ntasks, --ntasks-per-node, --gpus-per-node, --gpus, "
+        "--gpus-per-task, --gres=gpu:N, --time, --output, --error, --cpus-per-task, --mem, "
+        "--exclusive, --dependency, --array, ...)");
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --nodes=2-4\n").find("job.sbatch:2:1: --nodes:") == 0);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --dependency=afternotok:4\n")
+            .find("only afterok:ID[:ID...] and afterany:ID[:ID...]") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --gres=gpu:2,nic:1\n").find("'nic:1'") !=
+        std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --time=soon\n").find("job.sbatch:2:1: --time:") == 0);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --nodes\n") == "job.sbatch:2:1: --nodes: needs a value");
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 oops\n").find("'oops' is not an option") !=
+        std::string::npos);
+  CHECK(refusal("echo no interpreter\n").find("must start with '#!'") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\r\n#SBATCH -G 1\r\n").find("DOS line breaks") != std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -N 3 -n 4 -G 3\n").find("do not spread evenly") !=
+        std::string::npos);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --array=3-1\n").find("--array") != std::string::npos);
+  CHECK(refusal(std::string("#!/bin/bash\n#SBATCH -G 1 -J \xff\n")).find("not UTF-8") !=
+        std::string::npos);
+}
+
+TEST_CASE("directives sy decides otherwise are accepted with a warning", "[slurm]") {
+  auto translated = job_from_sbatch(
+      "#!/bin/bash\n#SBATCH -G 1 -p gpu --mail-type=end --hint=nomultithread\n", context());
+  REQUIRE(translated.ok());
+  REQUIRE(translated->warnings.size() == 3);
+  CHECK(translated->warnings[0] ==
+        "job.sbatch:2: --partition: ignored: Switchyard has one queue ordered by priority and "
+        "fair share; 'gpu' does not choose nodes");
+  CHECK(translated->warnings[1] == "job.sbatch:2: --mail-type: ignored: Switchyard sends no mail");
+}
+
+TEST_CASE("a batch script is told what Slurm would tell it", "[slurm]") {
+  JobRecord job;
+  job.id = 12;
+  job.user = "ada";
+  job.spec = job_of("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=4 --gres=gpu:4 -J t -c 2\n");
+  job.array_id = 10;
+  job.array_index = 2;
+  const auto env = slurm::job_environment(job, {"n1", "n2"});
+  CHECK(env.at("SLURM_JOB_ID") == "12");
+  CHECK(env.at("SLURM_JOB_NODELIST") == "n[1-2]");
+  CHECK(env.at("SLURM_NNODES") == "2");
+  CHECK(env.at("SLURM_NTASKS") == "8");
+  CHECK(env.at("SLURM_TASKS_PER_NODE") == "4(x2)");
+  CHECK(env.at("SLURM_CPUS_PER_TASK") == "2");
+  CHECK(env.at("SLURM_JOB_NAME") == "t");
+  CHECK(env.at("SLURM_ARRAY_JOB_ID") == "10");
+  CHECK(env.at("SLURM_ARRAY_TASK_ID") == "2");
+  CHECK(env.at("SLURM_SUBMIT_DIR") == "/home/ada/run");
+  const auto node = slurm::node_environment(1, "n2", {4, 5, 6, 7});
+  CHECK(node.at("SLURM_NODEID") == "1");
+  CHECK(node.at("SLURMD_NODENAME") == "n2");
+  CHECK(node.at("SLURM_JOB_GPUS") == "4,5,6,7");
+  const auto files = slurm::output_files(job, {"n1", "n2"});
+  CHECK(files.stdout_path == "slurm-12.out");
+  CHECK(files.stderr_path == files.stdout_path);
+}
+
+// ../shared/sbatch: each real script is either taken (with the job it becomes) or refused with
+// the reason; tests/integration/slurm_scripts_test.cpp runs the ones taken.
+TEST_CASE("every shared real-world sbatch script is accepted or refused precisely", "[slurm]") {
+  const std::string dir = test::source_dir() + "/../shared/sbatch";
+  if (!std::filesystem::is_directory(dir)) {
+    WARN("skipped: " << dir << " is absent");
+    return;
+  }
+  struct Expect {
+    const char* prefix;
+    int nodes, gpus_per_node;  // 0: refused
+    const char* refusal_or_name;
+  };
+  const Expect expected[] = {
+      {"01_", 2, 8, "nccl-all_reduce_perf"},  // --exclusive: whole 8-GPU nodes
+      {"02_", 2, 8, "nccl-all_reduce_perf"},
+      {"03_", 4, 8, "llama3_1_8b-FSDP"},
+      {"04_", 2, 8, "ddp-venv"},
+      {"05_", 1, 8, "convert-llama-weights-to-megatron-deepspeed"},
+      {"06_", 2, 8, "train-mpt"},
+      {"07_", 0, 0,
+       ":11:1: --account: 'six@v100': Switchyard account names are 1-64 letters, digits, '.', "
+       "'_' or '-'"},
+      {"08_", 2, 8, "torchrun-launcher"},
+      {"09_", 2, 8, "accelerate-launcher"},
+      {"10_", 2, 8, "all_reduce_bench_pyxis"},
+      {"11_", 2, 2, "ddp-torch"},
+      {"12_", 4, 1, "multinode-example"},
+      {"13_", 0, 0,
+       ":1:1: the interpreter line '#!/bin/sh \u2013l' has a typographic dash (U+2013 EN DASH)"},
+  };
+  int seen = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename();
+    if (e.path().extension() != ".sbatch") continue;
+    const Expect* x = nullptr;
+    for (const auto& candidate : expected) {
+      if (name.rfind(candidate.prefix, 0) == 0) x = &candidate;
+    }
+    INFO(name);
+    REQUIRE(x != nullptr);
+    ++seen;
+    SbatchContext ctx = context();
+    ctx.file = name;
+    auto translated = job_from_sbatch(test::read_file(e.path()), ctx);
+    if (x->nodes == 0) {
+      REQUIRE_FALSE(translated.ok());
+      CHECK(translated.error().to_string().find(name + x->refusal_or_name) == 0);
+      continue;
+    }
+    if (!translated) FAIL(translated.error().to_string());
+    auto spec = job_spec_from_document(Document::from_value(translated->job, name));
+    if (!spec) FAIL(spec.error().to_string());
+    CHECK(spec->name == x->refusal_or_name);
+    CHECK(spec->resources.nodes == x->nodes);
+    CHECK(spec->resources.gpus_per_node == x->gpus_per_node);
+  }
+  CHECK(seen == 13);
+}
