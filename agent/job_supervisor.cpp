@@ -23,6 +23,7 @@
 #include "agent/process_spawn.hpp"
 #include "agent/stage_out.hpp"
 #include "agent/staging/beneath.hpp"
+#include "common/dataset/dataset_name.hpp"
 #include "common/log.hpp"
 #include "common/utf8.hpp"
 
@@ -31,16 +32,6 @@ extern char** environ;
 namespace sy::agent {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::string dataset_variable(const std::string& dataset) {
-  std::string v = "SY_DATASET_";
-  for (const char c : dataset) {
-    v += std::isalnum(static_cast<unsigned char>(c))
-             ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-             : '_';
-  }
-  return v;
-}
 
 struct JobSupervisor::Proc {
   std::string label;
@@ -268,7 +259,7 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   job->env["SY_JOB_ID"] = std::to_string(order.job);
   if (!order.datasets.empty()) job->env["SY_DATASETS_DIR"] = datasets_dir.string();
   for (const auto& d : order.datasets)
-    job->env[dataset_variable(d.name)] = cache_.path_of(d.name, d.version).string();
+    job->env[dataset::dataset_variable(d.name)] = cache_.path_of(d.name, d.version).string();
   for (const auto& [k, v] : node_environment(order, ctx))
     job->env[k] = v;
   if (order.slurm) {

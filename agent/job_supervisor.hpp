@@ -37,10 +37,6 @@
 
 namespace sy::agent {
 
-// The variable a job reads a dataset's path from: SY_DATASET_ and the name in capitals with
-// every character but letters and digits made '_' (imagenet-1k -> SY_DATASET_IMAGENET_1K).
-std::string dataset_variable(const std::string& dataset);
-
 struct LaunchOptions {
   std::string node;                              // this node's name (names its job cgroups)
   const topo::NodeTopology* topology = nullptr;  // for CPU binding and NCCL hints

@@ -24,5 +24,6 @@ int cmd_drain(const Invocation& inv);
 int cmd_resume(const Invocation& inv);
 int cmd_dataset(const Invocation& inv);  // dataset add|list|show
 int cmd_stage(const Invocation& inv);
+int cmd_slurm_start(const Invocation& inv);  // slurm-start [OPTIONS] -- COMMAND
 
 }  // namespace sy::cli

@@ -11,6 +11,12 @@ constexpr const char* kUsage = R"(usage: sy [--controller HOST:PORT] COMMAND [AR
 
 commands:
   submit FILE.yaml [--parsable|--json]    submit a job; prints its id
+  submit [SBATCH OPTIONS] SCRIPT          submit a Slurm batch script: its #SBATCH directives
+                                          (overridden by the options) become the job; srun and
+                                          scontrol work inside it (docs/slurm.md)
+  slurm-start [OPTIONS] -- COMMAND        inside a Slurm allocation: a controller here, an
+                                          agent on every allocated node, COMMAND run against
+                                          them (sy slurm-start --help)
   queue [--all] [--state S,S] [--user U] [--json]
                                           list jobs (default: those not yet ended)
   show ID [--json]                        one job in detail, with its history
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
   }
   if (command == "drain") return sy::cli::cmd_drain(inv);
   if (command == "resume") return sy::cli::cmd_resume(inv);
+  if (command == "slurm-start") return sy::cli::cmd_slurm_start(inv);
   std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";
   return 2;
 }

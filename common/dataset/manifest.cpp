@@ -35,16 +35,6 @@ const FileEntry* Manifest::find(std::string_view path) const {
   return it != files.end() && it->path == path ? &*it : nullptr;
 }
 
-bool valid_dataset_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  const auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front())) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
-}
-
 Result<void, std::string> check_relative_path(std::string_view path) {
   if (path.empty()) return fail(std::string("is empty"));
   if (path.size() > 4096) return fail(std::string("is longer than 4096 bytes"));

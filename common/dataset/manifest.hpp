@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/dataset/dataset_name.hpp"
 #include "common/result.hpp"
 
 namespace sy::dataset {
@@ -33,8 +34,6 @@ struct Manifest {
   const FileEntry* find(std::string_view path) const;
 };
 
-// Dataset names: letters, digits, '.', '_', '-'; a letter or digit first; at most 64.
-bool valid_dataset_name(std::string_view name);
 // Why `path` may not be staged, or nothing when it may: it must be relative, without "." or ".."
 // components, empty components, control characters or a trailing '/', and at most 4,096 bytes.
 Result<void, std::string> check_relative_path(std::string_view path);

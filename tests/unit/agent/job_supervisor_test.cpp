@@ -17,6 +17,7 @@
 
 #include "agent/job_supervisor.hpp"
 #include "agent/stage_out.hpp"
+#include "common/dataset/dataset_name.hpp"
 #include "plugins/staging/file_backend.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -143,7 +144,7 @@ TEST_CASE("a job sees its GPUs and its datasets' verified copies, pinned while i
                   "\n") != std::string::npos);
   CHECK(vars.find("SY_DATASETS_DIR=" + dir.file("spool/7/datasets") + "\n") != std::string::npos);
   CHECK(read_file(dir.file("spool/7/copy")) == std::string(1000, 'a'));
-  CHECK(agent::dataset_variable("a.b-c_d9") == "SY_DATASET_A_B_C_D9");
+  CHECK(dataset::dataset_variable("a.b-c_d9") == "SY_DATASET_A_B_C_D9");
 
   // The end stays reported until the controller acknowledges it.
   REQUIRE(jobs.reports().size() == 1);
