@@ -299,8 +299,16 @@ int cmd_show(const Invocation& inv) {
     }
   }
   if (s.workdir) out << "  WorkDir=" << *s.workdir << "\n";
-  for (const auto& [k, v] : s.env)
-    out << "  Env " << k << "=" << v << "\n";
+  if (s.slurm) {
+    // A batch script carries its submitter's whole environment: counted, not listed.
+    out << "  BatchScript: StdOut=" << s.slurm->output
+        << " StdErr=" << s.slurm->error.value_or(s.slurm->output)
+        << " TasksPerNode=" << s.slurm->ntasks_per_node << " Env=" << s.env.size()
+        << " variables exported (sy show --json lists them)\n";
+  } else {
+    for (const auto& [k, v] : s.env)
+      out << "  Env " << k << "=" << v << "\n";
+  }
   out << "  Events:\n";
   for (const auto& e : j.events) {
     out << "    " << format_utc_ms(e.at_ms) << "  " << e.event << "  "

@@ -78,6 +78,7 @@ TEST_CASE("sy slurm-start inside an sbatch allocation runs a job through its own
     return;
   }
   TempDir work;
+  fs::create_directories(work.file("tmp"));
   work.write("job.yaml",
              "name: hello\n"
              "command: [sh, -c, 'echo hello rank $RANK on $SY_NODELIST']\n"
@@ -97,10 +98,13 @@ sy logs "$id" | sort
   ::chmod(flow.c_str(), 0755);
   const std::string path =
       fs::path(cli_binary()).parent_path().string() + ":" + std::getenv("PATH");
-  const std::string id = slurm.sbatch({"-N2", "--gres=gpu:8", "-o", work.file("out.txt"), "--chdir",
-                                       work.path(), "--export=ALL,PATH=" + path, "--wrap",
-                                       "sy slurm-start --topology " + source_dir() +
-                                           "/examples/topologies/dgx1-v100.yaml -- ./flow.sh"});
+  const std::string id =
+      slurm.sbatch({"-N2", "--gres=gpu:8", "-o", work.file("out.txt"), "--chdir", work.path(),
+                    // TMPDIR: the controller's database and the agents'
+                    // directories stay in this test's own.
+                    "--export=ALL,PATH=" + path + ",TMPDIR=" + work.file("tmp"), "--wrap",
+                    "sy slurm-start --topology " + source_dir() +
+                        "/examples/topologies/dgx1-v100.yaml -- ./flow.sh"});
   REQUIRE(slurm.ended(id, std::chrono::seconds(150)));
   const std::string out = read_file(work.file("out.txt"));
   INFO(out);
@@ -112,7 +116,8 @@ sy logs "$id" | sort
   CHECK(out.find("0: hello rank 0 on n1,n2\n1: hello rank 1 on n1,n2") != std::string::npos);
   // The allocation's own certificates were made, and its controller's state was removed.
   CHECK(fs::exists(work.file(".sy-slurm-" + id + "/tls/n2.crt")));
-  CHECK(!fs::exists("/tmp/sy-slurm-" + id + "/controller"));
+  CHECK(!fs::exists(work.file("tmp/sy-slurm-" + id + "/controller")));
+  CHECK(fs::exists(work.file("tmp/sy-slurm-" + id + "-n2/spool")));
 }
 
 TEST_CASE("sbatch --sy-dataset stages the dataset in the job's prolog through the node's agent",
