@@ -24,6 +24,7 @@
 #include "controller/api/dataset_api.hpp"
 #include "controller/api/http_server.hpp"
 #include "controller/api/job_api.hpp"
+#include "controller/api/metrics_api.hpp"
 #include "controller/api/node_api.hpp"
 #include "controller/api/router.hpp"
 #include "controller/nodes/agent_gateway.hpp"
@@ -223,9 +224,20 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
   router.add("/v1/datasets", dataset_api);
+  auto metrics_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto metrics_reads = metrics_db
+                           ? store::JobStore::open(metrics_db.value())
+                           : Result<store::JobStore, store::StoreError>(fail(metrics_db.error()));
+  if (!metrics_reads) {
+    SY_LOG(error, "store") << metrics_reads.error().message;
+    return 1;
+  }
+  api::MetricsApi metrics_api(metrics_reads.value(), registry, staging, wall_clock_ms);
+  router.add_public("/metrics", metrics_api);
   runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);
+  scheduling.set_on_pass([&metrics_api](double seconds) { metrics_api.observe_pass(seconds); });
   auto runner_db = store::Db::open(db_path, store::Db::Mode::read_only);
   auto runner_jobs = runner_db
                          ? store::JobStore::open(runner_db.value())

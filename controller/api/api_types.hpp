@@ -44,8 +44,12 @@ struct ApiRequest {
 };
 
 struct ApiResponse {
+  ApiResponse(int status_code = 200, nlohmann::json json = nullptr)
+      : status(status_code), body(std::move(json)) {}
   int status = 200;
   nlohmann::json body;
+  // Set for the few answers that are not JSON (/metrics): sent as is with this content type.
+  std::string text, content_type;
 };
 
 // Sets the request's path and query from a request target ("/v1/jobs?state=all&user=a%20b"),

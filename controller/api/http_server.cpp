@@ -223,10 +223,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version_);
     res->set(http::field::server, "switchyard/" SY_VERSION);
-    res->set(http::field::content_type, "application/json");
     res->keep_alive(keep_alive_);
-    res->body() = response.body.dump();
-    res->body() += '\n';
+    if (!response.content_type.empty()) {
+      res->set(http::field::content_type, response.content_type);
+      res->body() = std::move(response.text);
+    } else {
+      res->set(http::field::content_type, "application/json");
+      res->body() = response.body.dump();
+      res->body() += '\n';
+    }
     res->prepare_payload();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {

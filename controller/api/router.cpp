@@ -13,6 +13,9 @@ void ApiRouter::handle(ApiRequest request, Responder respond) {
                      {"version", SY_VERSION},
                      {"schema_version", store::latest_schema_version()}}});
   }
+  for (const auto& [path, handler] : public_) {
+    if (request.path == path) return handler->handle(std::move(request), std::move(respond));
+  }
   if (auto refused = authenticator_.authenticate(request)) return respond(std::move(*refused));
   // Everything but health names its user: jobs, nodes and datasets are not for strangers.
   if (auto user = requesting_user(request); !user) return respond(std::move(user).error());

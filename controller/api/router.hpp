@@ -18,12 +18,17 @@ class ApiRouter : public RequestHandler {
   void add(std::string prefix, RequestHandler& handler) {
     routes_.emplace_back(std::move(prefix), &handler);
   }
+  // Served without naming a user, as /v1/health: only for paths that give away nothing about
+  // users or their jobs (/metrics: counts).
+  void add_public(std::string path, RequestHandler& handler) {
+    public_.emplace_back(std::move(path), &handler);
+  }
   void handle(ApiRequest request, Responder respond) override;
   Authenticator& authenticator() { return authenticator_; }
 
  private:
   Authenticator authenticator_;
-  std::vector<std::pair<std::string, RequestHandler*>> routes_;
+  std::vector<std::pair<std::string, RequestHandler*>> routes_, public_;
 };
 
 }  // namespace sy::api

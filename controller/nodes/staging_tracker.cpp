@@ -95,6 +95,11 @@ bool StagingTracker::update(const std::string& node, const protocol::StageReport
   const std::scoped_lock lock(mutex_);
   const auto it = requests_.find(report.request);
   if (it == requests_.end() || it->second.node != node || ended(it->second)) return false;
+  if (report.bytes_copied > it->second.last.bytes_copied) {
+    totals_.bytes_copied += report.bytes_copied - it->second.last.bytes_copied;
+  }
+  if (report.state == "done") ++(report.bytes_copied == 0 ? totals_.cache_hits : totals_.copied);
+  if (report.state == "failed") ++totals_.failed;
   it->second.last = report;
   it->second.last.cache.clear();  // the registry keeps what the node holds
   it->second.updated_ms = now_ms;
@@ -107,10 +112,16 @@ void StagingTracker::fail_node(const std::string& node, const std::string& why,
   for (auto& [id, r] : requests_) {
     if (r.node != node || ended(r)) continue;
     r.last.state = "failed";
+    ++totals_.failed;
     r.last.error_kind = "agent";
     r.last.message = why;
     r.updated_ms = now_ms;
   }
+}
+
+StagingTracker::Totals StagingTracker::totals() const {
+  const std::scoped_lock lock(mutex_);
+  return totals_;
 }
 
 std::optional<StageRequest> StagingTracker::get(const std::string& id) const {

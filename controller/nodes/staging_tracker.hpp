@@ -51,7 +51,15 @@ class StagingTracker {
   void fail_node(const std::string& node, const std::string& why, std::int64_t now_ms);
   std::optional<StageRequest> get(const std::string& id) const;
 
+  // Since the controller started: bytes the agents copied (as their reports went), and how the
+  // orders ended: with nothing to copy (the node's cache had the copy), copied, failed.
+  struct Totals {
+    std::int64_t bytes_copied = 0, cache_hits = 0, copied = 0, failed = 0;
+  };
+  Totals totals() const;
+
  private:
+  Totals totals_;
   mutable std::mutex mutex_;
   std::int64_t next_ = 1;
   std::map<std::string, StageRequest> requests_;

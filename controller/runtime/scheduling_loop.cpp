@@ -86,6 +86,7 @@ void SchedulingLoop::finished() {
 void SchedulingLoop::run_pass() {
   const std::int64_t now = now_ms_();
   last_pass_ = std::chrono::steady_clock::now();
+  const auto started = last_pass_;
   auto waiting = reads_.waiting();
   auto allocations = reads_.allocations();
   auto array_active = reads_.array_active();
@@ -170,7 +171,11 @@ void SchedulingLoop::run_pass() {
         }
         return {};
       },
-      [this, input, decided](Result<void, store::StoreError> committed) {
+      [this, input, decided, started](Result<void, store::StoreError> committed) {
+        if (on_pass_) {
+          on_pass_(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
         if (committed && on_committed_) {
           std::vector<std::pair<std::string, std::string>> prestage;
           for (const auto& p : decided->prestage)

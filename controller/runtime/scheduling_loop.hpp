@@ -38,6 +38,10 @@ class SchedulingLoop {
   using Committed = std::function<void(std::vector<std::pair<std::string, std::string>> prestage)>;
   void set_on_committed(Committed f) { on_committed_ = std::move(f); }
 
+  // Each pass's duration in seconds, from reading its input to committing its decisions.
+  using PassTimed = std::function<void(double seconds)>;
+  void set_on_pass(PassTimed f) { on_pass_ = std::move(f); }
+
   void request();  // thread-safe
   void start();    // the periodic pass
   void stop();
@@ -57,6 +61,7 @@ class SchedulingLoop {
   Clock now_ms_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer delay_;
+  PassTimed on_pass_;
   boost::asio::steady_timer wake_;  // the earliest begin time the last pass saw ahead
   // The last pass's waits: a reason is formatted only when its wait changed. Io thread only.
   std::map<sched::JobId, sched::Wait> last_waits_;

@@ -323,6 +323,19 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
   return job;
 }
 
+Result<std::map<JobState, std::int64_t>, StoreError> JobStore::count_by_state() {
+  auto stmt = db_->prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::map<JobState, std::int64_t> out;
+  for (const JobState s : kAllJobStates)
+    out[s] = 0;
+  auto walked = stmt->each([&] {
+    if (const auto s = parse_state(stmt->column_text(0))) out[*s] = stmt->column_int(1);
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
 }  // namespace sy::store
 
 namespace sy::store {

@@ -108,6 +108,8 @@ class JobStore {
   Result<std::vector<JobOutcome>, StoreError> states_of(const std::vector<JobId>& ids);
   // Tasks staging or running, per array.
   Result<std::map<JobId, int>, StoreError> array_active();
+  // How many jobs are in each state (every state present, 0 where none): /metrics.
+  Result<std::map<JobState, std::int64_t>, StoreError> count_by_state();
   // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).
   Result<std::vector<sched::UsageRecord>, StoreError> usage_since(std::int64_t since_ms);
 
