@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
@@ -174,11 +176,21 @@ int cmd_submit(const Invocation& inv) {
 
 int cmd_queue(const Invocation& inv) {
   ListQuery query;
-  bool json = false;
+  bool json = false, watch = false;
+  double interval = 2;
+  long iterations = 0;  // 0: until interrupted
   for (std::size_t i = 0; i < inv.args.size(); ++i) {
     const std::string& a = inv.args[i];
     if (a == "--json") {
       json = true;
+    } else if (a == "--watch" || a == "-w") {
+      watch = true;
+    } else if ((a == "--interval" || a == "-n") && i + 1 < inv.args.size()) {
+      interval = std::atof(inv.args[++i].c_str());
+      if (interval < 0.2) return usage("queue", "--interval must be at least 0.2 seconds");
+    } else if (a == "--iterations" && i + 1 < inv.args.size()) {
+      iterations = std::atol(inv.args[++i].c_str());
+      if (iterations < 1) return usage("queue", "--iterations must be at least 1");
     } else if (a == "--all" || a == "-a") {
       query.states = "all";
     } else if ((a == "--state" || a == "-t" || a == "--user" || a == "-u") &&
@@ -188,26 +200,39 @@ int cmd_queue(const Invocation& inv) {
       return usage("queue", "unknown argument '" + a + "'");
     }
   }
+  if (json && watch) return usage("queue", "--watch is for people; --json is for programs");
   ApiClient api(inv.config, current_user());
-  auto jobs = api.list(query);
-  if (!jobs) return failed(jobs.error());
-  if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& j : jobs.value())
-      out.push_back(job_record_to_json(j));
-    std::cout << out.dump(2) << "\n";
-    return 0;
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  for (long shown = 1;; ++shown) {
+    auto jobs = api.list(query);
+    if (!jobs) return failed(jobs.error());
+    if (json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& j : jobs.value())
+        out.push_back(job_record_to_json(j));
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    Table table({"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED",
+                 "NODELIST(REASON)"});
+    for (const auto& j : jobs.value()) {
+      table.add_row({j.display_id(), j.spec.name, j.user, std::string(state_name(j.state)),
+                     std::to_string(j.spec.total_gpus()), std::to_string(j.spec.resources.nodes),
+                     j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
+                     short_time(j.submit_ms), nodelist_or_reason(j)});
+    }
+    if (watch) {
+      // As watch(1) does: on a terminal the newest table replaces the last.
+      if (tty) std::cout << "\033[H\033[2J";
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch());
+      std::cout << "Every " << interval << "s: sy queue    " << short_time(now.count()) << "\n\n";
+    }
+    table.print(std::cout);
+    std::cout << std::flush;
+    if (!watch || (iterations > 0 && shown >= iterations)) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(interval * 1000)));
   }
-  Table table({"JOBID", "NAME", "USER", "STATE", "GPUS", "NODES", "TIME_LIMIT", "SUBMITTED",
-               "NODELIST(REASON)"});
-  for (const auto& j : jobs.value()) {
-    table.add_row({j.display_id(), j.spec.name, j.user, std::string(state_name(j.state)),
-                   std::to_string(j.spec.total_gpus()), std::to_string(j.spec.resources.nodes),
-                   j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
-                   short_time(j.submit_ms), nodelist_or_reason(j)});
-  }
-  table.print(std::cout);
-  return 0;
 }
 
 int cmd_show(const Invocation& inv) {

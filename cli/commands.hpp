@@ -25,5 +25,6 @@ int cmd_resume(const Invocation& inv);
 int cmd_dataset(const Invocation& inv);  // dataset add|list|show
 int cmd_stage(const Invocation& inv);
 int cmd_slurm_start(const Invocation& inv);  // slurm-start [OPTIONS] -- COMMAND
+int cmd_top(const Invocation& inv);          // top [--interval S] [--once]
 
 }  // namespace sy::cli

@@ -19,6 +19,10 @@ commands:
                                           them (sy slurm-start --help)
   queue [--all] [--state S,S] [--user U] [--json]
                                           list jobs (default: those not yet ended)
+  queue --watch [--interval S] [--iterations N]
+                                          the same, redrawn every S seconds (default 2)
+  top [--interval S] [--once]             live view: every node's GPUs by job, grouped by
+                                          leaf switch, and the queue with reasons
   show ID [--json]                        one job in detail, with its history
   cancel ID [ID...]                       cancel jobs
   logs ID [-f] [--rank R]                 a job's output, every line labelled with its rank
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
   if (command == "drain") return sy::cli::cmd_drain(inv);
   if (command == "resume") return sy::cli::cmd_resume(inv);
   if (command == "slurm-start") return sy::cli::cmd_slurm_start(inv);
+  if (command == "top") return sy::cli::cmd_top(inv);
   std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";
   return 2;
 }
