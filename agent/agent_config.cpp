@@ -15,12 +15,17 @@ Result<void, SpecError> read_agent_config(const std::string& path, AgentSettings
   static const auto schema = SchemaValidator::builtin("agent-config.schema.json");
   if (auto valid = schema->validate(doc.value()); !valid) return fail(std::move(valid).error());
   const nlohmann::json& j = doc->root();
-  const std::pair<const char*, std::string*> strings[] = {
-      {"controller", &s.controller},   {"topology", &s.topology_file},
-      {"node_name", &s.node_name},     {"tier0", &s.tier0_dir},
-      {"tier0_quota", &s.tier0_quota}, {"stage_bandwidth", &s.stage_bandwidth},
-      {"spool", &s.spool_dir},         {"mpirun", &s.mpirun},
-      {"cgroup", &s.cgroup},           {"log_level", &s.log_level}};
+  const std::pair<const char*, std::string*> strings[] = {{"controller", &s.controller},
+                                                          {"topology", &s.topology_file},
+                                                          {"node_name", &s.node_name},
+                                                          {"tier0", &s.tier0_dir},
+                                                          {"tier0_quota", &s.tier0_quota},
+                                                          {"stage_bandwidth", &s.stage_bandwidth},
+                                                          {"spool", &s.spool_dir},
+                                                          {"mpirun", &s.mpirun},
+                                                          {"cgroup", &s.cgroup},
+                                                          {"log_level", &s.log_level},
+                                                          {"metrics_listen", &s.metrics_listen}};
   for (const auto& [key, target] : strings) {
     if (j.contains(key)) *target = j[key].get<std::string>();
   }
@@ -50,6 +55,7 @@ std::vector<std::string> agent_settings_needing_restart(const AgentSettings& a,
       {"mpirun", a.mpirun != b.mpirun},
       {"cgroup", a.cgroup != b.cgroup},
       {"drain_on_stop", a.drain_on_stop != b.drain_on_stop},
+      {"metrics_listen", a.metrics_listen != b.metrics_listen},
   });
 }
 

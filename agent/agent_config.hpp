@@ -25,6 +25,7 @@ struct AgentSettings {
   std::string mpirun = "mpirun";
   std::string cgroup = "auto";
   std::string log_level;
+  std::string metrics_listen;  // HOST:PORT for GET /metrics; empty: not served
   bool drain_on_stop = false;
 };
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -13,10 +14,12 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "agent/agent_config.hpp"
+#include "agent/agent_metrics.hpp"
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "agent/job_cgroup.hpp"
 #include "agent/job_supervisor.hpp"
+#include "agent/metrics_server.hpp"
 #include "agent/orders.hpp"
 #include "agent/rsh_server.hpp"
 #include "agent/slurm_shims.hpp"
@@ -70,6 +73,9 @@ flags override the file; tls: {ca, cert, key} holds the --tls-* files, features 
   --cgroup DIR|auto|none  where each job gets a cgroup v2 directory, so that no process it
                           starts outlives it (default auto: below the agent's own cgroup when
                           it may create one there; none: process groups only)
+  --metrics-listen HOST:PORT
+                          serve GET /metrics (Prometheus text: jobs, Tier-0 cache, staging)
+                          on this address, plain HTTP (default: not served)
   --drain-on-stop         on SIGTERM, drain the node and stop only once its jobs have ended
                           (a second SIGTERM stops at once)
   --log-level LEVEL       debug, info, warn or error (default info)
@@ -192,7 +198,8 @@ int main(int argc, char** argv) {
         {"--spool", &S::spool_dir},
         {"--stage-bandwidth", &S::stage_bandwidth},
         {"--mpirun", &S::mpirun},
-        {"--cgroup", &S::cgroup}};
+        {"--cgroup", &S::cgroup},
+        {"--metrics-listen", &S::metrics_listen}};
     std::string S::*member = nullptr;
     for (const auto& [name, m] : options) {
       if (arg == name) member = m;
@@ -366,7 +373,26 @@ int main(int argc, char** argv) {
     std::cerr << "sy-agent: --spool: " << started.error() << "\n";
     return 1;
   }
-  link.set_on_registered([&jobs, &controller] {
+  std::atomic<std::int64_t> registrations{0};
+  agent::MetricsServer metrics(ioc, [&] {
+    return agent::render_agent_metrics(
+        {.node = node_name,
+         .registrations = registrations.load(),
+         .jobs = jobs.reports(),
+         .cache_bytes = cache.used_bytes(),
+         .cache_quota_bytes = quota_bytes,
+         .cache_datasets = static_cast<std::int64_t>(cache.list().size()),
+         .staging = stager.totals()});
+  });
+  if (!settings.metrics_listen.empty()) {
+    auto at = parse_endpoint(settings.metrics_listen, 0);
+    if (!at) return usage_error("--metrics-listen: " + at.error());
+    auto bound = metrics.listen(at.value());
+    if (!bound) return usage_error(bound.error());
+    SY_LOG(info, "agent") << "metrics on http://" << at->host << ":" << bound.value() << "/metrics";
+  }
+  link.set_on_registered([&jobs, &controller, &registrations] {
+    ++registrations;
     jobs.reconnected();
     service::notify_status("registered with the controller at " + controller);
   });

@@ -58,6 +58,7 @@ void StageWorker::run(const protocol::StageOrder& order) {
       report.bytes_done = report.bytes_total = held->bytes;
       report.files_done = report.files_total = held->files;
       report.cache = cache_contents(cache_);
+      count(report);
       SY_LOG(debug, "staging") << what << ": untouched since it was verified";
       return send_(protocol::stage_report_message(report));
     }
@@ -74,6 +75,7 @@ void StageWorker::run(const protocol::StageOrder& order) {
     report.state = "failed";
     report.error_kind = "missing";
     report.message = what + " is not in this node's Tier-0 cache";
+    count(report);
     return send_(protocol::stage_report_message(report));
   }
   report.bytes_total = manifest->total_bytes();
@@ -83,6 +85,7 @@ void StageWorker::run(const protocol::StageOrder& order) {
     report.state = "failed";
     report.error_kind = "source";
     report.message = backend.error();
+    count(report);
     return send_(protocol::stage_report_message(report));
   }
   SY_LOG(info, "staging") << what << ": staging from " << order.source << " (request "
@@ -115,7 +118,25 @@ void StageWorker::run(const protocol::StageOrder& order) {
                                           " files copied, " + std::to_string(outcome->files_kept) +
                                           " kept");
   }
+  count(report);
   send_(protocol::stage_report_message(report));
+}
+
+void StageWorker::count(const protocol::StageReport& report) {
+  const std::scoped_lock lock(totals_mutex_);
+  if (report.state == "failed") {
+    ++totals_.failed;
+  } else if (report.bytes_copied == 0) {
+    ++totals_.hits;
+  } else {
+    ++totals_.copied;
+    totals_.bytes_copied += report.bytes_copied;
+  }
+}
+
+StageWorker::Totals StageWorker::totals() const {
+  const std::scoped_lock lock(totals_mutex_);
+  return totals_;
 }
 
 }  // namespace sy::agent

@@ -30,14 +30,24 @@ class StageWorker {
 
   void order(protocol::StageOrder order);  // thread-safe
 
+  // Since the agent started, for /metrics: bytes copied into Tier-0, and how orders ended (hit:
+  // the copy was there and only checked).
+  struct Totals {
+    std::int64_t bytes_copied = 0, hits = 0, copied = 0, failed = 0;
+  };
+  Totals totals() const;
+
  private:
   void loop(const std::stop_token& stop);
   void run(const protocol::StageOrder& order);
+  void count(const protocol::StageReport& report);  // a finished order, into totals_
 
   staging::Tier0Cache& cache_;
   Send send_;
   int parallel_;
   std::atomic<bool> cancel_{false};
+  mutable std::mutex totals_mutex_;
+  Totals totals_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<protocol::StageOrder> orders_;

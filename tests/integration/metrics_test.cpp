@@ -1,6 +1,6 @@
-// The controller's /metrics, scraped as Prometheus would (plain GET, no user): the values move as
-// jobs are submitted, run, are cancelled and complete, and as a dataset is staged and staged
-// again (a cache hit).
+// The controller's and an agent's /metrics, scraped as Prometheus would (plain GET, no user): the
+// values move as jobs are submitted, run, are cancelled and complete, and as a dataset is staged
+// and staged again (a cache hit).
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -26,12 +26,15 @@ struct Scrape {
   }
 };
 
-Scrape scrape(const ControllerFixture& controller) {
-  auto r =
-      run_program({"/usr/bin/curl", "-s", "-f", "http://" + controller.address() + "/metrics"});
-  INFO(r.err);
+Scrape scrape_url(const std::string& url) {
+  auto r = run_program({"/usr/bin/curl", "-s", "-f", url});
+  INFO(url << ": " << r.err);
   REQUIRE(r.exit_code == 0);
   return {"\n" + r.out};
+}
+
+Scrape scrape(const ControllerFixture& controller) {
+  return scrape_url("http://" + controller.address() + "/metrics");
 }
 
 }  // namespace
@@ -43,10 +46,20 @@ TEST_CASE("/metrics counts jobs GPUs passes and staging as they change", "[integ
   ChildProcess agent(
       {agent_binary(), "--insecure", "--controller", controller.address(), "--node-name", "n1",
        "--tier0", dir.file("tier0"), "--spool", dir.file("spool"), "--topology",
-       source_dir() + "/examples/topologies/dgx1-v100.yaml"},
+       source_dir() + "/examples/topologies/dgx1-v100.yaml", "--metrics-listen", "127.0.0.1:0"},
       controller.dir().file("agent.log"));
   const SyCli cli{controller.local_address(), {}, {}};
   REQUIRE(eventually([&] { return cli.nodes_up() == 1; }, std::chrono::seconds(20)));
+  // The agent's own /metrics, on the port it chose and logged.
+  std::smatch port;
+  const std::string agent_log = read_file(controller.dir().file("agent.log"));
+  REQUIRE(std::regex_search(agent_log, port,
+                            std::regex("metrics on (http://127.0.0.1:[0-9]+)/metrics")));
+  const std::string agent_base = port[1].str(), agent_url = agent_base + "/metrics";
+  Scrape a = scrape_url(agent_url);
+  CHECK(a["sy_agent_registrations_total{node=\"n1\"}"] == 1);
+  CHECK(a["sy_agent_jobs{node=\"n1\",state=\"running\"}"] == 0);
+  CHECK(a["sy_agent_tier0_datasets{node=\"n1\"}"] == 0);
 
   Scrape s = scrape(controller);
   INFO(s.text);
@@ -72,6 +85,7 @@ TEST_CASE("/metrics counts jobs GPUs passes and staging as they change", "[integ
   CHECK(s["sy_scheduling_pass_seconds_count"] > passes_before);
   CHECK(s["sy_scheduling_pass_seconds_bucket{le=\"+Inf\"}"] ==
         s["sy_scheduling_pass_seconds_count"]);
+  CHECK(scrape_url(agent_url)["sy_agent_jobs{node=\"n1\",state=\"running\"}"] == 1);
 
   REQUIRE(cli.run({"cancel", id}).exit_code == 0);
   const std::string done = cli.submit(dir.write("true.yaml", "command: ['true']\n"));
@@ -98,6 +112,13 @@ TEST_CASE("/metrics counts jobs GPUs passes and staging as they change", "[integ
   s = scrape(controller);
   CHECK(s["sy_staging_bytes_copied_total"] == 312345);
   CHECK(s["sy_staging_orders_total{result=\"hit\"}"] == 1);
+  a = scrape_url(agent_url);
+  CHECK(a["sy_agent_staging_bytes_copied_total{node=\"n1\"}"] == 312345);
+  CHECK(a["sy_agent_staging_orders_total{node=\"n1\",result=\"copied\"}"] == 1);
+  CHECK(a["sy_agent_staging_orders_total{node=\"n1\",result=\"hit\"}"] == 1);
+  CHECK(a["sy_agent_tier0_datasets{node=\"n1\"}"] == 1);
+  CHECK(a["sy_agent_tier0_bytes{node=\"n1\"}"] >= 312345);
+  CHECK(run_program({"/usr/bin/curl", "-s", "-f", agent_base + "/x"}).exit_code != 0);
 
   // Only GET, and nothing else is open without a user.
   CHECK(run_program({"/usr/bin/curl", "-s", "-f", "-X", "POST",

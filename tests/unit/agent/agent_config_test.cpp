@@ -17,6 +17,7 @@ TEST_CASE("the example agent configuration loads with every field", "[config]") 
   CHECK(s.tier0_quota == "3T");
   CHECK(s.stage_bandwidth == "2G");
   CHECK(s.cgroup == "auto");
+  CHECK(s.metrics_listen == "0.0.0.0:9101");
   CHECK(s.node_name.empty());   // left to the host name
   CHECK(s.mpirun == "mpirun");  // a default the file leaves alone
 }
@@ -33,6 +34,7 @@ TEST_CASE("bad agent configurations are refused with their place", "[config]") {
       {"tls: {ca: /a}\n", ":1:1: tls.cert: is required"},
       {"controler: x\n", ":1:1: controler: unknown field"},
       {"insecure: yes please\n", ":1:1: insecure: must be true or false"},
+      {"metrics_listen: everywhere\n", ":1:1: metrics_listen: must be HOST:PORT"},
   };
   for (const Case& c : cases) {
     const std::string path = dir.write("agent.yaml", c.yaml);
