@@ -116,6 +116,58 @@ int exit_status_of(int status) {
 
 }  // namespace
 
+Result<SrunStep, std::string> plan_srun_step(const SrunRequest& r,
+                                             const std::vector<std::string>& job_nodes,
+                                             std::optional<int> env_ntasks, int env_per_node) {
+  SrunStep step;
+  if (!r.nodelist.empty()) {
+    auto listed = slurm::expand_hostlist(r.nodelist);
+    if (!listed) return fail("--nodelist=" + r.nodelist + ": " + listed.error());
+    for (const auto& n : listed.value()) {
+      if (std::find(job_nodes.begin(), job_nodes.end(), n) == job_nodes.end()) {
+        return fail("node " + n + " is not in the job's allocation (" +
+                    slurm::compress_hostlist(job_nodes) + ")");
+      }
+      step.nodes.push_back(n);
+    }
+    if (r.nodes && *r.nodes != static_cast<int>(step.nodes.size())) {
+      return fail("--nodes=" + std::to_string(*r.nodes) + " does not match the " +
+                  std::to_string(step.nodes.size()) + " nodes of --nodelist");
+    }
+  } else {
+    const int available = static_cast<int>(job_nodes.size());
+    int count = available;
+    if (r.nodes) {
+      count = *r.nodes;
+    } else if (r.ntasks) {
+      count = std::min(*r.ntasks, available);
+    }
+    if (count > available) {
+      return fail("--nodes=" + std::to_string(count) + " is more than the job's " +
+                  std::to_string(available) + " nodes");
+    }
+    step.nodes.assign(job_nodes.begin(), job_nodes.begin() + count);
+  }
+  const int node_count = static_cast<int>(step.nodes.size());
+  int ntasks = 0;
+  if (r.ntasks) {
+    ntasks = *r.ntasks;
+  } else if (r.ntasks_per_node || r.nodes || !r.nodelist.empty()) {
+    ntasks = node_count * r.ntasks_per_node.value_or(env_per_node);
+  } else {
+    // Plain `srun CMD` in the batch script: the job's tasks, as sbatch's variables say.
+    ntasks = env_ntasks.value_or(node_count * env_per_node);
+  }
+  if (ntasks < node_count) {
+    return fail(std::to_string(ntasks) + " tasks cannot cover " + std::to_string(node_count) +
+                " nodes");
+  }
+  // Block distribution: the first nodes take one more when the tasks do not divide evenly.
+  for (int n = 0; n < node_count; ++n)
+    step.tasks.push_back(ntasks / node_count + (n < ntasks % node_count ? 1 : 0));
+  return step;
+}
+
 int run_srun_command(int argc, char** argv) {
   if (env_or("SLURM_JOB_ID").empty() || env_or("SY_JOB_TOKEN").empty()) {
     return usage_error("this srun runs only inside a Switchyard job submitted as a batch script");
@@ -213,46 +265,18 @@ int run_srun_command(int argc, char** argv) {
 
   auto job_nodes = slurm::expand_hostlist(env_or("SLURM_JOB_NODELIST"));
   if (!job_nodes || job_nodes->empty()) return usage_error("SLURM_JOB_NODELIST is not a host list");
-  std::vector<std::string> nodes;
-  if (!nodelist_opt.empty()) {
-    auto listed = slurm::expand_hostlist(nodelist_opt);
-    if (!listed) return usage_error("--nodelist=" + nodelist_opt + ": " + listed.error());
-    for (const auto& n : listed.value()) {
-      if (std::find(job_nodes->begin(), job_nodes->end(), n) == job_nodes->end()) {
-        return usage_error("node " + n + " is not in the job's allocation (" +
-                           env_or("SLURM_JOB_NODELIST") + ")");
-      }
-      nodes.push_back(n);
-    }
-  }
-  const int job_node_count = static_cast<int>(job_nodes->size());
-  const int per_node_env = positive(env_or("SLURM_NTASKS_PER_NODE", "1")).value_or(1);
-  int ntasks = 0;
-  if (nodes.empty()) {
-    int count = job_node_count;
-    if (nodes_opt) {
-      count = *nodes_opt;
-    } else if (ntasks_opt) {
-      count = std::min(*ntasks_opt, job_node_count);
-    }
-    if (count > job_node_count) {
-      return usage_error("--nodes=" + std::to_string(count) + " is more than the job's " +
-                         std::to_string(job_node_count) + " nodes");
-    }
-    nodes.assign(job_nodes->begin(), job_nodes->begin() + count);
-  }
+  auto step = plan_srun_step({.nodes = nodes_opt,
+                              .ntasks = ntasks_opt,
+                              .ntasks_per_node = per_node_opt,
+                              .nodelist = nodelist_opt},
+                             job_nodes.value(), positive(env_or("SLURM_NTASKS")),
+                             positive(env_or("SLURM_NTASKS_PER_NODE", "1")).value_or(1));
+  if (!step) return usage_error(step.error());
+  const std::vector<std::string>& nodes = step->nodes;
   const int node_count = static_cast<int>(nodes.size());
-  if (ntasks_opt) {
-    ntasks = *ntasks_opt;
-  } else if (per_node_opt || nodes_opt || !nodelist_opt.empty()) {
-    ntasks = node_count * per_node_opt.value_or(per_node_env);
-  } else {
-    ntasks = positive(env_or("SLURM_NTASKS")).value_or(node_count * per_node_env);
-  }
-  if (ntasks < node_count) {
-    return usage_error(std::to_string(ntasks) + " tasks cannot cover " +
-                       std::to_string(node_count) + " nodes");
-  }
+  int ntasks = 0;
+  for (const int t : step->tasks)
+    ntasks += t;
 
   // The environment the tasks get: this one's, without what each node sets for itself.
   const std::string own_bin = env_or("SY_SLURM_BIN");
@@ -269,11 +293,10 @@ int run_srun_command(int argc, char** argv) {
   const std::string workdir = ::getcwd(cwd, sizeof cwd) ? std::string(cwd) : env_or("PWD");
   const std::string step_nodelist = slurm::compress_hostlist(nodes);
 
-  // Block distribution: the first nodes take one more when the tasks do not divide evenly.
   std::vector<std::future<Result<int, std::string>>> runs;
   int procid = 0;
   for (int n = 0; n < node_count; ++n) {
-    const int here = ntasks / node_count + (n < ntasks % node_count ? 1 : 0);
+    const int here = step->tasks[static_cast<std::size_t>(n)];
     nlohmann::json spec{{"argv", command},      {"env", env},
                         {"cwd", workdir},       {"first_procid", procid},
                         {"tasks", here},        {"ntasks", ntasks},

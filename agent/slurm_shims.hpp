@@ -17,7 +17,27 @@
 // The agent links `srun`, `scontrol` and `sy-agent` to itself in the job's bin directory, first
 // on the job's PATH; main() dispatches on the name it was started by.
 
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
 namespace sy::agent {
+
+// Where srun's tasks go: its options, the job's nodes and the batch script's SLURM_NTASKS and
+// SLURM_NTASKS_PER_NODE (srun reads them as defaults, as Slurm's does).
+struct SrunRequest {
+  std::optional<int> nodes, ntasks, ntasks_per_node;
+  std::string nodelist;  // -w; empty: the first --nodes of the job's
+};
+struct SrunStep {
+  std::vector<std::string> nodes;
+  std::vector<int> tasks;  // per node, block distribution: procids run node by node
+};
+Result<SrunStep, std::string> plan_srun_step(const SrunRequest& request,
+                                             const std::vector<std::string>& job_nodes,
+                                             std::optional<int> env_ntasks, int env_per_node);
 
 int run_srun_command(int argc, char** argv);
 int run_scontrol_command(int argc, char** argv);
