@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include "common/job_spec.hpp"
+#include "common/slurm/sbatch_script.hpp"
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace sy;
 
@@ -20,6 +22,17 @@ TEST_CASE("every example job file is a valid job", "[spec]") {
   for (const auto& entry :
        std::filesystem::directory_iterator(test::source_dir() + "/examples/jobs")) {
     INFO(entry.path());
+    if (entry.path().extension() == ".sbatch") {
+      // A batch script: what `sy submit` makes of it must be a valid job too.
+      slurm::SbatchContext ctx;
+      ctx.file = entry.path().filename();
+      ctx.submit_dir = "/tmp";
+      auto translated = slurm::job_from_sbatch(test::read_file(entry.path()), ctx);
+      REQUIRE(translated.ok());
+      CHECK(job_spec_from_document(Document::from_value(translated->job)).ok());
+      ++count;
+      continue;
+    }
     auto doc = load_yaml_file(entry.path());
     REQUIRE(doc.ok());
     auto spec = job_spec_from_document(doc.value());
