@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/comma_list.hpp"
 #include "common/dataset/dataset_name.hpp"
 #include "common/slurm/hostlist.hpp"
 
@@ -77,21 +78,9 @@ Settings read_settings(int ac, char** av, const std::string& node) {
   return s;
 }
 
-std::vector<std::string> split_names(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = list.find(',', start);
-    out.push_back(list.substr(start, comma == std::string::npos ? comma : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // At submission (sbatch, srun): every name must be a dataset name.
 int check_option(int, const char* optarg, int) {
-  for (const auto& name : split_names(optarg ? optarg : "")) {
+  for (const auto& name : sy::split_commas(optarg ? optarg : "")) {
     if (!sy::dataset::valid_dataset_name(name)) {
       slurm_error("--sy-dataset: '%s' is not a dataset name (letters, digits, '.', '_', '-')",
                   name.c_str());
@@ -182,7 +171,7 @@ int slurm_spank_job_prolog(spank_t sp, int ac, char** av) {
   const Settings s = read_settings(ac, av, node);
   const std::uint32_t job = job_id(sp);
   std::string lines;
-  for (const auto& name : split_names(list)) {
+  for (const auto& name : sy::split_commas(list)) {
     if (!sy::dataset::valid_dataset_name(name)) {
       slurm_error("sy-dataset: job %u: '%s' is not a dataset name", job, name.c_str());
       return -1;

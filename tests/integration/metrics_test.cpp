@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -43,16 +44,12 @@ TEST_CASE("/metrics counts jobs GPUs passes and staging as they change", "[integ
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 200, heartbeat_timeout_ms: 5000}\n");
   controller.start();
   TempDir dir;
-  ChildProcess agent(
-      {agent_binary(), "--insecure", "--controller", controller.address(), "--node-name", "n1",
-       "--tier0", dir.file("tier0"), "--spool", dir.file("spool"), "--topology",
-       source_dir() + "/examples/topologies/dgx1-v100.yaml", "--metrics-listen", "127.0.0.1:0"},
-      controller.dir().file("agent.log"));
+  const auto agent = start_fake_agent(controller, dir, "n1", {"--metrics-listen", "127.0.0.1:0"});
   const SyCli cli{controller.local_address(), {}, {}};
   REQUIRE(eventually([&] { return cli.nodes_up() == 1; }, std::chrono::seconds(20)));
   // The agent's own /metrics, on the port it chose and logged.
   std::smatch port;
-  const std::string agent_log = read_file(controller.dir().file("agent.log"));
+  const std::string agent_log = read_file(controller.dir().file("n1.log"));
   REQUIRE(std::regex_search(agent_log, port,
                             std::regex("metrics on (http://127.0.0.1:[0-9]+)/metrics")));
   const std::string agent_base = port[1].str(), agent_url = agent_base + "/metrics";

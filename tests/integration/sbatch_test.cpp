@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -31,14 +32,8 @@ struct FakeCluster {
 
   FakeCluster() {
     controller.start();
-    for (const std::string node : {"n1", "n2"}) {
-      agents.push_back(std::make_unique<ChildProcess>(
-          std::vector<std::string>{
-              agent_binary(), "--insecure", "--controller", controller.address(), "--node-name",
-              node, "--tier0", dir.file("tier0-" + node), "--spool", dir.file("spool-" + node),
-              "--topology", source_dir() + "/examples/topologies/dgx1-v100.yaml"},
-          controller.dir().file(node + ".log")));
-    }
+    for (const std::string node : {"n1", "n2"})
+      agents.push_back(start_fake_agent(controller, dir, node));
     cli.address = controller.address();
     // Both "nodes" share this host: Open MPI's daemons talk over loopback.
     cli.env = {{"OMPI_MCA_oob_tcp_if_include", "lo"}, {"OMPI_MCA_btl_tcp_if_include", "lo"}};
@@ -72,13 +67,6 @@ struct FakeCluster {
     return read_file(dir.file("work/" + name));
   }
 };
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -129,14 +130,8 @@ TEST_CASE("sbatch --sy-dataset stages the dataset in the job's prolog through th
   controller.start();
   TempDir dir;
   std::vector<std::unique_ptr<ChildProcess> > agents;
-  for (const std::string node : {"n1", "n2"}) {
-    agents.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{agent_binary(), "--insecure", "--controller", controller.address(),
-                                 "--node-name", node, "--tier0", dir.file("tier0-" + node),
-                                 "--spool", dir.file("spool-" + node), "--topology",
-                                 source_dir() + "/examples/topologies/dgx1-v100.yaml"},
-        controller.dir().file(node + ".log")));
-  }
+  for (const std::string node : {"n1", "n2"})
+    agents.push_back(start_fake_agent(controller, dir, node));
   const SyCli cli{controller.local_address(), {}, {}};
   REQUIRE(eventually([&] { return cli.nodes_up() == 2; }, std::chrono::seconds(20)));
   dir.write("shared/ds/train/part-0.txt", "the first shard\n");

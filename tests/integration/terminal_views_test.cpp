@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -11,27 +12,14 @@
 using namespace sy;
 using namespace sy::test;
 
-namespace {
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("sy top shows each node's GPUs by job and the queue with reasons",
           "[integration][cli][top]") {
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 200, heartbeat_timeout_ms: 5000}\n");
   controller.start();
   TempDir dir;
-  ChildProcess agent(
-      {agent_binary(), "--insecure", "--controller", controller.address(), "--node-name", "n1",
-       "--tier0", dir.file("tier0"), "--spool", dir.file("spool"), "--topology",
-       source_dir() + "/examples/topologies/dgx1-v100.yaml"},
-      controller.dir().file("agent.log"));
+  const auto agent = start_fake_agent(controller, dir, "n1");
   const SyCli cli{controller.local_address(), {}, {}};
   REQUIRE(eventually([&] { return cli.nodes_up() == 1; }, std::chrono::seconds(20)));
   const std::string sleeper = cli.submit(dir.write(
