@@ -147,6 +147,14 @@ Result<nlohmann::json, std::string> ApiClient::set_drain(const std::string& name
   return call("POST", "/v1/nodes/" + url_encode(name) + (drain ? "/drain" : "/resume"), body, {});
 }
 
+Result<nlohmann::json, std::string> ApiClient::cluster() {
+  return call("GET", "/v1/cluster", "", {});
+}
+
+Result<nlohmann::json, std::string> ApiClient::open_session(const std::string& ttl) {
+  return call("POST", "/v1/sessions", ttl.empty() ? "" : nlohmann::json{{"ttl", ttl}}.dump(), {});
+}
+
 Result<nlohmann::json, std::string> ApiClient::add_dataset(const std::string& name,
                                                            const std::string& source) {
   return call("POST", "/v1/datasets", nlohmann::json{{"name", name}, {"source", source}}.dump(), {},

@@ -59,6 +59,14 @@ class ApiClient {
   Result<nlohmann::json, std::string> stage_progress(const std::string& name,
                                                      const std::string& request);
 
+  // The cluster as the dashboard shows it (GET /v1/cluster): GPUs by leaf with their jobs, the
+  // queue with reasons.
+  Result<nlohmann::json, std::string> cluster();
+
+  // A read-only dashboard session for this user (`ttl` like "8h"; empty: the controller's
+  // default): {"token", "user", "expires_time", "url"}.
+  Result<nlohmann::json, std::string> open_session(const std::string& ttl);
+
  private:
   Result<nlohmann::json, std::string> call(const std::string& method, const std::string& target,
                                            const std::string& body, const HttpHeaders& headers,

@@ -26,5 +26,6 @@ int cmd_dataset(const Invocation& inv);  // dataset add|list|show
 int cmd_stage(const Invocation& inv);
 int cmd_slurm_start(const Invocation& inv);  // slurm-start [OPTIONS] -- COMMAND
 int cmd_top(const Invocation& inv);          // top [--interval S] [--once]
+int cmd_dashboard(const Invocation& inv);    // dashboard [--ttl DURATION] [--json]
 
 }  // namespace sy::cli

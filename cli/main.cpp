@@ -23,6 +23,8 @@ commands:
                                           the same, redrawn every S seconds (default 2)
   top [--interval S] [--once]             live view: every node's GPUs by job, grouped by
                                           leaf switch, and the queue with reasons
+  dashboard [--ttl DURATION] [--json]     the web dashboard's address, with a read-only
+                                          session for you (default: 12 hours)
   show ID [--json]                        one job in detail, with its history
   cancel ID [ID...]                       cancel jobs
   logs ID [-f] [--rank R]                 a job's output, every line labelled with its rank
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
   if (command == "resume") return sy::cli::cmd_resume(inv);
   if (command == "slurm-start") return sy::cli::cmd_slurm_start(inv);
   if (command == "top") return sy::cli::cmd_top(inv);
+  if (command == "dashboard") return sy::cli::cmd_dashboard(inv);
   std::cerr << "sy: unknown command '" << command << "'\n(see sy help)\n";
   return 2;
 }

@@ -1,7 +1,7 @@
 // `sy top`: a live full-screen view of the cluster: every node's GPUs as cells showing the job
-// that holds each (coloured by job on a terminal), grouped by leaf switch, then the queue with
-// each waiting job's reason. Redrawn every --interval seconds until interrupted; --once prints
-// one frame (for scripts and logs).
+// that holds each (coloured by job on a terminal; "+" for another user's), grouped by leaf switch,
+// then the queue with each waiting job's reason. Redrawn every --interval seconds until
+// interrupted; --once prints one frame (for scripts and logs).
 #include <unistd.h>
 
 #include <chrono>
@@ -36,67 +36,63 @@ std::string cell(const std::string& id, bool colour) {
   return "\033[" + std::to_string(31 + hash % 6) + "m" + shown + "\033[0m";
 }
 
+// One frame from the controller's cluster view (GET /v1/cluster, as the web dashboard draws it):
+// another user's GPUs show as taken ("+") even though their jobs are not listed.
 Frame render(ApiClient& api, bool colour) {
-  auto nodes = api.list_nodes();
-  auto jobs = api.list(ListQuery{});
-  if (!nodes || !jobs) return {"sy top: " + (!nodes ? nodes.error() : jobs.error()) + "\n", false};
-  // (node, GPU) -> the job holding it
-  std::map<std::pair<std::string, int>, std::string> holder;
-  int running = 0, pending = 0;
-  for (const auto& j : jobs.value()) {
-    running += j.state == JobState::running || j.state == JobState::staging;
-    pending += j.state == JobState::pending || j.state == JobState::held;
-    if (!j.placement.is_object() || !j.placement.contains("nodes")) continue;
-    for (const auto& n : j.placement["nodes"]) {
-      for (const auto& g : n.value("gpus", nlohmann::json::array()))
-        holder[{n.value("node", ""), g.get<int>()}] = j.display_id();
+  auto view = api.cluster();
+  if (!view) return {"sy top: " + view.error() + "\n", false};
+  const auto& v = view.value();
+  int nodes = 0, up = 0, running = 0, waiting = 0;
+  for (const auto& leaf : v["leaves"]) {
+    for (const auto& n : leaf["nodes"]) {
+      ++nodes;
+      up += n.value("state", "") == "UP";
     }
   }
-  // Grouped by leaf switch, as the placer sees them.
-  std::map<std::string, std::vector<nlohmann::json>> by_leaf;
-  int gpus = 0, used = 0, up = 0;
-  for (const auto& n : nodes.value()) {
-    by_leaf[n["leaf"].is_string() ? n["leaf"].get<std::string>() : "-"].push_back(n);
-    gpus += n.value("gpus", 0);
-    used += n.value("gpus", 0) - n.value("gpus_free", 0);
-    up += n.value("state", "") == "UP";
+  for (const auto& [state, n] : v["totals"]["jobs"].items()) {
+    (state == "RUNNING" || state == "STAGING" ? running : waiting) += n.get<int>();
   }
   std::ostringstream out;
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const std::string at =
       format_utc_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-  out << "Switchyard  " << at.substr(0, 10) << " " << at.substr(11, 8) << "   nodes "
-      << nodes->size() << " (" << up << " up)   GPUs " << used << "/" << gpus
-      << " allocated   jobs " << running << " running, " << pending << " waiting\n\n";
-  for (const auto& [leaf, members] : by_leaf) {
-    out << "leaf " << leaf << "\n";
-    for (const auto& n : members) {
-      const std::string name = n.value("name", "");
-      std::string row = "  " + name;
+  out << "Switchyard  " << at.substr(0, 10) << " " << at.substr(11, 8) << "   nodes " << nodes
+      << " (" << up << " up)   GPUs " << v["totals"].value("allocated", 0) << "/"
+      << v["totals"].value("gpus", 0) << " allocated   jobs " << running << " running, " << waiting
+      << " waiting\n\n";
+  // Grouped by leaf switch, as the placer sees them.
+  for (const auto& leaf : v["leaves"]) {
+    out << "leaf " << (leaf["leaf"].is_string() ? leaf["leaf"].get<std::string>() : "-") << "\n";
+    for (const auto& n : leaf["nodes"]) {
+      std::string row = "  " + n.value("name", "");
       row.resize(std::max<std::size_t>(row.size() + 1, 14), ' ');
       std::string state = n.value("state", "");
       state.resize(9, ' ');
       row += state + "[";
-      for (int g = 0; g < n.value("gpus", 0); ++g) {
-        const auto it = holder.find({name, g});
-        row += cell(it == holder.end() ? "" : it->second, colour);
+      for (const auto& g : n["gpus"]) {
+        const auto& job = g["job"];
+        row += job.is_null()               ? cell("", colour)
+               : job.value("other", false) ? std::string("   +")
+                                           : cell(job.value("id", ""), colour);
       }
       out << row << " ]\n";
     }
   }
   out << "\n";
   Table table({"JOBID", "USER", "STATE", "GPUS", "NAME", "NODELIST(REASON)"});
-  for (const auto& j : jobs.value()) {
-    std::string where = j.reason.empty() ? "-" : "(" + j.reason + ")";
-    if (j.placement.is_object() && j.placement.contains("nodes")) {
-      where.clear();
-      for (const auto& n : j.placement["nodes"])
-        where += (where.empty() ? "" : ",") + n.value("node", std::string("?"));
-    }
-    table.add_row({j.display_id(), j.user, std::string(state_name(j.state)),
-                   std::to_string(j.spec.total_gpus()), j.spec.name, where});
+  for (const auto& j : v["queue"]) {
+    std::string where;
+    for (const auto& n : j["nodes"])
+      where += (where.empty() ? "" : ",") + n.get<std::string>();
+    if (where.empty())
+      where = j.value("reason", "").empty() ? "-" : "(" + j.value("reason", "") + ")";
+    table.add_row({j.value("id", ""), j.value("user", ""), j.value("state", ""),
+                   std::to_string(j.value("gpus", 0)), j.value("name", ""), where});
   }
   table.print(out);
+  if (v.value("queue_more", 0) > 0) {
+    out << "... and " << v.value("queue_more", 0) << " more (sy queue lists them all)\n";
+  }
   return {out.str(), true};
 }
 

@@ -21,12 +21,16 @@
 #include "common/log.hpp"
 #include "common/service_manager.hpp"
 #include "common/topology/cluster_network.hpp"
+#include "controller/api/cluster_api.hpp"
 #include "controller/api/dataset_api.hpp"
+#include "controller/api/events_hub.hpp"
 #include "controller/api/http_server.hpp"
 #include "controller/api/job_api.hpp"
 #include "controller/api/metrics_api.hpp"
 #include "controller/api/node_api.hpp"
 #include "controller/api/router.hpp"
+#include "controller/api/session_api.hpp"
+#include "controller/api/ui_files.hpp"
 #include "controller/nodes/agent_gateway.hpp"
 #include "controller/nodes/node_registry.hpp"
 #include "controller/runtime/job_logs.hpp"
@@ -64,6 +68,17 @@ Result<int, std::string> lock_state_dir(const std::string& dir) {
     SY_LOG(warn, "controller") << "cannot record pid in " << path;
   }
   return fd;
+}
+
+// Where a browser reaches this controller: the address it listens on, or the host's name when
+// that is every address.
+std::string browser_url(const Endpoint& bound, bool tls) {
+  Endpoint shown = bound;
+  if (shown.host == "0.0.0.0" || shown.host == "::") {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0) shown.host = name;
+  }
+  return (tls ? "https://" : "http://") + shown.to_string();
 }
 
 Result<void, std::string> write_port_file(const std::string& path, int port) {
@@ -234,6 +249,34 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   api::MetricsApi metrics_api(metrics_reads.value(), registry, staging, wall_clock_ms);
   router.add_public("/metrics", metrics_api);
+
+  // The web dashboard: its files for anyone, its data for the user of a session token.
+  api::SessionTokens sessions;
+  router.authenticator().set_sessions(sessions, wall_clock_ms);
+  api::SessionApi session_api(sessions, wall_clock_ms);
+  router.add("/v1/sessions", session_api);
+  api::UiFiles ui_files;
+  router.add_public("/ui", ui_files);
+  router.add_public("/", ui_files);
+  auto cluster_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  auto cluster_reads = cluster_db
+                           ? store::JobStore::open(cluster_db.value())
+                           : Result<store::JobStore, store::StoreError>(fail(cluster_db.error()));
+  if (!cluster_reads) {
+    SY_LOG(error, "store") << cluster_reads.error().message;
+    return 1;
+  }
+  api::ClusterApi cluster_api(cluster_reads.value(), registry, staging);
+  router.add("/v1/cluster", cluster_api);
+  api::EventsHub events(
+      ioc,
+      [&sessions, &router](const std::string& token) -> std::optional<api::Viewer> {
+        auto session = sessions.find(token, wall_clock_ms());
+        if (!session) return std::nullopt;
+        return api::Viewer{session->user, router.authenticator().is_admin(session->user)};
+      },
+      [&cluster_api](const api::Viewer& viewer) { return cluster_api.view(viewer); },
+      std::chrono::seconds(1));
   runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);
@@ -296,6 +339,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       ioc, router,
       {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s), tls});
   server.add_websocket(protocol::kAgentPath, gateway);
+  server.add_websocket("/v1/events", events, api::HttpServer::WebSocketPeers::browsers);
   auto bound = server.listen(config.listen);
   if (!bound) {
     SY_LOG(error, "http") << bound.error();
@@ -319,6 +363,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   SY_LOG(info, "http") << "listening on " << (tls ? "https://" : "") << bound->to_string()
                        << (tls ? "" : " (insecure: plain TCP)");
+  session_api.set_base_url(browser_url(bound.value(), static_cast<bool>(tls)));
   gateway.start();
   scheduling.start();
   runner.start();
@@ -350,6 +395,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     watchdog.stop();
     reload_signal.cancel();
     server.stop_accepting();
+    events.stop();
     gateway.stop();
     scheduling.stop();
     runner.stop();

@@ -48,8 +48,10 @@ struct ApiResponse {
       : status(status_code), body(std::move(json)) {}
   int status = 200;
   nlohmann::json body;
-  // Set for the few answers that are not JSON (/metrics): sent as is with this content type.
+  // Set for the few answers that are not JSON (/metrics, the dashboard's files): sent as is with
+  // this content type.
   std::string text, content_type;
+  std::map<std::string, std::string> headers;  // more header fields (Location, Cache-Control)
 };
 
 // Sets the request's path and query from a request target ("/v1/jobs?state=all&user=a%20b"),

@@ -41,6 +41,22 @@ std::optional<ApiResponse> Authenticator::authenticate(ApiRequest& request) cons
     request.admin = *uid == 0 || options_.admins.count(request.user) > 0;
     return std::nullopt;
   }
+  if (authorization.rfind("Bearer ", 0) == 0) {
+    const auto session =
+        tokens_ != nullptr ? tokens_->find(authorization.substr(7), now_ms_()) : std::nullopt;
+    if (!session) {
+      return error_response(401, "unauthenticated",
+                            "unknown or expired session token: run sy dashboard for a new one",
+                            "Authorization");
+    }
+    if (request.method != "GET") {
+      return error_response(403, "read_only", "a dashboard session only reads (GET)",
+                            "Authorization");
+    }
+    request.user = session->user;
+    request.admin = is_admin(session->user);
+    return std::nullopt;
+  }
   if (options_.trust_user_header) {
     static const std::regex name("[A-Za-z_][A-Za-z0-9._-]{0,63}");
     const std::string user = request.header("x-sy-user");
@@ -49,7 +65,7 @@ std::optional<ApiResponse> Authenticator::authenticate(ApiRequest& request) cons
       return error_response(400, "bad_user", "X-Sy-User is not a user name", "X-Sy-User");
     }
     request.user = user;
-    request.admin = user == "root" || options_.admins.count(user) > 0;
+    request.admin = is_admin(user);
   }
   return std::nullopt;
 }

@@ -37,6 +37,11 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
+struct WsEndpoint {
+  WebSocketHandler* handler = nullptr;
+  HttpServer::WebSocketPeers peers = HttpServer::WebSocketPeers::nodes;
+};
+
 ApiRequest to_api_request(http::request<http::string_body>&& req, const Peer& peer) {
   ApiRequest out;
   out.peer = peer;
@@ -141,7 +146,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   Session(Stream&& stream, RequestHandler& handler, const HttpServerOptions& options,
-          const std::map<std::string, WebSocketHandler*>& websockets, Peer peer)
+          const std::map<std::string, WsEndpoint>& websockets, Peer peer)
       : stream_(std::move(stream)),
         handler_(handler),
         options_(options),
@@ -197,14 +202,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       } else {
         // Over TLS an agent proves its node with a certificate of the cluster CA; without one
         // it is refused before it can say anything.
-        if (peer_.transport == Peer::Transport::tls && peer_.certificate_name.empty()) {
+        if (it->second.peers == HttpServer::WebSocketPeers::nodes &&
+            peer_.transport == Peer::Transport::tls && peer_.certificate_name.empty()) {
           keep_alive_ = false;
           SY_LOG(warn, "agents") << peer_.address << ": refused: no certificate of the cluster CA";
           return write(error_response(403, "no_certificate",
                                       "agents must present a certificate of the cluster CA"));
         }
         beast::get_lowest_layer(stream_).expires_never();  // WebSocket keeps its own timeouts
-        std::make_shared<WsSession<Stream>>(std::move(stream_), *it->second, peer_)
+        std::make_shared<WsSession<Stream>>(std::move(stream_), *it->second.handler, peer_)
             ->start(std::move(req));
         return;
       }
@@ -224,6 +230,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         static_cast<http::status>(response.status), version_);
     res->set(http::field::server, "switchyard/" SY_VERSION);
     res->keep_alive(keep_alive_);
+    for (const auto& [name, value] : response.headers)
+      res->set(name, value);
     if (!response.content_type.empty()) {
       res->set(http::field::content_type, response.content_type);
       res->body() = std::move(response.text);
@@ -266,7 +274,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestHandler& handler_;
   const HttpServerOptions options_;
-  const std::map<std::string, WebSocketHandler*> websockets_;  // a copy: a handful of entries
+  const std::map<std::string, WsEndpoint> websockets_;  // a copy: a handful of entries
   Peer peer_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
@@ -357,7 +365,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   local::acceptor local_acceptor;
   std::string local_path;
-  std::map<std::string, WebSocketHandler*> websockets;
+  std::map<std::string, WsEndpoint> websockets;
 };
 
 HttpServer::HttpServer(asio::io_context& ioc, RequestHandler& handler, HttpServerOptions options)
@@ -367,8 +375,9 @@ HttpServer::~HttpServer() {
   stop_accepting();
 }
 
-void HttpServer::add_websocket(const std::string& path, WebSocketHandler& handler) {
-  impl_->websockets[path] = &handler;
+void HttpServer::add_websocket(const std::string& path, WebSocketHandler& handler,
+                               WebSocketPeers peers) {
+  impl_->websockets[path] = {&handler, peers};
 }
 
 Result<Endpoint, std::string> HttpServer::listen(const Endpoint& where) {

@@ -32,8 +32,11 @@ class HttpServer {
   ~HttpServer();
 
   // Upgrades requests for `path` to WebSocket connections served by `handler`. Call before
-  // listen().
-  void add_websocket(const std::string& path, WebSocketHandler& handler);
+  // listen(). Over TLS, an endpoint for nodes refuses peers without a certificate of the cluster
+  // CA before they can say anything; one for browsers leaves proof to its handler (a token).
+  enum class WebSocketPeers { nodes, browsers };
+  void add_websocket(const std::string& path, WebSocketHandler& handler,
+                     WebSocketPeers peers = WebSocketPeers::nodes);
   // Binds and starts accepting. Returns the bound endpoint (its port is real even if 0 was asked).
   Result<Endpoint, std::string> listen(const Endpoint& where);
   // Also serves the API (not the WebSocket endpoints) on a local socket at `path`, open to every

@@ -99,7 +99,22 @@ ApiResponse JobApi::logs(const ApiRequest& request, std::int64_t id) {
     }
     state = std::string(state_name(job.value()->state));
   }
-  auto slice = logs_ ? logs_->read(id, offset, kMaxSlice) : runtime::JobLogs::Slice{"", offset};
+  runtime::JobLogs::Slice slice{"", offset};
+  if (const auto it = request.query.find("tail"); it != request.query.end()) {
+    // The last bytes of the log, from a line's start: where a dashboard begins following it.
+    std::int64_t tail = 0;
+    if (request.query.count("offset") > 0 || !parse_id(it->second, tail) || tail > kMaxSlice) {
+      return error_response(400, "invalid_query",
+                            "tail must be a byte count from 1 to 1048576, without offset", "tail");
+    }
+    if (logs_) {
+      auto t = logs_->tail(id, tail);
+      offset = t.offset;
+      slice = std::move(t.slice);
+    }
+  } else if (logs_) {
+    slice = logs_->read(id, offset, kMaxSlice);
+  }
   return {200,
           {{"job", id},
            {"offset", offset},

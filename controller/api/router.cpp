@@ -14,7 +14,9 @@ void ApiRouter::handle(ApiRequest request, Responder respond) {
                      {"schema_version", store::latest_schema_version()}}});
   }
   for (const auto& [path, handler] : public_) {
-    if (request.path == path) return handler->handle(std::move(request), std::move(respond));
+    if (request.path == path || (path != "/" && request.path.rfind(path + "/", 0) == 0)) {
+      return handler->handle(std::move(request), std::move(respond));
+    }
   }
   if (auto refused = authenticator_.authenticate(request)) return respond(std::move(*refused));
   // Everything but health names its user: jobs, nodes and datasets are not for strangers.

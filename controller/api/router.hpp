@@ -19,7 +19,8 @@ class ApiRouter : public RequestHandler {
     routes_.emplace_back(std::move(prefix), &handler);
   }
   // Served without naming a user, as /v1/health: only for paths that give away nothing about
-  // users or their jobs (/metrics: counts).
+  // users or their jobs (/metrics: counts; /ui: the dashboard's static files). Matches as `add`
+  // does, but "/" matches only itself.
   void add_public(std::string path, RequestHandler& handler) {
     public_.emplace_back(std::move(path), &handler);
   }

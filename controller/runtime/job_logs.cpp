@@ -56,4 +56,22 @@ JobLogs::Slice JobLogs::read(std::int64_t job, std::int64_t offset, std::int64_t
   return s;
 }
 
+JobLogs::Tail JobLogs::tail(std::int64_t job, std::int64_t max) const {
+  std::int64_t size = 0;
+  {
+    const std::scoped_lock lock(mutex_);
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(file_of(job), ec);
+    if (ec) return {};
+    size = static_cast<std::int64_t>(bytes);
+  }
+  if (size <= max) return {0, read(job, 0, max)};
+  // One byte more than asked: when it is a line's end, the tail starts on a whole line.
+  Slice s = read(job, size - max - 1, max + 1);
+  const auto nl = s.text.find('\n');
+  if (nl == std::string::npos) return {s.next, {"", s.next}};
+  const std::int64_t skipped = static_cast<std::int64_t>(nl) + 1;
+  return {size - max - 1 + skipped, {s.text.substr(nl + 1), s.next}};
+}
+
 }  // namespace sy::runtime

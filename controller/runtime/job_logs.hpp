@@ -27,6 +27,13 @@ class JobLogs {
   };
   // Up to `max` bytes from `offset`, cut at a line's end when there is one.
   Slice read(std::int64_t job, std::int64_t offset, std::int64_t max) const;
+  // The last lines of the log, at most `max` bytes, from the start of a line; `offset` is where
+  // they begin (follow on with read(job, next, ...)).
+  struct Tail {
+    std::int64_t offset = 0;
+    Slice slice;
+  };
+  Tail tail(std::int64_t job, std::int64_t max) const;
 
  private:
   std::filesystem::path file_of(std::int64_t job) const;

@@ -1,5 +1,6 @@
-// The API's request handling (authentication, routing, the job endpoints, validation of every
-// field) on arbitrary requests, against a real store in a temporary directory. An input is
+// The API's request handling (authentication with user headers and session tokens, routing, the
+// job, session, cluster and dashboard-file endpoints, validation of every field) on arbitrary
+// requests, against a real store in a temporary directory. An input is
 // "METHOD TARGET\n", header lines "Name: value\n", a blank line, then the body.
 #include <unistd.h>
 
@@ -13,8 +14,11 @@
 #include <string_view>
 
 #include "controller/api/authenticator.hpp"
+#include "controller/api/cluster_api.hpp"
 #include "controller/api/job_api.hpp"
 #include "controller/api/router.hpp"
+#include "controller/api/session_api.hpp"
+#include "controller/api/ui_files.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/migrations.hpp"
 
@@ -26,6 +30,14 @@ struct Controller {
   std::unique_ptr<sy::store::JobStore> reads;
   std::unique_ptr<sy::api::JobApi> jobs;
   std::unique_ptr<sy::api::ApiRouter> router;
+  sy::nodes::NodeRegistry registry{sy::topo::ClusterNetwork(std::vector<sy::topo::SpineSwitch>{})};
+  sy::nodes::StagingTracker staging;
+  std::unique_ptr<sy::store::Db> cluster_db;
+  std::unique_ptr<sy::store::JobStore> cluster_reads;
+  std::unique_ptr<sy::api::ClusterApi> cluster;
+  sy::api::SessionTokens sessions;
+  std::unique_ptr<sy::api::SessionApi> session_api;
+  sy::api::UiFiles ui;
 
   Controller() {
     char dir[] = "/tmp/sy-fuzz-api.XXXXXX";
@@ -46,6 +58,20 @@ struct Controller {
     // Headers name the user, as with --insecure: the fuzzer reaches every handler.
     router = std::make_unique<sy::api::ApiRouter>(sy::api::Authenticator({true, false, "", {}}));
     router->add("/v1/jobs", *jobs);
+    auto cdb = sy::store::Db::open(path, sy::store::Db::Mode::read_only);
+    if (!cdb) std::abort();
+    cluster_db = std::make_unique<sy::store::Db>(std::move(cdb).value());
+    auto cstore = sy::store::JobStore::open(*cluster_db);
+    if (!cstore) std::abort();
+    cluster_reads = std::make_unique<sy::store::JobStore>(std::move(cstore).value());
+    cluster = std::make_unique<sy::api::ClusterApi>(*cluster_reads, registry, staging);
+    router->add("/v1/cluster", *cluster);
+    const auto clock = [] { return std::int64_t{1}; };
+    router->authenticator().set_sessions(sessions, clock);
+    session_api = std::make_unique<sy::api::SessionApi>(sessions, clock);
+    router->add("/v1/sessions", *session_api);
+    router->add_public("/ui", ui);
+    router->add_public("/", ui);
   }
 };
 

@@ -47,6 +47,18 @@ TEST_CASE("sy top shows each node's GPUs by job and the queue with reasons",
   CHECK(std::regex_search(top.out, std::regex(waiter + " +root +PENDING +8 +big +\\(")));
   CHECK(top.out.find("\033[") == std::string::npos);  // no colours when not on a terminal
 
+  // Another user sees root's GPUs as taken ("+"), not free, and none of root's jobs.
+  auto theirs = SyCli{controller.address(), {}, {}}.as("daemon").run({"top", "--once"});
+  INFO(theirs.out << theirs.err);
+  REQUIRE(theirs.exit_code == 0);
+  CHECK(theirs.out.find("GPUs 3/8 allocated   jobs 0 running, 0 waiting") != std::string::npos);
+  const auto their_at = theirs.out.find("  n1 ");
+  REQUIRE(their_at != std::string::npos);
+  const std::string their_row =
+      theirs.out.substr(their_at, theirs.out.find('\n', their_at) - their_at);
+  CHECK(count_of(their_row, "   +") == 3);
+  CHECK(theirs.out.find("sleeper") == std::string::npos);
+
   auto watch = cli.run({"queue", "--watch", "--interval", "0.2", "--iterations", "2"});
   INFO(watch.out);
   CHECK(watch.exit_code == 0);
