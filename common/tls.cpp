@@ -54,6 +54,11 @@ Result<Context, std::string> server_context(const Files& files) {
   if (auto* names = SSL_load_client_CA_file(files.ca.c_str())) {
     SSL_CTX_set_client_CA_list((*ctx)->native_handle(), names);
   }
+  // Browsers resume sessions (the dashboard's WebSocket after its page): with peer verification
+  // on, OpenSSL refuses every resumption unless sessions carry this server's context id.
+  static constexpr unsigned char kSessionContext[] = "switchyard";
+  SSL_CTX_set_session_id_context((*ctx)->native_handle(), kSessionContext,
+                                 sizeof kSessionContext - 1);
   return ctx;
 }
 

@@ -3,8 +3,8 @@
 // driven through chromedriver: the GPU grid by leaf, a GPU's hover card, the queue's reasons, a
 // job submitted while the page is open appearing without a reload (the /v1/events WebSocket),
 // and a job page with its placement explained, its staging and its log. Screenshots of both
-// views are saved under the build's test-output/ directory. The browser part skips, saying why,
-// where chromium or chromedriver is missing.
+// views are saved under the build's test-output/ directory. Then the same over TLS, as clusters
+// run it. The browser parts skip, saying why, where chromium or chromedriver is missing.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <regex>
 
+#include "tests/support/cluster_ca.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
@@ -241,4 +242,44 @@ TEST_CASE("the web dashboard shows the cluster queue and a job live in a browser
     std::cout << "screenshot: " << output_dir() << "/dashboard-job.png\n";
     CHECK(std::filesystem::file_size(output_dir() + "/dashboard-job.png") > 10000);
   }
+}
+
+TEST_CASE("over TLS the dashboard's page and live updates reach a browser",
+          "[integration][dashboard][tls]") {
+  TempDir dir;
+  make_cluster_ca(dir.file("ca"), {"node01"});
+  ControllerFixture controller(tls_config(dir.file("ca")), {});
+  controller.start();
+  const std::string https = "https://127.0.0.1:" + std::to_string(controller.endpoint().port);
+  const SyCli cli{controller.local_address(), {}, {}};
+  auto opened = cli.run({"dashboard", "--json"});
+  INFO(opened.err);
+  REQUIRE(opened.exit_code == 0);
+  const auto session = nlohmann::json::parse(opened.out);
+  CHECK(session.at("url") == https + "/ui/#/?token=" + session.value("token", ""));
+
+  // A browser opens a second connection for the page's WebSocket and resumes the first's TLS
+  // session: the controller must accept the resumption although it asks clients for
+  // certificates (OpenSSL refuses it without a session id context).
+  auto resumed = run_program({"/usr/bin/openssl", "s_client", "-connect",
+                              "127.0.0.1:" + std::to_string(controller.endpoint().port), "-tls1_2",
+                              "-reconnect", "-CAfile", dir.file("ca") + "/ca.crt"});
+  INFO(resumed.out << resumed.err);
+  CHECK(count_of(resumed.out, "Reused, TLSv1.2") >= 5);
+  CHECK(controller.log().find("session id context uninitialized") == std::string::npos);
+
+  if (const auto why = WebDriver::why_not(); !why.empty()) {
+    WARN("skipped: " << why);
+    return;
+  }
+  WebDriver browser(controller.dir().file("chromedriver.log"), /*accept_any_certificate=*/true);
+  browser.open(session.at("url"));
+  const auto text_of = [&](const std::string& css) {
+    const auto t = browser.run("const e = document.querySelector('" + css +
+                               "'); return e ? e.textContent : '';");
+    return t.is_string() ? t.get<std::string>() : std::string();
+  };
+  REQUIRE(eventually([&] { return text_of("#live") == "live"; }, std::chrono::seconds(20)));
+  CHECK(text_of("#summary") == "0 of 0 GPUs in use on 0 nodes");
+  CHECK(text_of("#queue") == "No jobs queued or running.");
 }

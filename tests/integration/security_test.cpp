@@ -11,6 +11,7 @@
 
 #include "common/http_client.hpp"
 #include "common/munge_credential.hpp"
+#include "tests/support/cluster_ca.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sy_cli.hpp"
@@ -25,23 +26,6 @@ namespace {
 
 bool can_switch_users() {
   return ::geteuid() == 0 && fs::exists("/usr/bin/setpriv");
-}
-
-// A cluster CA in `dir`: ca.crt, controller.{crt,key} for 127.0.0.1, and each node's pair.
-void make_cluster_ca(const std::string& dir, const std::vector<std::string>& nodes) {
-  const std::string script = source_dir() + "/scripts/cluster-ca";
-  auto r = run_program({script, "init", dir});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  REQUIRE(run_program({script, "controller", dir, "127.0.0.1"}).exit_code == 0);
-  for (const auto& node : nodes)
-    REQUIRE(run_program({script, "node", dir, node}).exit_code == 0);
-}
-
-std::string tls_config(const std::string& ca_dir, const std::string& extra = "") {
-  return "tls: {ca: " + ca_dir + "/ca.crt, cert: " + ca_dir + "/controller.crt, key: " + ca_dir +
-         "/controller.key}\nnodes: {heartbeat_interval_ms: 200, heartbeat_timeout_ms: 5000}\n" +
-         extra;
 }
 
 // A munged of our own (its own key and socket), or none when the binary or root is missing.

@@ -59,7 +59,8 @@ std::string WebDriver::why_not() {
   return "";
 }
 
-WebDriver::WebDriver(const std::string& log_path, int width, int height) {
+WebDriver::WebDriver(const std::string& log_path, bool accept_any_certificate, int width,
+                     int height) {
   const int port = free_port();
   driver_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{kDriver, "--port=" + std::to_string(port), "--log-level=WARNING"},
@@ -77,10 +78,12 @@ WebDriver::WebDriver(const std::string& log_path, int width, int height) {
       {"args",
        {"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--window-size=" + std::to_string(width) + "," + std::to_string(height)}}};
-  auto created =
-      call("POST", "/session",
-           {{"capabilities",
-             {{"alwaysMatch", {{"browserName", "chrome"}, {"goog:chromeOptions", options}}}}}});
+  auto created = call("POST", "/session",
+                      {{"capabilities",
+                        {{"alwaysMatch",
+                          {{"browserName", "chrome"},
+                           {"acceptInsecureCerts", accept_any_certificate},
+                           {"goog:chromeOptions", options}}}}}});
   session_ = created.at("sessionId").get<std::string>();
 }
 

@@ -19,8 +19,10 @@ class WebDriver {
   // Why a browser cannot be driven here ("" when it can): the programs are missing.
   static std::string why_not();
   // Starts chromedriver (its log in `log_path`) and a headless browser session of
-  // `width`x`height`. Throws with chromedriver's answer when either does not start.
-  WebDriver(const std::string& log_path, int width = 1400, int height = 1000);
+  // `width`x`height`. `accept_any_certificate`: for a test's own CA, which the browser cannot
+  // be told to trust. Throws with chromedriver's answer when either does not start.
+  explicit WebDriver(const std::string& log_path, bool accept_any_certificate = false,
+                     int width = 1400, int height = 1000);
   ~WebDriver();
   WebDriver(const WebDriver&) = delete;
   WebDriver& operator=(const WebDriver&) = delete;
