@@ -62,8 +62,10 @@ Result<void, std::string> Tier0Cache::load() {
 std::vector<CachedCopy> Tier0Cache::list() const {
   const std::scoped_lock lock(mutex_);
   std::vector<CachedCopy> out;
-  for (const auto& [key, copy] : copies_) {
-    CachedCopy c = copy;
+  for (const auto& entry : copies_) {
+    // Not a structured binding: clang 14 (the test build's) cannot capture one in a lambda.
+    const auto& key = entry.first;
+    CachedCopy c = entry.second;
     c.pinned = std::any_of(pins_.begin(), pins_.end(),
                            [&](const auto& p) { return p.second.contains(key); });
     out.push_back(std::move(c));
