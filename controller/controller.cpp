@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -68,6 +70,16 @@ Result<int, std::string> lock_state_dir(const std::string& dir) {
     SY_LOG(warn, "controller") << "cannot record pid in " << path;
   }
   return fd;
+}
+
+// store::open_job_reads, or nullopt with the reason logged.
+std::optional<store::JobReads> open_job_reads(const std::string& db_path) {
+  auto reads = store::open_job_reads(db_path);
+  if (!reads) {
+    SY_LOG(error, "store") << reads.error().message;
+    return std::nullopt;
+  }
+  return std::move(reads).value();
 }
 
 // Where a browser reaches this controller: the address it listens on, or the host's name when
@@ -143,16 +155,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << version.error().message;
     return 1;
   }
-  auto reader_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  if (!reader_db) {
-    SY_LOG(error, "store") << reader_db.error().message;
-    return 1;
-  }
-  auto reads = store::JobStore::open(reader_db.value());
-  if (!reads) {
-    SY_LOG(error, "store") << reads.error().message;
-    return 1;
-  }
+  auto reads = open_job_reads(db_path);
+  if (!reads) return 1;
   topo::ClusterNetwork network;
   if (!config.cluster_network_path.empty()) {
     auto doc = load_yaml_file(config.cluster_network_path);
@@ -166,7 +170,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   }
   nodes::NodeRegistry registry(network);
   {
-    auto node_reader = store::NodeStore::open(reader_db.value());
+    auto node_reader = store::NodeStore::open(*reads->db);
     auto rows =
         node_reader
             ? node_reader->list()
@@ -190,15 +194,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   profile->backfill_depth = config.backfill_depth;
   profile->staging_bytes_per_s = config.staging_bytes_per_s;
   profile->staging_horizon_ms = config.staging_horizon_ms;
-  auto scheduler_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  auto scheduler_reads =
-      scheduler_db ? store::JobStore::open(scheduler_db.value())
-                   : Result<store::JobStore, store::StoreError>(fail(scheduler_db.error()));
-  if (!scheduler_reads) {
-    SY_LOG(error, "store") << scheduler_reads.error().message;
-    return 1;
-  }
-  auto scheduler_datasets = store::DatasetStore::open(scheduler_db.value());
+  auto scheduler_reads = open_job_reads(db_path);
+  if (!scheduler_reads) return 1;
+  auto scheduler_datasets = store::DatasetStore::open(*scheduler_reads->db);
   if (!scheduler_datasets) {
     SY_LOG(error, "store") << scheduler_datasets.error().message;
     return 1;
@@ -211,15 +209,10 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   SY_LOG(info, "store") << "database " << db_path << " at schema version " << version.value();
 
   boost::asio::io_context ioc(1);
-  api::JobApi job_api(*writes.value(), reads.value(), wall_clock_ms);
-  auto node_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  auto node_reads = node_db ? store::JobStore::open(node_db.value())
-                            : Result<store::JobStore, store::StoreError>(fail(node_db.error()));
-  if (!node_reads) {
-    SY_LOG(error, "store") << node_reads.error().message;
-    return 1;
-  }
-  api::NodeApi node_api(*writes.value(), node_reads.value(), registry, wall_clock_ms);
+  api::JobApi job_api(*writes.value(), *reads->jobs, wall_clock_ms);
+  auto node_reads = open_job_reads(db_path);
+  if (!node_reads) return 1;
+  api::NodeApi node_api(*writes.value(), *node_reads->jobs, registry, wall_clock_ms);
   auto dataset_db = store::Db::open(db_path, store::Db::Mode::read_only);
   auto dataset_reads =
       dataset_db ? store::DatasetStore::open(dataset_db.value())
@@ -239,15 +232,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   router.add("/v1/jobs", job_api);
   router.add("/v1/nodes", node_api);
   router.add("/v1/datasets", dataset_api);
-  auto metrics_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  auto metrics_reads = metrics_db
-                           ? store::JobStore::open(metrics_db.value())
-                           : Result<store::JobStore, store::StoreError>(fail(metrics_db.error()));
-  if (!metrics_reads) {
-    SY_LOG(error, "store") << metrics_reads.error().message;
-    return 1;
-  }
-  api::MetricsApi metrics_api(metrics_reads.value(), registry, staging, wall_clock_ms);
+  auto metrics_reads = open_job_reads(db_path);
+  if (!metrics_reads) return 1;
+  api::MetricsApi metrics_api(*metrics_reads->jobs, registry, staging, wall_clock_ms);
   router.add_public("/metrics", metrics_api);
 
   // The web dashboard: its files for anyone, its data for the user of a session token.
@@ -258,15 +245,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   api::UiFiles ui_files;
   router.add_public("/ui", ui_files);
   router.add_public("/", ui_files);
-  auto cluster_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  auto cluster_reads = cluster_db
-                           ? store::JobStore::open(cluster_db.value())
-                           : Result<store::JobStore, store::StoreError>(fail(cluster_db.error()));
-  if (!cluster_reads) {
-    SY_LOG(error, "store") << cluster_reads.error().message;
-    return 1;
-  }
-  api::ClusterApi cluster_api(cluster_reads.value(), registry, staging);
+  auto cluster_reads = open_job_reads(db_path);
+  if (!cluster_reads) return 1;
+  api::ClusterApi cluster_api(*cluster_reads->jobs, registry, staging);
   router.add("/v1/cluster", cluster_api);
   api::EventsHub events(
       ioc,
@@ -277,26 +258,21 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       },
       [&cluster_api](const api::Viewer& viewer) { return cluster_api.view(viewer); },
       std::chrono::seconds(1));
-  runtime::SchedulingLoop scheduling(ioc, *writes.value(), scheduler_reads.value(),
+  runtime::SchedulingLoop scheduling(ioc, *writes.value(), *scheduler_reads->jobs,
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);
   scheduling.set_on_pass([&metrics_api](double seconds) { metrics_api.observe_pass(seconds); });
-  auto runner_db = store::Db::open(db_path, store::Db::Mode::read_only);
-  auto runner_jobs = runner_db
-                         ? store::JobStore::open(runner_db.value())
-                         : Result<store::JobStore, store::StoreError>(fail(runner_db.error()));
-  auto runner_datasets =
-      runner_db ? store::DatasetStore::open(runner_db.value())
-                : Result<store::DatasetStore, store::StoreError>(fail(runner_db.error()));
-  if (!runner_jobs || !runner_datasets) {
-    SY_LOG(error, "store") << (!runner_jobs ? runner_jobs.error().message
-                                            : runner_datasets.error().message);
+  auto runner_jobs = open_job_reads(db_path);
+  if (!runner_jobs) return 1;
+  auto runner_datasets = store::DatasetStore::open(*runner_jobs->db);
+  if (!runner_datasets) {
+    SY_LOG(error, "store") << runner_datasets.error().message;
     return 1;
   }
   job_api.set_staging(staging);
   runtime::JobLogs logs(config.state_dir + "/logs");
   job_api.set_logs(logs);
-  runtime::JobRunner runner(ioc, *writes.value(), runner_jobs.value(), runner_datasets.value(),
+  runtime::JobRunner runner(ioc, *writes.value(), *runner_jobs->jobs, runner_datasets.value(),
                             registry, staging, gateway, wall_clock_ms,
                             config.default_time_limit_ms);
   auto reschedule = [&scheduling, &runner] {

@@ -461,4 +461,13 @@ Result<std::map<JobId, int>, StoreError> JobStore::array_active() {
   return out;
 }
 
+Result<JobReads, StoreError> open_job_reads(const std::string& db_path) {
+  auto db = Db::open(db_path, Db::Mode::read_only);
+  if (!db) return fail(std::move(db).error());
+  auto owned = std::make_unique<Db>(std::move(db).value());
+  auto jobs = JobStore::open(*owned);
+  if (!jobs) return fail(std::move(jobs).error());
+  return JobReads{std::move(owned), std::make_unique<JobStore>(std::move(jobs).value())};
+}
+
 }  // namespace sy::store

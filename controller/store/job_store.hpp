@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -140,5 +141,13 @@ class JobStore {
   Statement find_task_;
   Statement job_exists_;
 };
+
+// A read-only connection of its own and the job store on it, for one reader (an API, the
+// metrics): SQLite connections are not shared between threads.
+struct JobReads {
+  std::unique_ptr<Db> db;
+  std::unique_ptr<JobStore> jobs;
+};
+Result<JobReads, StoreError> open_job_reads(const std::string& db_path);
 
 }  // namespace sy::store

@@ -26,14 +26,11 @@ namespace {
 
 struct Controller {
   std::unique_ptr<sy::store::CommitQueue> writes;
-  std::unique_ptr<sy::store::Db> read_db;
-  std::unique_ptr<sy::store::JobStore> reads;
+  sy::store::JobReads reads, cluster_reads;
   std::unique_ptr<sy::api::JobApi> jobs;
   std::unique_ptr<sy::api::ApiRouter> router;
   sy::nodes::NodeRegistry registry{sy::topo::ClusterNetwork(std::vector<sy::topo::SpineSwitch>{})};
   sy::nodes::StagingTracker staging;
-  std::unique_ptr<sy::store::Db> cluster_db;
-  std::unique_ptr<sy::store::JobStore> cluster_reads;
   std::unique_ptr<sy::api::ClusterApi> cluster;
   sy::api::SessionTokens sessions;
   std::unique_ptr<sy::api::SessionApi> session_api;
@@ -48,23 +45,16 @@ struct Controller {
     auto queue = sy::store::CommitQueue::start(std::move(db).value(), 64);
     if (!queue) std::abort();
     writes = std::move(queue).value();
-    auto rdb = sy::store::Db::open(path, sy::store::Db::Mode::read_only);
-    if (!rdb) std::abort();
-    read_db = std::make_unique<sy::store::Db>(std::move(rdb).value());
-    auto store = sy::store::JobStore::open(*read_db);
-    if (!store) std::abort();
-    reads = std::make_unique<sy::store::JobStore>(std::move(store).value());
-    jobs = std::make_unique<sy::api::JobApi>(*writes, *reads, [] { return std::int64_t{1}; });
+    auto opened = sy::store::open_job_reads(path);
+    auto opened_too = sy::store::open_job_reads(path);
+    if (!opened || !opened_too) std::abort();
+    reads = std::move(opened).value();
+    cluster_reads = std::move(opened_too).value();
+    jobs = std::make_unique<sy::api::JobApi>(*writes, *reads.jobs, [] { return std::int64_t{1}; });
     // Headers name the user, as with --insecure: the fuzzer reaches every handler.
     router = std::make_unique<sy::api::ApiRouter>(sy::api::Authenticator({true, false, "", {}}));
     router->add("/v1/jobs", *jobs);
-    auto cdb = sy::store::Db::open(path, sy::store::Db::Mode::read_only);
-    if (!cdb) std::abort();
-    cluster_db = std::make_unique<sy::store::Db>(std::move(cdb).value());
-    auto cstore = sy::store::JobStore::open(*cluster_db);
-    if (!cstore) std::abort();
-    cluster_reads = std::make_unique<sy::store::JobStore>(std::move(cstore).value());
-    cluster = std::make_unique<sy::api::ClusterApi>(*cluster_reads, registry, staging);
+    cluster = std::make_unique<sy::api::ClusterApi>(*cluster_reads.jobs, registry, staging);
     router->add("/v1/cluster", *cluster);
     const auto clock = [] { return std::int64_t{1}; };
     router->authenticator().set_sessions(sessions, clock);

@@ -175,23 +175,16 @@ TEST_CASE("the web dashboard shows the cluster queue and a job live in a browser
     }
     WebDriver browser(controller.dir().file("chromedriver.log"));
     browser.open(session.at("url"));
-    const auto count = [&](const std::string& css) {
-      return browser.run("return document.querySelectorAll('" + css + "').length;").get<int>();
-    };
-    const auto text_of = [&](const std::string& css) {
-      const auto t = browser.run("const e = document.querySelector('" + css +
-                                 "'); return e ? e.textContent : '';");
-      return t.is_string() ? t.get<std::string>() : std::string();
-    };
     // The grid: 24 GPU cells by leaf, the job's 8 in its colour on two nodes under leaf1.
-    REQUIRE(eventually([&] { return count("#grid .gpu") == 24; }, std::chrono::seconds(20)));
-    CHECK(count("[data-leaf=\"leaf1\"] [data-node=\"node01\"] .gpu") == 8);
-    CHECK(count("[data-leaf=\"leaf1\"] [data-node=\"node02\"] .gpu") == 8);
-    CHECK(count("[data-leaf=\"leaf2\"] [data-node=\"node05\"] .gpu") == 8);
-    CHECK(count("#grid .gpu[data-job=\"" + train + "\"]") == 8);
-    CHECK(count("#grid .gpu.free") == 16);
-    CHECK(text_of("#summary").find("8 of 24 GPUs in use") != std::string::npos);
-    REQUIRE(eventually([&] { return text_of("#live") == "live"; }, std::chrono::seconds(20)));
+    REQUIRE(
+        eventually([&] { return browser.count("#grid .gpu") == 24; }, std::chrono::seconds(20)));
+    CHECK(browser.count("[data-leaf=\"leaf1\"] [data-node=\"node01\"] .gpu") == 8);
+    CHECK(browser.count("[data-leaf=\"leaf1\"] [data-node=\"node02\"] .gpu") == 8);
+    CHECK(browser.count("[data-leaf=\"leaf2\"] [data-node=\"node05\"] .gpu") == 8);
+    CHECK(browser.count("#grid .gpu[data-job=\"" + train + "\"]") == 8);
+    CHECK(browser.count("#grid .gpu.free") == 16);
+    CHECK(browser.text("#summary").find("8 of 24 GPUs in use") != std::string::npos);
+    REQUIRE(eventually([&] { return browser.text("#live") == "live"; }, std::chrono::seconds(20)));
 
     // Hovering a GPU names its job, user and the ring's link class.
     const std::string first_gpu = browser.run(
@@ -200,15 +193,15 @@ TEST_CASE("the web dashboard shows the cluster queue and a job live in a browser
     REQUIRE(eventually(
         [&] { return browser.run("return !document.getElementById('tip').hidden;").get<bool>(); },
         std::chrono::seconds(5)));
-    const std::string card = text_of("#tip");
+    const std::string card = browser.text("#tip");
     INFO(card);
     CHECK(card.find("job " + train + " · train-resnet") != std::string::npos);
     CHECK(card.find("user root") != std::string::npos);
     CHECK(card.find("ring " + ring_link) != std::string::npos);
 
     // The queue, with the waiting job's reason.
-    CHECK(count("#queue tr[data-job=\"" + train + "\"][data-state=\"RUNNING\"]") == 1);
-    CHECK(text_of("#queue tr[data-job=\"" + after + "\"]").find("waiting for job " + train) !=
+    CHECK(browser.count("#queue tr[data-job=\"" + train + "\"][data-state=\"RUNNING\"]") == 1);
+    CHECK(browser.text("#queue tr[data-job=\"" + after + "\"]").find("waiting for job " + train) !=
           std::string::npos);
     browser.screenshot(output_dir() + "/dashboard-cluster.png");
     std::cout << "screenshot: " << output_dir() << "/dashboard-cluster.png\n";
@@ -218,26 +211,27 @@ TEST_CASE("the web dashboard shows the cluster queue and a job live in a browser
         std::stoi(browser.run("return document.body.dataset.updates || '0';").get<std::string>());
     const std::string more = cli.submit(dir.write(
         "more.yaml", "name: sweep\ncommand: [sleep, '60']\nresources: {gpus_per_node: 2}\n"));
-    REQUIRE(eventually([&] { return count("#queue tr[data-job=\"" + more + "\"]") == 1; },
+    REQUIRE(eventually([&] { return browser.count("#queue tr[data-job=\"" + more + "\"]") == 1; },
                        std::chrono::seconds(20)));
-    REQUIRE(eventually([&] { return count("#grid .gpu[data-job=\"" + more + "\"]") == 2; },
+    REQUIRE(eventually([&] { return browser.count("#grid .gpu[data-job=\"" + more + "\"]") == 2; },
                        std::chrono::seconds(20)));
     CHECK(std::stoi(browser.run("return document.body.dataset.updates;").get<std::string>()) >
           updates_before);
 
     // The job page: placement explained, staging done, the log's lines.
     browser.run("location.hash = '#/jobs/" + train + "'; return true;");
-    REQUIRE(eventually([&] { return text_of("#log").find("step 5 loss 0.5") != std::string::npos; },
-                       std::chrono::seconds(20)));
-    const std::string explained = text_of("#placement");
+    REQUIRE(eventually(
+        [&] { return browser.text("#log").find("step 5 loss 0.5") != std::string::npos; },
+        std::chrono::seconds(20)));
+    const std::string explained = browser.text("#placement");
     INFO(explained);
     CHECK(explained.find("8 GPUs on 2 nodes") != std::string::npos);
     CHECK(explained.find("ring " + ring_link) != std::string::npos);
     CHECK(explained.find("one leaf switch (leaf1)") != std::string::npos);
-    CHECK(count("#placement .scores tr") >= 1);
-    CHECK(text_of("#staging").find("ds@") != std::string::npos);
-    CHECK(count("#staging tbody tr") == 2);  // one order per node
-    CHECK(text_of("#staging").find("done") != std::string::npos);
+    CHECK(browser.count("#placement .scores tr") >= 1);
+    CHECK(browser.text("#staging").find("ds@") != std::string::npos);
+    CHECK(browser.count("#staging tbody tr") == 2);  // one order per node
+    CHECK(browser.text("#staging").find("done") != std::string::npos);
     browser.screenshot(output_dir() + "/dashboard-job.png");
     std::cout << "screenshot: " << output_dir() << "/dashboard-job.png\n";
     CHECK(std::filesystem::file_size(output_dir() + "/dashboard-job.png") > 10000);
@@ -274,12 +268,7 @@ TEST_CASE("over TLS the dashboard's page and live updates reach a browser",
   }
   WebDriver browser(controller.dir().file("chromedriver.log"), /*accept_any_certificate=*/true);
   browser.open(session.at("url"));
-  const auto text_of = [&](const std::string& css) {
-    const auto t = browser.run("const e = document.querySelector('" + css +
-                               "'); return e ? e.textContent : '';");
-    return t.is_string() ? t.get<std::string>() : std::string();
-  };
-  REQUIRE(eventually([&] { return text_of("#live") == "live"; }, std::chrono::seconds(20)));
-  CHECK(text_of("#summary") == "0 of 0 GPUs in use on 0 nodes");
-  CHECK(text_of("#queue") == "No jobs queued or running.");
+  REQUIRE(eventually([&] { return browser.text("#live") == "live"; }, std::chrono::seconds(20)));
+  CHECK(browser.text("#summary") == "0 of 0 GPUs in use on 0 nodes");
+  CHECK(browser.text("#queue") == "No jobs queued or running.");
 }

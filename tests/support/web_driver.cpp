@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include <openssl/evp.h>
+#include "common/base64.hpp"
 
 namespace sy::test {
 
@@ -32,20 +32,6 @@ int free_port() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-std::string base64_decode(const std::string& text) {
-  std::string out((text.size() / 4) * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) throw std::runtime_error("screenshot: not base64");
-  std::size_t size = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding's bytes as data.
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i)
-    --size;
-  out.resize(size);
-  return out;
 }
 
 }  // namespace
@@ -116,9 +102,19 @@ void WebDriver::open(const std::string& url) {
   call("POST", "/session/" + session_ + "/url", {{"url", url}});
 }
 
-nlohmann::json WebDriver::run(const std::string& script) {
+nlohmann::json WebDriver::run(const std::string& script, const nlohmann::json& args) {
   return call("POST", "/session/" + session_ + "/execute/sync",
-              {{"script", script}, {"args", nlohmann::json::array()}});
+              {{"script", script}, {"args", args}});
+}
+
+int WebDriver::count(const std::string& css) {
+  return run("return document.querySelectorAll(arguments[0]).length;", {css}).get<int>();
+}
+
+std::string WebDriver::text(const std::string& css) {
+  const auto t =
+      run("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", {css});
+  return t.is_string() ? t.get<std::string>() : std::string();
 }
 
 void WebDriver::hover(const std::string& css) {
@@ -142,10 +138,10 @@ void WebDriver::hover(const std::string& css) {
 }
 
 void WebDriver::screenshot(const std::string& path) {
-  const auto png =
-      base64_decode(call("GET", "/session/" + session_ + "/screenshot").get<std::string>());
+  const auto png = unbase64(call("GET", "/session/" + session_ + "/screenshot").get<std::string>());
+  if (!png) throw std::runtime_error("screenshot: not base64");
   std::ofstream out(path, std::ios::binary);
-  out << png;
+  out << *png;
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 

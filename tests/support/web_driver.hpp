@@ -28,8 +28,13 @@ class WebDriver {
   WebDriver& operator=(const WebDriver&) = delete;
 
   void open(const std::string& url);
-  // Runs `script` (a function body: `return ...;`) in the page; its return value.
-  nlohmann::json run(const std::string& script);
+  // Runs `script` (a function body: `return ...;`, seeing `args` as `arguments`) in the page;
+  // its return value.
+  nlohmann::json run(const std::string& script,
+                     const nlohmann::json& args = nlohmann::json::array());
+  // How many elements match `css`, and the text of the first ("" when none does).
+  int count(const std::string& css);
+  std::string text(const std::string& css);
   // Moves the pointer to the middle of the first element matching `css`.
   void hover(const std::string& css);
   // The page as a PNG, written to `path`.
