@@ -16,6 +16,7 @@
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/web_driver.hpp"
@@ -170,8 +171,7 @@ TEST_CASE("the web dashboard shows the cluster queue and a job live in a browser
 
   SECTION("in a browser: grid hover queue live updates and a job page") {
     if (const auto why = WebDriver::why_not(); !why.empty()) {
-      WARN("skipped: " << why);
-      return;
+      SY_SKIP_FOR_PACKAGE(why, "chromium chromium-driver");
     }
     WebDriver browser(controller.dir().file("chromedriver.log"));
     browser.open(session.at("url"));
@@ -263,8 +263,7 @@ TEST_CASE("over TLS the dashboard's page and live updates reach a browser",
   CHECK(controller.log().find("session id context uninitialized") == std::string::npos);
 
   if (const auto why = WebDriver::why_not(); !why.empty()) {
-    WARN("skipped: " << why);
-    return;
+    SY_SKIP_FOR_PACKAGE(why, "chromium chromium-driver");
   }
   WebDriver browser(controller.dir().file("chromedriver.log"), /*accept_any_certificate=*/true);
   browser.open(session.at("url"));

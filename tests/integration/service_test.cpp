@@ -18,6 +18,7 @@
 
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -140,7 +141,7 @@ TEST_CASE("the controller reports readiness reloads and stopping to systemd and 
     INFO(allowed.err);
     CHECK(allowed.err.find("only admins") == std::string::npos);  // now an admin: no such node
   } else {
-    WARN("skipped the admin check: needs root and setpriv to act as another user");
+    announce_skip("the admin check: needs root and setpriv to act as another user");
   }
 
   dir.write("controller.yaml", "log_level: [debug\n");

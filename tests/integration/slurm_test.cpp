@@ -2,7 +2,8 @@
 // tests/slurm/local-slurm with fake GPU nodes n1 and n2): `sy slurm-start` inside an sbatch
 // allocation runs a job through its own controller and agents, and `sbatch --sy-dataset`
 // stages a dataset in the job's prolog through the SPANK plugin and the node's sy-agent.
-// Each test skips with the reason where Slurm cannot start (not root, programs missing).
+// Each test skips with local-slurm's reason where Slurm cannot run here (exit 77: not root, a
+// program missing); any other failure to start fails the test.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/fake_agent.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -38,10 +40,14 @@ struct LocalSlurm {
                            {"GPUS", "8"},
                            {"PLUGSTACK", plugstack}},
                           std::chrono::seconds(90));
-    if (up.exit_code != 0) {
-      why_not = (up.exit_code == 77 ? "Slurm cannot run here: " : "Slurm did not start: ") + up.err;
+    // 77 is local-slurm's "Slurm cannot run here" (not root, a program missing): a skip with its
+    // reason. Any other failure to start is a failure of this test, not a skip.
+    if (up.exit_code == 77) {
+      why_not = "Slurm cannot run here: " + up.err;
       return;
     }
+    INFO(up.out << up.err);
+    REQUIRE(up.exit_code == 0);
     conf = up.out.substr(up.out.find('=') + 1);
     conf = conf.substr(0, conf.find('\n'));
   }
@@ -74,10 +80,7 @@ struct LocalSlurm {
 TEST_CASE("sy slurm-start inside an sbatch allocation runs a job through its own Switchyard",
           "[integration][slurm][slurm-start]") {
   LocalSlurm slurm;
-  if (!slurm.why_not.empty()) {
-    WARN("skipped: " << slurm.why_not);
-    return;
-  }
+  if (!slurm.why_not.empty()) SY_SKIP(slurm.why_not);
   TempDir work;
   fs::create_directories(work.file("tmp"));
   work.write("job.yaml",
@@ -124,7 +127,7 @@ sy logs "$id" | sort
 TEST_CASE("sbatch --sy-dataset stages the dataset in the job's prolog through the node's agent",
           "[integration][slurm][spank]") {
 #ifndef SY_SPANK_PLUGIN
-  WARN("skipped: the SPANK plugin was not built (slurm/spank.h missing: libslurm-dev)");
+  SY_SKIP_FOR_PACKAGE("the SPANK plugin was not built (slurm/spank.h is missing)", "libslurm-dev");
 #else
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 200, heartbeat_timeout_ms: 5000}\n");
   controller.start();
@@ -146,10 +149,7 @@ TEST_CASE("sbatch --sy-dataset stages the dataset in the job's prolog through th
                     " controller=" + controller.local_address() + " tier0=" + dir.file("tier0-%n") +
                     " state=" + dir.file("spank-%n") + "\n");
   LocalSlurm slurm(plugstack);
-  if (!slurm.why_not.empty()) {
-    WARN("skipped: " << slurm.why_not);
-    return;
-  }
+  if (!slurm.why_not.empty()) SY_SKIP(slurm.why_not);
   // A bad name is refused when the job is submitted.
   auto bad = run_program({"/usr/bin/env", "sbatch", "--sy-dataset=no/such", "--wrap", "true"},
                          slurm.env());

@@ -76,7 +76,7 @@ TEST_CASE("env launch: one rank per GPU with torchrun's variables, bound near it
   CHECK(!agent::plan_processes(own, ctx)[0].env.contains("NCCL_IB_HCA"));
 }
 
-TEST_CASE("none launch: one process on the first node only; mpi: mpirun there, nothing elsewhere") {
+TEST_CASE("none launch: one process on the first node only, mpi: mpirun there, nothing elsewhere") {
   const auto topology = dgx1();
   agent::NodeContext ctx;
   ctx.topology = &topology;
@@ -113,7 +113,7 @@ TEST_CASE("none launch: one process on the first node only; mpi: mpirun there, n
   CHECK(agent::plan_processes(mpi, ctx).empty());
 }
 
-TEST_CASE("output lines are labelled with their rank; mpirun's tags become the label") {
+TEST_CASE("output lines are labelled with their rank, and mpirun's tags become the label") {
   agent::LabelledLines lines("3", false);
   CHECK(lines.feed("loss 0.5\nloss") == "3: loss 0.5\n");
   CHECK(lines.feed(" 0.4\n") == "3: loss 0.4\n");

@@ -378,7 +378,8 @@ TEST_CASE("stage records read back as written, in lines or in the JSON of earlie
 }
 
 TEST_CASE(
-    "a copy untouched since it was verified is trusted; any write, chmod or restart ends that") {
+    "a copy untouched since it was verified is trusted, and any write, chmod or restart ends "
+    "that") {
   test::TempDir dir;
   const fs::path src = dir.file("src");
   make_dataset(src);
