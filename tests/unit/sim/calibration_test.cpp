@@ -16,11 +16,9 @@ using namespace sy;
 
 TEST_CASE("simulated spread-vs-packed slowdowns lie within the measured range of each family",
           "[sim][calibration]") {
-  const std::string data = test::source_dir() + "/../shared/placement/gavel_v100_consolidation.csv";
-  if (!std::filesystem::exists(data)) {
-    WARN("skipped: " << data << " is not here");
-    return;
-  }
+  const std::string data =
+      test::source_dir() + "/tests/data/placement/gavel_v100_consolidation.csv";
+  REQUIRE(std::filesystem::exists(data));
   auto model = sim::RuntimeModel::load(test::source_dir() + "/examples/sim/runtime-model.yaml");
   REQUIRE(model.ok());
   const auto& dgx1 = test::ClusterBuilder::fixture("dgx1-v100");
