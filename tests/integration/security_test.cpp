@@ -1,7 +1,9 @@
 // Trust, end to end through the real binaries: users proven by the controller's local socket
 // (SO_PEERCRED) and by MUNGE (a real munged started here), each seeing and cancelling only
 // their own jobs; TLS agents admitted only with a certificate of the cluster CA naming their
-// node; a job running under its submitter's uid.
+// node; a job running under its submitter's uid. Ownership is asserted in every run, root or not:
+// over the API with two unprivileged identities (an --insecure controller trusts X-Sy-User, the
+// test's seam), and as root with two real system users through the local socket and MUNGE.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "tests/support/cluster_ca.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -28,12 +31,20 @@ bool can_switch_users() {
   return ::geteuid() == 0 && fs::exists("/usr/bin/setpriv");
 }
 
-// A munged of our own (its own key and socket), or none when the binary or root is missing.
+// A munged of our own (its own key and socket); `why_not` says why there is none (not root, or
+// the package missing). Where it can run, failing to start fails the test.
 struct Munged {
   std::unique_ptr<ChildProcess> process;
-  std::string socket;
+  std::string socket, why_not;
   explicit Munged(const TempDir& dir) {
-    if (::geteuid() != 0 || !fs::exists("/usr/sbin/munged")) return;
+    if (::geteuid() != 0) {
+      why_not = "munged needs root here";
+      return;
+    }
+    if (!fs::exists("/usr/sbin/munged")) {
+      why_not = "/usr/sbin/munged is missing [package munge]";
+      return;
+    }
     const std::string home = dir.file("munge");
     fs::create_directories(home);
     // Every user reaches the socket; only root reads the key.
@@ -50,10 +61,8 @@ struct Munged {
             "--key-file=" + home + "/munge.key", "--log-file=" + home + "/munged.log",
             "--pid-file=" + home + "/munged.pid", "--seed-file=" + home + "/munged.seed"},
         home + "/out.log");
-    if (!eventually([&] { return fs::exists(socket); }, 10s)) {
-      WARN("munged did not start: " + read_file(home + "/out.log"));
-      process.reset();
-    }
+    INFO("munged did not start: " + read_file(home + "/out.log"));
+    REQUIRE(eventually([&] { return fs::exists(socket); }, 10s));
   }
   bool running() const { return process != nullptr; }
 };
@@ -66,11 +75,124 @@ std::string submitted_id(const RunResult& r) {
 
 }  // namespace
 
-TEST_CASE("users see and cancel only their own jobs", "[integration][security]") {
-  if (!can_switch_users()) {
-    WARN("skipped: needs root and setpriv to act as other users");
-    return;
+namespace {
+
+// One identity's requests to a controller: X-Sy-User names it (trusted by --insecure only).
+struct Identity {
+  HttpClient& http;
+  std::string user;  // empty: no identity at all
+  HttpResponse call(const std::string& method, const std::string& target,
+                    const std::string& body = "") const {
+    HttpHeaders headers{{"Content-Type", "application/json"}};
+    if (!user.empty()) headers.emplace_back("X-Sy-User", user);
+    auto r = http.request(method, target, body, headers);
+    REQUIRE(r);
+    return r.value();
   }
+};
+
+std::string error_code(const HttpResponse& r) {
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  return body.is_object() && body.contains("error") ? body["error"].value("code", "") : "";
+}
+
+}  // namespace
+
+TEST_CASE("every ownership refusal holds for two unprivileged identities, root or not",
+          "[integration][security]") {
+  ControllerFixture controller("auth: {admins: [carol]}\n");
+  controller.start();
+  HttpClient http(controller.endpoint(), 10s);
+  const Identity alice{http, "alice"}, bob{http, "bob"}, carol{http, "carol"}, nobody{http, ""};
+  const std::string job =
+      R"({"name":"mine","command":["sleep","30"],"resources":{"gpus_per_node":1}})";
+
+  // No identity: every job endpoint answers 401, and nothing is created.
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/jobs"}, {"POST", "/v1/jobs"}}) {
+    auto r = nobody.call(method, target, job);
+    INFO(method << " " << target << ": " << r.body);
+    CHECK(r.status == 401);
+    CHECK(error_code(r) == "unauthenticated");
+  }
+  auto submitted = alice.call("POST", "/v1/jobs", job);
+  INFO(submitted.body);
+  REQUIRE(submitted.status == 201);
+  const std::string id = std::to_string(nlohmann::json::parse(submitted.body)["id"].get<int>());
+  CHECK(nobody.call("GET", "/v1/jobs/" + id).status == 401);
+  CHECK(nobody.call("DELETE", "/v1/jobs/" + id).status == 401);
+
+  // Another user: show, logs and cancel are 403 forbidden, naming the job as another's.
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/jobs/" + id},
+                                                        {"GET", "/v1/jobs/" + id + "/logs"},
+                                                        {"DELETE", "/v1/jobs/" + id}}) {
+    auto r = bob.call(method, target);
+    INFO(method << " " << target << ": " << r.body);
+    CHECK(r.status == 403);
+    CHECK(error_code(r) == "forbidden");
+    CHECK(r.body.find("belongs to another user") != std::string::npos);
+  }
+  // bob's list holds none of alice's jobs, and asking for hers by name is refused.
+  auto listed = bob.call("GET", "/v1/jobs?state=all");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body.find("alice") == std::string::npos);
+  auto theirs = bob.call("GET", "/v1/jobs?user=alice");
+  CHECK(theirs.status == 403);
+  CHECK(error_code(theirs) == "forbidden");
+  // Administrative endpoints: 403 for users, allowed for an admin named in auth.admins.
+  auto drain = bob.call("POST", "/v1/nodes/node01/drain", "{}");
+  CHECK(drain.status == 403);
+  CHECK(drain.body.find("only admins may drain nodes") != std::string::npos);
+  auto dataset = bob.call("POST", "/v1/datasets", R"({"name":"ds","source":"/tmp"})");
+  CHECK(dataset.status == 403);
+  CHECK(dataset.body.find("only admins may register datasets") != std::string::npos);
+  CHECK(carol.call("POST", "/v1/nodes/node01/drain", "{}").status == 404);  // admin: no such node
+
+  // bob's refused cancel changed nothing; alice and the admin see and act on the job.
+  auto shown = alice.call("GET", "/v1/jobs/" + id);
+  REQUIRE(shown.status == 200);
+  CHECK(nlohmann::json::parse(shown.body).value("state", "") == "PENDING");
+  CHECK(carol.call("GET", "/v1/jobs/" + id).status == 200);
+  auto hers = carol.call("GET", "/v1/jobs?user=alice");
+  CHECK(hers.status == 200);
+  CHECK(hers.body.find("\"mine\"") != std::string::npos);
+  CHECK(alice.call("DELETE", "/v1/jobs/" + id).status == 200);
+  CHECK(nlohmann::json::parse(alice.call("GET", "/v1/jobs/" + id).body).value("state", "") ==
+        "CANCELLED");
+}
+
+TEST_CASE("a controller without --insecure refuses every unproven identity with 401",
+          "[integration][security]") {
+  TempDir dir;
+  make_cluster_ca(dir.file("ca"), {});
+  ControllerFixture controller(tls_config(dir.file("ca")), {});
+  controller.start();
+  auto tls = tls::client_context({dir.file("ca") + "/ca.crt", "", ""});
+  REQUIRE(tls);
+  HttpClient http(ServerAddress{ServerAddress::Kind::tls, controller.endpoint(), ""}, 10s,
+                  tls.value());
+  const std::vector<std::pair<std::string, HttpHeaders>> unproven{
+      {"no identity", {}},
+      {"a spoofed X-Sy-User", {{"X-Sy-User", "root"}}},
+      {"a forged MUNGE credential", {{"Authorization", "MUNGE MUNGE:AAAA:"}}},
+      {"an unknown session token", {{"Authorization", "Bearer 0123456789abcdef"}}}};
+  for (const auto& [what, headers] : unproven) {
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/v1/jobs"}, {"POST", "/v1/jobs"}, {"GET", "/v1/jobs/1"}}) {
+      HttpHeaders all = headers;
+      all.emplace_back("Content-Type", "application/json");
+      auto r = http.request(method, target, R"({"command":["true"]})", all);
+      REQUIRE(r);
+      INFO(what << ": " << method << " " << target << ": " << r->body);
+      CHECK(r->status == 401);
+      CHECK(error_code(r.value()) == "unauthenticated");
+    }
+  }
+}
+
+TEST_CASE("users see and cancel only their own jobs", "[integration][security]") {
+  if (!can_switch_users()) SY_SKIP("acting as other users needs root and setpriv");
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::all);  // other users read the job files here
   make_cluster_ca(dir.file("ca"), {});
@@ -118,10 +240,7 @@ TEST_CASE("users see and cancel only their own jobs", "[integration][security]")
     auto spoofed = http.request("GET", "/v1/jobs", "", {{"X-Sy-User", "root"}});
     REQUIRE(spoofed);
     CHECK(spoofed->status == 401);
-    if (!munged.running()) {
-      WARN("skipped the MUNGE half: no munged");
-      return;
-    }
+    if (!munged.running()) SY_SKIP("the MUNGE half: " + munged.why_not);
     auto credential = munge::encode(munged.socket);
     REQUIRE(credential);
     const HttpHeaders munge_header{{"Authorization", "MUNGE " + credential.value()}};
@@ -220,10 +339,7 @@ TEST_CASE(
   start_agent("node01", dir.file("ca"), "node01", "good");
   REQUIRE(eventually([&] { return root.nodes_up() == 1; }, 20s));
   CHECK(root.nodes_up() == 1);
-  if (!can_switch_users()) {
-    WARN("skipped the run-as-user half: needs root and setpriv");
-    return;
-  }
+  if (!can_switch_users()) SY_SKIP("the run-as-user half needs root and setpriv");
   const std::string job = dir.write("id.yaml", "resources: {gpus_per_node: 1}\ncommand: [id]\n");
   fs::permissions(job, fs::perms::all);
   const std::string id = submitted_id(root.as("daemon").run({"submit", "--parsable", job}));

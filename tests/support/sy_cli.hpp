@@ -62,6 +62,18 @@ struct SyCli {
     if (r.exit_code != 0) return nlohmann::json::object();
     return nlohmann::json::parse(r.out, nullptr, false);
   }
+  // Waits (bounded) until the job has ended; the job as `show` gives it then.
+  nlohmann::json ended(const std::string& id, int seconds) const {
+    nlohmann::json job;
+    eventually(
+        [&] {
+          job = show(id);
+          const std::string s = job.value("state", "");
+          return s == "COMPLETED" || s == "FAILED" || s == "CANCELLED";
+        },
+        std::chrono::seconds(seconds));
+    return job;
+  }
   int nodes_up() const {
     auto r = run({"nodes", "--json"});
     if (r.exit_code != 0) return 0;
