@@ -1,6 +1,7 @@
 #include "agent/slurm_shims.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -41,6 +43,7 @@ bool node_local(const std::string& name) {
                                               "SY_NODE_GPU_CPUS",
                                               "SY_DATASETS_DIR",
                                               "SY_SLURM_BIN",
+                                              "SY_SLURM_STEPS",
                                               "SY_JOB_SCRIPT",
                                               "SLURMD_NODENAME",
                                               "SLURM_NODEID",
@@ -69,6 +72,26 @@ std::string path_without(const std::string& path, const std::string& dir) {
     start = colon + 1;
   }
   return out;
+}
+
+// The next step number of this job: srun's steps are numbered from 0 in the order they start,
+// as Slurm's are (SLURM_STEP_ID). The counter is a file the agent made for the job; several
+// sruns at once (`srun ... &`) each get their own number under its lock.
+int next_step_id() {
+  const std::string path = std::getenv("SY_SLURM_STEPS") ? std::getenv("SY_SLURM_STEPS") : "";
+  if (path.empty()) return 0;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int id = 0;
+  if (::flock(fd, LOCK_EX) == 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) std::from_chars(buf, buf + n, id);
+    const std::string next = std::to_string(id + 1);
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, next.data(), next.size(), 0) < 0) id = 0;
+  }
+  ::close(fd);  // releases the lock
+  return id;
 }
 
 int usage_error(const std::string& message) {
@@ -268,6 +291,7 @@ int run_srun_command(int argc, char** argv) {
   const std::string workdir = ::getcwd(cwd, sizeof cwd) ? std::string(cwd) : env_or("PWD");
   const std::string step_nodelist = slurm::compress_hostlist(nodes);
 
+  const int step_id = next_step_id();
   std::vector<std::future<Result<int, std::string>>> runs;
   int procid = 0;
   for (int n = 0; n < node_count; ++n) {
@@ -275,7 +299,8 @@ int run_srun_command(int argc, char** argv) {
     nlohmann::json spec{{"argv", command},      {"env", env},
                         {"cwd", workdir},       {"first_procid", procid},
                         {"tasks", here},        {"ntasks", ntasks},
-                        {"nnodes", node_count}, {"step_nodelist", step_nodelist}};
+                        {"nnodes", node_count}, {"step_nodelist", step_nodelist},
+                        {"step_id", step_id}};
     procid += here;
     std::string line = "sy-agent task " + base64(spec.dump());
     if (line.size() > 60 * 1024) {
@@ -341,7 +366,9 @@ int run_task_command(int argc, char** argv) {
       ::setenv("SLURM_NTASKS", std::to_string(spec.value("ntasks", 1)).c_str(), 1);
       ::setenv("SLURM_STEP_NUM_NODES", std::to_string(spec.value("nnodes", 1)).c_str(), 1);
       ::setenv("SLURM_STEP_NODELIST", spec.value("step_nodelist", std::string()).c_str(), 1);
-      ::setenv("SLURM_STEPID", "0", 1);
+      const std::string step = std::to_string(spec.value("step_id", 0));
+      ::setenv("SLURM_STEP_ID", step.c_str(), 1);
+      ::setenv("SLURM_STEPID", step.c_str(), 1);
       const std::string cwd = spec.value("cwd", std::string());
       if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
         std::cerr << "srun: error: cannot change to " << cwd << ": " << std::strerror(errno)
@@ -440,9 +467,55 @@ int run_batch_command(int argc, char** argv) {
     ::close(opened);
     if (fd == 1) out_fd = 1;
   }
-  ::execv(argv[i], argv + i);
-  std::cerr << "sy-agent batch: cannot run " << argv[i] << ": " << std::strerror(errno) << "\n";
+  std::string first_line;
+  if (std::ifstream script(argv[i]); script) std::getline(script, first_line);
+  const auto run = batch_argv(first_line, std::vector<std::string>(argv + i, argv + argc));
+  std::vector<char*> args;
+  for (const auto& a : run)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  std::cerr << "sy-agent batch: cannot run " << args[0] << ": " << std::strerror(errno) << "\n";
   return 127;
+}
+
+std::vector<std::string> batch_argv(const std::string& first_line,
+                                    const std::vector<std::string>& script_and_args) {
+  if (first_line.rfind("#!", 0) != 0 || script_and_args.empty()) return script_and_args;
+  // "#!INTERPRETER [ARG]": the kernel passes everything after the interpreter as one argument.
+  const auto trim = [](std::string_view t) {
+    const auto a = t.find_first_not_of(" \t\r");
+    if (a == std::string_view::npos) return std::string_view();
+    return t.substr(a, t.find_last_not_of(" \t\r") - a + 1);
+  };
+  const std::string_view rest = trim(std::string_view(first_line).substr(2));
+  const auto gap = rest.find_first_of(" \t");
+  const std::string interpreter(rest.substr(0, gap));
+  const std::string flag(gap == std::string_view::npos ? std::string_view()
+                                                       : trim(rest.substr(gap)));
+  // A login shell: "-l", "--login", or a cluster of short flags holding 'l' ("-le").
+  std::string other_flags;
+  bool login = flag == "--login";
+  if (!login && flag.size() >= 2 && flag[0] == '-' && flag[1] != '-' &&
+      flag.find_first_of(" \t") == std::string::npos && flag.find('l') != std::string::npos) {
+    login = true;
+    for (const char c : flag.substr(1)) {
+      if (c != 'l') other_flags += c;
+    }
+  }
+  if (!login || interpreter.empty()) return script_and_args;
+  // The login profile rebuilds PATH and so drops the job's srun and scontrol, which Slurm's own
+  // survive by being on the system PATH. Here the login shell reads its profile as usual, puts
+  // the job's bin directory first again, and then runs the script with the same interpreter
+  // (its other flags kept) in the environment the profile made. $0 is the interpreter.
+  std::vector<std::string> out{interpreter, flag, "-c",
+                               "if [ -n \"$SY_SLURM_BIN\" ]; then PATH=\"$SY_SLURM_BIN:$PATH\"; "
+                               "export PATH; fi; exec \"$0\" " +
+                                   (other_flags.empty() ? std::string() : "-" + other_flags + " ") +
+                                   "\"$@\"",
+                               interpreter};
+  out.insert(out.end(), script_and_args.begin(), script_and_args.end());
+  return out;
 }
 
 }  // namespace sy::agent

@@ -39,6 +39,13 @@ Result<SrunStep, std::string> plan_srun_step(const SrunRequest& request,
                                              const std::vector<std::string>& job_nodes,
                                              std::optional<int> env_ntasks, int env_per_node);
 
+// What `sy-agent batch` executes for SCRIPT ARGS, given the script's first line: the script
+// itself, or, for a login shell (#!/bin/bash -l, common on HPC), the interpreter reading its
+// login profile and then putting the job's srun and scontrol first on PATH again before it runs
+// the script.
+std::vector<std::string> batch_argv(const std::string& first_line,
+                                    const std::vector<std::string>& script_and_args);
+
 int run_srun_command(int argc, char** argv);
 int run_scontrol_command(int argc, char** argv);
 int run_batch_command(int argc, char** argv);

@@ -110,6 +110,19 @@ Result<JobSpec, std::string> job_from_batch_script(const std::string& file, cons
   if (!translated) return fail(translated.error().to_string());
   for (const auto& w : translated->warnings)
     std::cerr << "sy: warning: " << w << "\n";
+  if (translated->singleton) {
+    // singleton: after every earlier job of this user with this name, whatever its outcome.
+    ListQuery mine;
+    mine.user = current_user();
+    auto active = api.list(mine);
+    if (!active) return fail("--dependency=singleton: cannot list your jobs: " + active.error());
+    nlohmann::json& deps = translated->job["dependencies"];
+    if (!deps.is_object()) deps = nlohmann::json::object();
+    for (const JobRecord& j : active.value()) {
+      if (j.spec.name == translated->job.value("name", "")) deps["after_any"].push_back(j.id);
+    }
+    if (deps.empty()) translated->job.erase("dependencies");
+  }
   auto spec = job_spec_from_document(Document::from_value(translated->job, file));
   if (!spec) return fail(spec.error().to_string());
   return std::move(spec).value();

@@ -64,6 +64,9 @@ constexpr OptionInfo kOptions[] = {
     {"signal", 0, Arg::required},
     {"open-mode", 0, Arg::required},
     {"priority", 0, Arg::required},
+    {"cores-per-socket", 0, Arg::required},
+    {"sockets-per-node", 0, Arg::required},
+    {"threads-per-core", 0, Arg::required},
 };
 
 const OptionInfo* find_long(std::string_view name) {
@@ -94,6 +97,9 @@ struct Request {
   std::vector<std::string> features;
   std::vector<std::int64_t> after_ok, after_any;
   std::string export_spec = "ALL";
+  bool singleton = false;
+  // The command line's first GPU option replaces every GPU count the script gave.
+  bool command_line_gpus = false;
 };
 
 class Translator {
@@ -116,7 +122,9 @@ class Translator {
 
   Result<void, SpecError> check_interpreter(std::string_view script);
   Result<std::vector<Word>, SpecError> directive_words(std::string_view script);
-  Result<void, SpecError> apply_words(const std::vector<Word>& words);
+  // Applies every word; each refused one is kept in errors_ and the rest still read, so that
+  // one submit reports every refused directive.
+  void apply_words(const std::vector<Word>& words);
   Result<void, SpecError> apply(const OptionInfo& o, const std::string& value, int line);
   Result<SbatchJob, SpecError> build(std::string_view script);
 
@@ -134,6 +142,7 @@ class Translator {
   const SbatchContext& ctx_;
   Request req_;
   SbatchJob out_;
+  std::vector<SpecError> errors_;
 };
 
 // Splits a directive's text the way sbatch does: whitespace separates words, quotes group them,
@@ -224,7 +233,11 @@ Result<std::vector<Word>, SpecError> Translator::directive_words(std::string_vie
   return from_script;
 }
 
-Result<void, SpecError> Translator::apply_words(const std::vector<Word>& words) {
+void Translator::apply_words(const std::vector<Word>& words) {
+  const auto value_follows = [&](std::size_t i) {
+    return i + 1 < words.size() && words[i + 1].line == words[i].line &&
+           words[i + 1].text.rfind('-', 0) != 0;
+  };
   for (std::size_t i = 0; i < words.size(); ++i) {
     const Word& w = words[i];
     const OptionInfo* o = nullptr;
@@ -236,35 +249,47 @@ Result<void, SpecError> Translator::apply_words(const std::vector<Word>& words) 
       shown = "--" + name;
       o = find_long(name);
       if (!o) {
-        return fail(error(w.line, shown,
-                          "is not an sbatch option Switchyard supports (supported: --job-name, "
-                          "--nodes, --ntasks, --ntasks-per-node, --gpus-per-node, --gpus, "
-                          "--gpus-per-task, --gres=gpu:N, --time, --output, --error, "
-                          "--cpus-per-task, --mem, --exclusive, --dependency, --array, ...)"));
+        errors_.push_back(error(w.line, shown,
+                                "is not an sbatch option Switchyard supports (supported: "
+                                "--job-name, --nodes, --ntasks, --ntasks-per-node, "
+                                "--gpus-per-node, --gpus, --gpus-per-task, --gres=gpu:N, --time, "
+                                "--output, --error, --cpus-per-task, --mem, --exclusive, "
+                                "--dependency, --array, ...)"));
+        // "--unknown VALUE": its value is not an option of its own.
+        if (eq == std::string::npos && value_follows(i)) ++i;
+        continue;
       }
       if (eq != std::string::npos) value = w.text.substr(eq + 1);
     } else if (w.text.size() >= 2 && w.text[0] == '-' && w.text[1] != '-') {
       shown = w.text.substr(0, 2);
       o = find_short(w.text[1]);
-      if (!o) return fail(error(w.line, shown, "is not an sbatch option Switchyard supports"));
+      if (!o) {
+        errors_.push_back(error(w.line, shown, "is not an sbatch option Switchyard supports"));
+        if (w.text.size() == 2 && value_follows(i)) ++i;
+        continue;
+      }
       if (w.text.size() > 2) value = w.text.substr(w.text[2] == '=' ? 3 : 2);
     } else {
-      return fail(
+      errors_.push_back(
           error(w.line, "#SBATCH", "'" + w.text + "' is not an option (options start with '-')"));
+      continue;
     }
     if (o->arg == Arg::none && value) {
-      return fail(error(w.line, shown, "takes no value"));
+      errors_.push_back(error(w.line, shown, "takes no value"));
+      continue;
     }
     if (o->arg == Arg::required && !value) {
       // "--nodes 2": the value is the next word of the same directive line.
       if (i + 1 >= words.size() || words[i + 1].line != w.line) {
-        return fail(error(w.line, shown, "needs a value"));
+        errors_.push_back(error(w.line, shown, "needs a value"));
+        continue;
       }
       value = words[++i].text;
     }
-    if (auto applied = apply(*o, value.value_or(""), w.line); !applied) return applied;
+    if (auto applied = apply(*o, value.value_or(""), w.line); !applied) {
+      errors_.push_back(std::move(applied).error());
+    }
   }
-  return {};
 }
 
 Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string& value, int line) {
@@ -282,6 +307,18 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
     field = mib.value();
     return {};
   };
+  // sbatch's options on the command line override the script's: the first GPU option there
+  // replaces whatever GPU counts and type the script's directives gave, in any of their forms.
+  const bool gpu_option =
+      n == "gpus-per-node" || n == "gpus" || n == "gpus-per-task" || n == "gres";
+  if (gpu_option && line < 0 && !req_.command_line_gpus) {
+    req_.command_line_gpus = true;
+    req_.gpus_per_node.reset();
+    req_.gres_gpus.reset();
+    req_.gpus_total.reset();
+    req_.gpus_per_task.reset();
+    req_.gpu_type.reset();
+  }
   const auto gpu_count = [&](const std::string& text,
                              std::optional<int>& field) -> Result<void, SpecError> {
     // "8" or "a100:8": a type names the GPU model.
@@ -316,6 +353,8 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
   } else if (n == "gpus-per-task") {
     return gpu_count(value, req_.gpus_per_task);
   } else if (n == "gres") {
+    // A later --gres replaces an earlier one whole, as in sbatch.
+    req_.gres_gpus.reset();
     for (const std::string& item : split_commas(value)) {
       // gpu:N, gpu:TYPE:N; other generic resources are not something Switchyard tracks.
       if (item.rfind("gpu:", 0) != 0) {
@@ -362,6 +401,12 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
       return fail(error(line, option, "'?' (any one of) is not supported; use ',' (all of)"));
     }
     for (const std::string& part : split_commas(value)) {
+      if (part == "singleton") {
+        // After every earlier job of this user with this name has ended: sy submit resolves it
+        // to afterany on those jobs when it submits.
+        req_.singleton = true;
+        continue;
+      }
       const auto colon = part.find(':');
       const std::string kind = part.substr(0, colon);
       std::vector<std::int64_t>* into = kind == "afterok"    ? &req_.after_ok
@@ -370,8 +415,8 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
       if (!into || colon == std::string::npos) {
         return fail(error(line, option,
                           "'" + part +
-                              "': only afterok:ID[:ID...] and afterany:ID[:ID...] "
-                              "are supported"));
+                              "': only afterok:ID[:ID...], afterany:ID[:ID...] and "
+                              "singleton are supported"));
       }
       std::string_view ids = std::string_view(part).substr(colon + 1);
       while (true) {
@@ -393,15 +438,27 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
     }
     req_.array = value;
   } else if (n == "account") {
+    // "six@v100": sites with per-partition allocations write the partition after '@'. Switchyard
+    // has one queue, so the account is the part before it.
     static const std::regex account("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    if (!std::regex_match(value, account)) {
+    const auto at = value.find('@');
+    const std::string name = value.substr(0, at);
+    if (!std::regex_match(name, account) ||
+        (at != std::string::npos && !std::regex_match(value.substr(at + 1), account))) {
       return fail(error(line, option,
                         "'" + value +
                             "': Switchyard account names are 1-64 letters, digits, "
-                            "'.', '_' or '-'"));
+                            "'.', '_' or '-' (optionally NAME@PARTITION)"));
     }
-    req_.account = value;
+    if (at != std::string::npos) {
+      warn(line, option,
+           "'" + value + "' is charged to account '" + name + "': Switchyard has one queue, so '@" +
+               value.substr(at + 1) + "' chooses no partition");
+    }
+    req_.account = name;
   } else if (n == "constraint") {
+    // A later --constraint (the command line's, too) replaces an earlier one, as in sbatch.
+    req_.features.clear();
     static const std::regex feature("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     std::string rest = value;
     std::size_t at = 0;
@@ -438,6 +495,13 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
     warn(line, option, "ignored: Switchyard sends no mail");
   } else if (n == "ntasks-per-core" || n == "hint") {
     warn(line, option, "ignored: processes are bound to the CPUs near their GPUs");
+  } else if (n == "cores-per-socket" || n == "sockets-per-node" || n == "threads-per-core") {
+    // Still a count: a typo is refused rather than ignored.
+    std::optional<int> layout;
+    if (auto r = set_count(layout, 1024); !r) return r;
+    warn(line, option,
+         "ignored: Switchyard picks nodes by their GPUs, and binds the job to the CPUs nearest "
+         "them (cpus_per_gpu of them per GPU) rather than by socket or core layout");
   } else if (n == "comment") {
     warn(line, option, "ignored: Switchyard keeps no job comment");
   } else if (n == "signal") {
@@ -585,6 +649,7 @@ Result<SbatchJob, SpecError> Translator::build(std::string_view script) {
   if (!r.features.empty()) res["features"] = r.features;
   job["resources"] = res;
 
+  out_.singleton = r.singleton;
   if (r.time) job["time_limit"] = *r.time;
   if (r.account) job["account"] = *r.account;
   if (r.requeue) job["requeue"] = true;
@@ -630,7 +695,17 @@ Result<SbatchJob, SpecError> Translator::run(std::string_view script) {
   if (auto ok = check_interpreter(script); !ok) return fail(std::move(ok).error());
   auto words = directive_words(script);
   if (!words) return fail(std::move(words).error());
-  if (auto ok = apply_words(words.value()); !ok) return fail(std::move(ok).error());
+  apply_words(words.value());
+  if (!errors_.empty()) {
+    // The first refusal, then every other one on its own line.
+    SpecError all = errors_.front();
+    if (errors_.size() > 1) {
+      all.message += " (and " + std::to_string(errors_.size() - 1) + " more refused below)";
+      for (std::size_t i = 1; i < errors_.size(); ++i)
+        all.message += "\n" + errors_[i].to_string();
+    }
+    return fail(std::move(all));
+  }
   return build(script);
 }
 

@@ -2,8 +2,9 @@
 // A Slurm batch script as a Switchyard job: the #SBATCH directives (and sbatch options given on
 // the command line, which win) become a job document, the script runs unchanged on the first
 // node with Slurm's variables, and `srun`/`scontrol` inside it reach the job's other nodes.
-// A directive Switchyard cannot honour is refused with its line; one that only tunes what
-// Switchyard decides anyway (mail, partition, hints) is accepted with a warning that says so.
+// A directive Switchyard cannot honour is refused with its line (every refused one in a script
+// is reported together); one that only tunes what Switchyard decides anyway (mail, partition,
+// hints) is accepted with a warning that says so.
 
 #include <cstdint>
 #include <map>
@@ -34,6 +35,9 @@ struct SbatchContext {
 struct SbatchJob {
   nlohmann::json job;                 // a job document for job_spec_from_document
   std::vector<std::string> warnings;  // "FILE:LINE: --mail-type: ignored: ..."
+  // --dependency=singleton: the job waits for every earlier active job of its user with its
+  // name; the submitter resolves that to afterany on those jobs (it alone can list them).
+  bool singleton = false;
 };
 
 // True when the text is a batch script rather than a YAML job: a "#!" first line or an #SBATCH

@@ -2,7 +2,7 @@
 // sy-agent binaries): the script runs on the first node with Slurm's variables and its
 // --output file; srun starts tasks on both nodes with their ranks and brings their output back
 // (a pipe, $(...), stderr); scontrol expands host lists; and the real-world scripts of
-// ../shared/sbatch that sy accepts run their launch structure with stand-in programs.
+// tests/data/sbatch that sy accepts run their launch structure with stand-in programs.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -51,17 +51,7 @@ struct FakeCluster {
     return r.out.substr(0, r.out.find('\n'));
   }
 
-  nlohmann::json ended(const std::string& id) {
-    nlohmann::json job;
-    eventually(
-        [&] {
-          job = cli.show(id);
-          const std::string s = job.value("state", "");
-          return s == "COMPLETED" || s == "FAILED" || s == "CANCELLED";
-        },
-        std::chrono::seconds(90));
-    return job;
-  }
+  nlohmann::json ended(const std::string& id) const { return cli.ended(id, 90); }
 
   std::string work_file(const std::string& name) const {
     return read_file(dir.file("work/" + name));
@@ -109,13 +99,65 @@ scontrol show job "$SLURM_JOB_ID" || echo "scontrol refused"
   CHECK(out.find("scontrol refused\n") != std::string::npos);
 }
 
+TEST_CASE("a login-shell batch script keeps srun and scontrol, and each srun is its own step",
+          "[integration][slurm][sbatch]") {
+  FakeCluster c;
+  fs::create_directories(c.dir.file("work"));
+  // bash -l reads /etc/profile, which sets PATH afresh: srun would be Slurm's own or none.
+  const std::string script = c.dir.write("login.sbatch", R"SH(#!/bin/bash -l
+#SBATCH -N 2 --gres=gpu:1 -o login.txt
+echo "login shell: $(shopt -q login_shell && echo yes || echo no)"
+echo "srun is $(command -v srun)"
+echo "scontrol gives $(scontrol show hostnames | tr '\n' ' ')"
+srun bash -c 'echo "step $SLURM_STEP_ID/$SLURM_STEPID task $SLURM_PROCID"' | sort
+srun -N 1 bash -c 'echo "step $SLURM_STEP_ID task $SLURM_PROCID"'
+srun -N 1 -w n2 bash -c 'echo "step $SLURM_STEP_ID on $SLURMD_NODENAME"' > a.txt &
+srun -N 1 -w n1 bash -c 'echo "step $SLURM_STEP_ID on $SLURMD_NODENAME"' > b.txt &
+wait
+cat a.txt b.txt | sort
+)SH");
+  const std::string id = c.submit(script);
+  const auto job = c.ended(id);
+  const std::string out = c.work_file("login.txt");
+  INFO(out);
+  INFO(c.controller.log());
+  REQUIRE(job.value("state", "") == "COMPLETED");
+  CHECK(out.find("srun is /") != std::string::npos);
+  // The job's own srun, from its bin directory on the node: not /usr/bin's.
+  CHECK(std::regex_search(out, std::regex("srun is /\\S+/bin/srun\n")));
+  CHECK(out.find("srun is /usr/bin/srun") == std::string::npos);
+  CHECK(out.find("scontrol gives n1 n2 ") != std::string::npos);
+  CHECK(out.find("step 0/0 task 0\nstep 0/0 task 1\n") != std::string::npos);
+  CHECK(out.find("step 1 task 0\n") != std::string::npos);
+  // The two at once got steps 2 and 3, one each.
+  CHECK((out.find("step 2 on n1\nstep 3 on n2\n") != std::string::npos ||
+         out.find("step 2 on n2\nstep 3 on n1\n") != std::string::npos));
+}
+
+TEST_CASE("a singleton dependency waits for the user's earlier jobs of the same name",
+          "[integration][slurm][sbatch]") {
+  FakeCluster c;
+  fs::create_directories(c.dir.file("work"));
+  const std::string script =
+      c.dir.write("one.sbatch",
+                  "#!/bin/bash\n#SBATCH -J only-one --gres=gpu:1 --dependency=singleton\n"
+                  "sleep 30\n");
+  const std::string first = c.submit(script);
+  const std::string second = c.submit(script);
+  const std::string other = c.submit(script, {"-J", "another"});
+  const auto deps = c.cli.show(second)["spec"]["dependencies"];
+  INFO(deps.dump());
+  CHECK(deps["after_any"] == nlohmann::json::array({std::stoll(first)}));
+  CHECK_FALSE(c.cli.show(first)["spec"].contains("dependencies"));
+  CHECK_FALSE(c.cli.show(other)["spec"].contains("dependencies"));
+  CHECK(c.cli.show(second).value("state", "") == "PENDING");
+  for (const auto& id : {first, second, other})
+    c.cli.run({"cancel", id});
+}
+
 TEST_CASE("the real-world sbatch scripts sy accepts run their launch structure",
           "[integration][slurm][sbatch]") {
-  const std::string shared = source_dir() + "/../shared/sbatch";
-  if (!fs::is_directory(shared)) {
-    WARN("skipped: " << shared << " is absent");
-    return;
-  }
+  const std::string shared = source_dir() + "/tests/data/sbatch";
   const auto script_named = [&](const std::string& prefix) {
     for (const auto& e : fs::directory_iterator(shared)) {
       const std::string name = e.path().filename();

@@ -1,5 +1,5 @@
 // Slurm compatibility: host lists both ways, output file patterns, sbatch directives becoming a
-// job, and what sy says of each real-world script in ../shared/sbatch (skipped where absent).
+// job, and what sy says of each real-world script in tests/data/sbatch.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -168,7 +168,8 @@ TEST_CASE("what sbatch accepts but sy cannot honour is refused with its line", "
         "--exclusive, --dependency, --array, ...)");
   CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --nodes=2-4\n").find("job.sbatch:2:1: --nodes:") == 0);
   CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --dependency=afternotok:4\n")
-            .find("only afterok:ID[:ID...] and afterany:ID[:ID...]") != std::string::npos);
+            .find("only afterok:ID[:ID...], afterany:ID[:ID...] and singleton") !=
+        std::string::npos);
   CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --gres=gpu:2,nic:1\n").find("'nic:1'") !=
         std::string::npos);
   CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --time=soon\n").find("job.sbatch:2:1: --time:") == 0);
@@ -182,6 +183,63 @@ TEST_CASE("what sbatch accepts but sy cannot honour is refused with its line", "
   CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --array=3-1\n").find("--array") != std::string::npos);
   CHECK(refusal(std::string("#!/bin/bash\n#SBATCH -G 1 -J \xff\n")).find("not UTF-8") !=
         std::string::npos);
+}
+
+TEST_CASE("sbatch's command line replaces the script's constraint and GPU request", "[slurm]") {
+  const std::string script =
+      "#!/bin/bash\n#SBATCH -N 2 --gres=gpu:v100:8 --constraint=ib&nvme\nsrun true\n";
+  SbatchContext ctx = context();
+  ctx.command_line = {"--constraint=a100-80g", "--gres=gpu:2"};
+  const JobSpec spec = job_of(script, ctx);
+  CHECK(spec.resources.features == std::vector<std::string>{"a100-80g"});
+  CHECK(spec.resources.gpus_per_node == 2);
+  CHECK_FALSE(spec.resources.gpu_model.has_value());  // the script's v100 went with its --gres
+  CHECK(spec.resources.nodes == 2);
+  // Another GPU form on the command line replaces the script's --gres too (no disagreement).
+  ctx.command_line = {"--gpus-per-node=4"};
+  CHECK(job_of(script, ctx).resources.gpus_per_node == 4);
+  // Inside one script, as in sbatch, the later directive wins.
+  const JobSpec later = job_of(
+      "#!/bin/bash\n#SBATCH --gres=gpu:8\n#SBATCH --gres=gpu:2\n#SBATCH -C ib\n#SBATCH -C nvme\n");
+  CHECK(later.resources.gpus_per_node == 2);
+  CHECK(later.resources.features == std::vector<std::string>{"nvme"});
+}
+
+TEST_CASE("directives of real training scripts: NAME@PARTITION, singleton, CPU layout", "[slurm]") {
+  auto translated = job_from_sbatch(
+      "#!/bin/bash\n#SBATCH -G 4 --account=six@v100 --dependency=singleton,afterok:3\n"
+      "#SBATCH --sockets-per-node=2 --cores-per-socket=20 --threads-per-core=1\n",
+      context());
+  if (!translated) FAIL(translated.error().to_string());
+  CHECK(translated->job["account"] == "six");
+  CHECK(translated->singleton);
+  CHECK(translated->job["dependencies"]["after_ok"] == nlohmann::json::array({3}));
+  REQUIRE(translated->warnings.size() == 4);
+  CHECK(translated->warnings[0].find("job.sbatch:2: --account: 'six@v100' is charged to account "
+                                     "'six'") == 0);
+  for (int i = 1; i < 4; ++i)
+    CHECK(translated->warnings[static_cast<std::size_t>(i)].find("job.sbatch:3: --") == 0);
+  CHECK(translated->warnings[3].find("ignored: Switchyard picks nodes by their GPUs") !=
+        std::string::npos);
+  // Still checked: a bad count or account is refused.
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --cores-per-socket=many\n")
+            .find("job.sbatch:2:1: --cores-per-socket: 'many' must be a whole number") == 0);
+  CHECK(refusal("#!/bin/bash\n#SBATCH -G 1 --account=six@\n").find("--account: 'six@'") !=
+        std::string::npos);
+}
+
+TEST_CASE("every refused directive of a submit is reported at once", "[slurm]") {
+  SbatchContext ctx = context();
+  ctx.command_line = {"--begin=now"};
+  const std::string all =
+      refusal("#!/bin/bash\n#SBATCH -G 1 --licenses=x --nodes=2-4\n#SBATCH --time=soon -X\n", ctx);
+  INFO(all);
+  CHECK(all.find("job.sbatch:2:1: --licenses: is not an sbatch option") == 0);
+  CHECK(all.find("(and 4 more refused below)") != std::string::npos);
+  CHECK(all.find("\njob.sbatch:2:1: --nodes: '2-4'") != std::string::npos);
+  CHECK(all.find("\njob.sbatch:3:1: --time: 'soon'") != std::string::npos);
+  CHECK(all.find("\njob.sbatch:3:1: -X: is not an sbatch option") != std::string::npos);
+  CHECK(all.find("\ncommand line: --begin: is not an sbatch option") != std::string::npos);
 }
 
 TEST_CASE("directives sy decides otherwise are accepted with a warning", "[slurm]") {
@@ -222,14 +280,10 @@ TEST_CASE("a batch script is told what Slurm would tell it", "[slurm]") {
   CHECK(files.stderr_path == files.stdout_path);
 }
 
-// ../shared/sbatch: each real script is either taken (with the job it becomes) or refused with
-// the reason; tests/integration/slurm_scripts_test.cpp runs the ones taken.
+// tests/data/sbatch: each real script is either taken (with the job it becomes) or refused with
+// the reason; tests/integration/sbatch_test.cpp runs the ones taken.
 TEST_CASE("every shared real-world sbatch script is accepted or refused precisely", "[slurm]") {
-  const std::string dir = test::source_dir() + "/../shared/sbatch";
-  if (!std::filesystem::is_directory(dir)) {
-    WARN("skipped: " << dir << " is absent");
-    return;
-  }
+  const std::string dir = test::source_dir() + "/tests/data/sbatch";
   struct Expect {
     const char* prefix;
     int nodes, gpus_per_node;  // 0: refused
@@ -242,9 +296,7 @@ TEST_CASE("every shared real-world sbatch script is accepted or refused precisel
       {"04_", 2, 8, "ddp-venv"},
       {"05_", 1, 8, "convert-llama-weights-to-megatron-deepspeed"},
       {"06_", 2, 8, "train-mpt"},
-      {"07_", 0, 0,
-       ":11:1: --account: 'six@v100': Switchyard account names are 1-64 letters, digits, '.', "
-       "'_' or '-'"},
+      {"07_", 128, 4, "tr1-13B-round3"},  // --account=six@v100: account six
       {"08_", 2, 8, "torchrun-launcher"},
       {"09_", 2, 8, "accelerate-launcher"},
       {"10_", 2, 8, "all_reduce_bench_pyxis"},
