@@ -169,7 +169,31 @@ Result<NodeTopology, SpecError> parse_nvidia_smi_topo(std::string_view text_in,
   NodeTopology node;
   const std::size_t gpus = gpu_columns.size();
   node.gpu_links.assign(gpus, std::vector<Link>(gpus));
-  std::map<std::string, int> numa_by_cpus;  // for outputs without a NUMA column
+  // Each GPU row's CPU list and NUMA node. Where the NUMA node is not printed (old outputs have
+  // no column; single-socket and some virtual machines print N/A) it is derived from the CPU
+  // list: GPUs with the same list share a NUMA node, GPUs on different lists do not, and an
+  // N/A row whose list matches a numbered row's joins that row's node.
+  std::vector<std::string> row_cpus(gpus);
+  std::vector<std::optional<int>> row_numa(gpus);
+  std::map<std::string, int> numa_by_cpus;
+  int next_numa = 0;
+  for (std::size_t g = 0; g < gpus; ++g) {
+    const int r = gpu_columns[g];
+    for (std::size_t k = 0; k < header.extras.size() && k < extras[r].size(); ++k) {
+      if (header.extras[k] == Extra::cpu_affinity && extras[r][k] != "N/A")
+        row_cpus[g] = extras[r][k];
+      if (header.extras[k] == Extra::numa_affinity) row_numa[g] = as_int(extras[r][k]);
+    }
+    if (row_numa[g]) {
+      next_numa = std::max(next_numa, *row_numa[g] + 1);
+      if (!row_cpus[g].empty()) numa_by_cpus.emplace(row_cpus[g], *row_numa[g]);
+    }
+  }
+  for (std::size_t g = 0; g < gpus; ++g) {
+    if (row_numa[g] || row_cpus[g].empty()) continue;
+    row_numa[g] = numa_by_cpus.emplace(row_cpus[g], next_numa).first->second;
+    if (*row_numa[g] == next_numa) ++next_numa;
+  }
   std::map<int, std::string> cpus_of_numa;
   for (std::size_t g = 0; g < gpus; ++g) {
     const int r = gpu_columns[g];
@@ -186,20 +210,9 @@ Result<NodeTopology, SpecError> parse_nvidia_smi_topo(std::string_view text_in,
     }
     Gpu gpu;
     gpu.index = static_cast<int>(g);
-    std::string cpus;
-    std::optional<int> numa;
-    for (std::size_t k = 0; k < header.extras.size() && k < extras[r].size(); ++k) {
-      if (header.extras[k] == Extra::cpu_affinity) cpus = extras[r][k];
-      if (header.extras[k] == Extra::numa_affinity) numa = as_int(extras[r][k]);
-    }
-    const bool has_numa_column = std::find(header.extras.begin(), header.extras.end(),
-                                           Extra::numa_affinity) != header.extras.end();
-    if (!has_numa_column && !cpus.empty() && cpus != "N/A") {
-      numa = numa_by_cpus.emplace(cpus, static_cast<int>(numa_by_cpus.size())).first->second;
-    }
-    if (numa && !cpus.empty() && cpus != "N/A") cpus_of_numa.emplace(*numa, cpus);
-    if (numa) cpus_of_numa.emplace(*numa, "");
-    gpu.numa = numa;
+    if (row_numa[g] && !row_cpus[g].empty()) cpus_of_numa.emplace(*row_numa[g], row_cpus[g]);
+    if (row_numa[g]) cpus_of_numa.emplace(*row_numa[g], "");
+    gpu.numa = row_numa[g];
     node.gpus.push_back(gpu);
   }
   for (const auto& [id, cpus] : cpus_of_numa)

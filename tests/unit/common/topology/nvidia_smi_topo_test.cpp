@@ -1,5 +1,5 @@
-// Every real `nvidia-smi topo -m` capture in ../shared/topologies/nvidia-smi parses, with
-// assertions per file. Skips (with a message) where ../shared is absent.
+// Every real `nvidia-smi topo -m` capture in tests/data/nvidia-smi (copied from public sources,
+// see tests/data/README.md) parses, with assertions per file.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -15,7 +15,7 @@ using namespace sy::topo;
 namespace {
 
 std::string captures_dir() {
-  return test::source_dir() + "/../shared/topologies/nvidia-smi";
+  return test::source_dir() + "/tests/data/nvidia-smi";
 }
 
 NodeTopology parse_capture(const std::string& prefix) {
@@ -49,10 +49,6 @@ std::string nearest_nic_name(const NodeTopology& n, int gpu) {
 }  // namespace
 
 TEST_CASE("real nvidia-smi topo -m captures parse", "[topology][nvidia-smi]") {
-  if (!std::filesystem::exists(captures_dir())) {
-    WARN("skipped: " << captures_dir() << " is absent");
-    return;
-  }
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(captures_dir())) {
     if (e.path().extension() == ".txt") ++files;
@@ -167,8 +163,12 @@ TEST_CASE("real nvidia-smi topo -m captures parse", "[topology][nvidia-smi]") {
     auto n = parse_capture("09_");
     CHECK(n.gpu_count() == 2);
     CHECK(link(n, 0, 1) == "NV2");
-    CHECK_FALSE(n.gpus[0].numa.has_value());
-    CHECK(n.numa_nodes.empty());
+    // NUMA Affinity N/A: the CPU list is kept and the node derived from it.
+    CHECK(n.gpus[0].numa == 0);
+    CHECK(n.gpus[1].numa == 0);
+    REQUIRE(n.numa_nodes.size() == 1);
+    CHECK(n.numa_nodes[0].cpus == "0-23");
+    CHECK(n.sockets == 1);
   }
   SECTION("10 2x RTX 5090, tab-separated, PHB") {
     auto n = parse_capture("10_");
@@ -223,5 +223,50 @@ TEST_CASE("malformed nvidia-smi output gets a clear error, never a crash",
     auto r = parse_nvidia_smi_topo(c.text, "topo.txt");
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().to_string() == c.error);
+  }
+}
+
+// Inputs written for these regressions (not captures): NUMA Affinity N/A on every row.
+TEST_CASE("NUMA Affinity N/A keeps the CPU list and derives the NUMA node from it",
+          "[topology][nvidia-smi]") {
+  SECTION("GPUs on disjoint CPU sets are two NUMA nodes, not one socket") {
+    const std::string text =
+        "\tGPU0\tGPU1\tGPU2\tGPU3\tCPU Affinity\tNUMA Affinity\n"
+        "GPU0\t X \tNV4\tSYS\tSYS\t0-15,32-47\tN/A\n"
+        "GPU1\tNV4\t X \tSYS\tSYS\t0-15,32-47\tN/A\n"
+        "GPU2\tSYS\tSYS\t X \tNV4\t16-31,48-63\tN/A\n"
+        "GPU3\tSYS\tSYS\tNV4\t X \t16-31,48-63\tN/A\n";
+    auto n = parse_nvidia_smi_topo(text, "na.txt");
+    REQUIRE(n.ok());
+    CHECK(n->gpus[0].numa == n->gpus[1].numa);
+    CHECK(n->gpus[2].numa == n->gpus[3].numa);
+    CHECK(n->gpus[0].numa != n->gpus[2].numa);
+    REQUIRE(n->numa_nodes.size() == 2);
+    CHECK(n->numa_nodes[0].cpus == "0-15,32-47");
+    CHECK(n->numa_nodes[1].cpus == "16-31,48-63");
+    CHECK(n->sockets == 2);
+  }
+  SECTION("an N/A row joins the numbered row with its CPU list") {
+    const std::string text =
+        "\tGPU0\tGPU1\tGPU2\tCPU Affinity\tNUMA Affinity\n"
+        "GPU0\t X \tPHB\tSYS\t0-7\t1\n"
+        "GPU1\tPHB\t X \tSYS\t0-7\tN/A\n"
+        "GPU2\tSYS\tSYS\t X \t8-15\tN/A\n";
+    auto n = parse_nvidia_smi_topo(text, "mixed.txt");
+    REQUIRE(n.ok());
+    CHECK(n->gpus[0].numa == 1);
+    CHECK(n->gpus[1].numa == 1);
+    CHECK(n->gpus[2].numa == 2);  // a number no printed node uses
+    CHECK(n->sockets == 2);
+  }
+  SECTION("no CPU list either: nothing is made up") {
+    const std::string text =
+        "\tGPU0\tGPU1\tCPU Affinity\tNUMA Affinity\n"
+        "GPU0\t X \tPHB\tN/A\tN/A\n"
+        "GPU1\tPHB\t X \tN/A\tN/A\n";
+    auto n = parse_nvidia_smi_topo(text, "none.txt");
+    REQUIRE(n.ok());
+    CHECK_FALSE(n->gpus[0].numa.has_value());
+    CHECK(n->numa_nodes.empty());
   }
 }
