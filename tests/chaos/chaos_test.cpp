@@ -1,14 +1,18 @@
 // Chaos: 500 jobs through a controller and 4 agents while the controller and the agents are
 // SIGKILLed and restarted at random and one agent (in its own network namespace) is cut off and
-// healed. Bounded in count and time. Then the invariants: every acknowledged job exists once and
-// ended exactly once (or still waits), no GPU was ever held by two jobs at once (replayed from
-// the controller's allocation audit), no job ran more often than it was requeued, and no process
-// of any job is left running.
+// healed; every kind of fault happens in every run, and the controller is killed at least once
+// while a job stages its dataset (one job in five reads one). Bounded in count and time. Then
+// the invariants: every acknowledged job exists once and ended exactly once (or still waits), no
+// GPU was ever held by two jobs at once (replayed from the controller's allocation audit), no
+// job ran more often than it was requeued (counted from what the jobs themselves wrote on the
+// agents' side: a file per run, with its node, not from the controller's own log), every
+// completed job really ran on the node the controller says, and no process of any job is left.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +29,7 @@
 #include "common/http_client.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -104,7 +109,7 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::all);  // jobs run as nobody in the agents' spools here
   Partitionable net;
-  if (!net.ok) WARN("no network namespace (needs root and ip): the partition is left out");
+  if (!net.ok) announce_skip("the partition: network namespaces need root and ip");
   const std::string host = net.ok ? net.subnet + "1" : "127.0.0.1";
   std::mt19937 rng(static_cast<unsigned>(std::random_device{}()));
   const unsigned seed = rng();
@@ -157,7 +162,8 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
     for (const std::string& a :
          {agent_binary(), std::string("--insecure"), std::string("--controller"), address,
           std::string("--node-name"), node, std::string("--tier0"), dir.file("tier0-" + node),
-          std::string("--spool"), dir.file("spool-" + node), std::string("--topology"),
+          std::string("--spool"), dir.file("spool-" + node), std::string("--stage-bandwidth"),
+          std::string("2M"), std::string("--topology"),
           source_dir() + "/examples/topologies/dgx1-v100.yaml"})
       argv.push_back(a);
     agents[i] = std::make_unique<ChildProcess>(argv, dir.file(node + ".log"));
@@ -166,6 +172,24 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
     start_agent(i);
   const SyCli cli{address, {}, {}};
   REQUIRE(eventually([&] { return cli.nodes_up() == kAgents; }, 30s));
+
+  // A dataset of 3 MB, staged at 2 MB/s: a job reading it stages for about a second and a half
+  // on each node the first time.
+  for (int i = 0; i < 60; ++i)
+    dir.write("shared/ds/part-" + std::to_string(i), std::string(50000, 'a' + i % 26));
+  {
+    HttpClient http(Endpoint{host, port}, 60s);
+    auto added =
+        http.request("POST", "/v1/datasets",
+                     nlohmann::json{{"name", "ds"}, {"source", dir.file("shared/ds")}}.dump(),
+                     {{"X-Sy-User", "root"}, {"Content-Type", "application/json"}});
+    REQUIRE(added);
+    INFO(added->body);
+    REQUIRE(added->status < 300);
+  }
+  // Each run of a job writes a file here itself, named uniquely, holding its node.
+  fs::create_directories(dir.file("ran"));
+  fs::permissions(dir.file("ran"), fs::perms::all);
 
   // Submitting, in the background, with an idempotency key per job and retries through the
   // faults: a job counts as acknowledged when an answer with its id came back.
@@ -181,11 +205,18 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
       const bool requeue = local() % 2 == 0;
       // Most end in a fraction of a second; one in ten outlives a partition.
       const std::string sleep = local() % 10 == 0 ? "3" : "0." + std::to_string(1 + local() % 5);
-      const nlohmann::json spec{{"name", "chaos" + std::to_string(n)},
-                                {"resources", {{"gpus_per_node", gpus}}},
-                                {"requeue", requeue},
-                                {"time_limit", "2m"},
-                                {"command", {"sleep", sleep, kMarker}}};
+      const bool reads = local() % 5 == 0;
+      const std::string run =
+          std::string(reads ? "ls \"$SY_DATASETS_DIR/ds/part-3\" > /dev/null || exit 3; " : "") +
+          "echo \"$SY_NODE_NAME\" > " + dir.file("ran") +
+          "/$SY_JOB_ID.$(cat /proc/sys/kernel/random/uuid) || exit 4; exec sleep " + sleep + " " +
+          kMarker;
+      nlohmann::json spec{{"name", "chaos" + std::to_string(n)},
+                          {"resources", {{"gpus_per_node", gpus}}},
+                          {"requeue", requeue},
+                          {"time_limit", "2m"},
+                          {"command", {"sh", "-c", run}}};
+      if (reads) spec["datasets"] = {"ds"};
       const std::string key = "chaos-" + std::to_string(seed) + "-" + std::to_string(n);
       const auto deadline = Clock::now() + 60s;
       while (Clock::now() < deadline && !abandon) {
@@ -216,14 +247,29 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
     }
   } join_on_exit{submitter, abandon};
 
-  // The faults.
+  // The faults: the first of each kind in a random order (so every kind happens in every run),
+  // then at random. The first controller kill waits for a job that is staging its dataset.
+  HttpClient watch(Endpoint{host, port}, 5s);
+  const auto staging_now = [&] {
+    auto r = watch.request("GET", "/v1/jobs?state=STAGING&limit=1", "", {{"X-Sy-User", "root"}});
+    return r && r->status == 200 && !nlohmann::json::parse(r->body)["jobs"].empty();
+  };
+  std::vector<int> first_of_each = {0, 1};
+  if (net.ok) first_of_each.push_back(2);
+  std::shuffle(first_of_each.begin(), first_of_each.end(), rng);
   std::map<std::string, int> faults;
   const auto chaos_end = Clock::now() + kChaosFor;
   while (Clock::now() < chaos_end && faults["total"] < kMaxFaults) {
     std::this_thread::sleep_for(std::chrono::milliseconds(800 + rng() % 1500));
-    const int what = static_cast<int>(rng() % (net.ok ? 3 : 2));
+    const std::size_t n = static_cast<std::size_t>(faults["total"]);
+    const int what =
+        n < first_of_each.size() ? first_of_each[n] : static_cast<int>(rng() % (net.ok ? 3 : 2));
     ++faults["total"];
     if (what == 0) {
+      if (faults["controller SIGKILL while staging"] == 0 &&
+          eventually(staging_now, std::chrono::seconds(15))) {
+        ++faults["controller SIGKILL while staging"];
+      }
       controller->signal(SIGKILL);
       controller->wait(10s);
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 1000));
@@ -247,6 +293,11 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
   submitter.join();
   for (const auto& [what, n] : faults)
     WARN(what << ": " << n);
+  // Each kind of fault happened in this run.
+  CHECK(faults["controller SIGKILL"] >= 1);
+  CHECK(faults["controller SIGKILL while staging"] >= 1);
+  CHECK(faults["agent SIGKILL"] >= 1);
+  if (net.ok) CHECK(faults["partition"] >= 1);
 
   // Every job gets its chance to end.
   std::map<std::string, std::int64_t> acked_copy;
@@ -286,7 +337,18 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
     CHECK(ids.contains(id));
   }
 
-  // Ended exactly once; started no more often than requeued, plus once.
+  // What ran, as the jobs themselves recorded it on the agents' side: job id -> nodes, a run each.
+  std::map<std::int64_t, std::vector<std::string>> runs;
+  for (const auto& f : fs::directory_iterator(dir.file("ran"))) {
+    const std::string name = f.path().filename();
+    std::string node = read_file(f.path().string());
+    if (!node.empty() && node.back() == '\n') node.pop_back();
+    runs[std::stoll(name.substr(0, name.find('.')))].push_back(node);
+  }
+  int reading_completed = 0;
+
+  // Ended exactly once; run no more often than requeued, plus once; a completed job ran, on the
+  // node the controller placed it on.
   std::map<std::string, int> ends;
   for (const auto& id : ids) {
     auto r = http.request("GET", "/v1/jobs/" + std::to_string(id), "", admin);
@@ -307,6 +369,16 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
       requeues += e.value("event", "") == "requeue";
     }
     const std::string s = job.value("state", "");
+    const auto& ran = runs[id];
+    INFO("job " << id << " ran on: " << nlohmann::json(ran).dump());
+    CHECK(static_cast<int>(ran.size()) <= requeues + 1);
+    if (s == "COMPLETED") {
+      REQUIRE_FALSE(ran.empty());
+      const auto& placed = job["placement"]["nodes"];
+      REQUIRE(placed.size() == 1);
+      CHECK(std::find(ran.begin(), ran.end(), placed[0].value("node", "")) != ran.end());
+      reading_completed += job["spec"].contains("datasets");
+    }
     if (terminal(s)) {
       CHECK(terminal_entries == 1);
       ++ends[s];
@@ -318,6 +390,7 @@ TEST_CASE("no job lost or run twice and no GPU held twice under crashes and a pa
   }
   for (const auto& [s, n] : ends)
     WARN(s << ": " << n);
+  CHECK(reading_completed > 0);  // jobs with a dataset were among those that ran
 
   // No GPU held twice: replay the audit in commit order.
   controller->signal(SIGTERM);
