@@ -38,6 +38,7 @@ Result<topo::NodeTopology, std::string> merge_discovery(const topo::NodeTopology
     node.gpus[i].uuid = nvml.gpus[i].uuid;
     node.gpus[i].memory_mib = nvml.gpus[i].memory_mib;
     node.gpus[i].pci_bus_id = nvml.gpus[i].pci_bus_id;
+    node.gpus[i].device = nvml.gpus[i].device;
   }
   return node;
 }

@@ -49,6 +49,10 @@ Result<HostFacts, std::string> read_host_facts() {
 
   HostFacts facts;
   facts.sockets = std::max(1, hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE));
+  // The CPUs the agent may use (its cpuset: what it can give jobs), and the memory there is.
+  facts.cpus = hwloc_bitmap_weight(hwloc_topology_get_allowed_cpuset(topo));
+  facts.memory_mib =
+      static_cast<std::int64_t>(hwloc_get_root_obj(topo)->total_memory / (1024 * 1024));
   const int numa_count = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
   for (int i = 0; i < numa_count; ++i) {
     hwloc_obj_t numa = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
@@ -104,6 +108,8 @@ void apply_host_facts(topo::NodeTopology& node, const HostFacts& facts) {
     }
   }
   node.sockets = std::max(node.sockets, facts.sockets);
+  if (node.cpus == 0 && facts.cpus > 0) node.cpus = facts.cpus;
+  if (node.memory_mib == 0) node.memory_mib = facts.memory_mib;
   for (auto& g : node.gpus) {
     if (g.numa || g.pci_bus_id.empty()) continue;
     if (auto it = facts.numa_of_pci.find(normal_pci(g.pci_bus_id)); it != facts.numa_of_pci.end()) {

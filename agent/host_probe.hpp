@@ -23,6 +23,8 @@ struct HostDevice {
 
 struct HostFacts {
   int sockets = 1;
+  int cpus = 0;                 // logical CPUs this process may run on
+  std::int64_t memory_mib = 0;  // the machine's memory
   std::vector<topo::NumaNode> numa_nodes;
   std::vector<HostDevice> nics;  // InfiniBand/RoCE devices, else network interfaces
   std::vector<HostDevice> nvme;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "common/file_text.hpp"
 
@@ -47,10 +48,52 @@ Result<JobCgroup, std::string> JobCgroup::create(const fs::path& parent, const s
   return JobCgroup(dir);
 }
 
+JobCgroup JobCgroup::v1_only(const std::string& name) {
+  JobCgroup c;
+  c.name_ = name;
+  return c;
+}
+
+Result<void, std::string> JobCgroup::limit(const JobLimits& limits,
+                                           const CgroupControllers& controllers) {
+  if (!path_.empty()) {
+    if (auto r = write_v2_limits(path_, limits, controllers); !r) return r;
+  }
+  using Writer = Result<void, std::string> (*)(const fs::path&, const JobLimits&);
+  const std::tuple<const std::optional<fs::path>*, bool, Writer> v1[] = {
+      {&controllers.v1_cpuset, !limits.cpus.empty(), write_v1_cpuset},
+      {&controllers.v1_memory, limits.memory_mib > 0, write_v1_memory},
+      {&controllers.v1_devices, !limits.denied_devices.empty(), write_v1_devices}};
+  for (const auto& [hierarchy, needed, write] : v1) {
+    if (!*hierarchy || !needed) continue;
+    const fs::path dir = **hierarchy / name_;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return fail("cannot create cgroup " + dir.string() + ": " + std::strerror(errno));
+    }
+    v1_dirs_.push_back(dir);
+    if (auto r = write(dir, limits); !r) return r;
+  }
+  return {};
+}
+
+fs::path JobCgroup::path() const {
+  if (!path_.empty() || v1_dirs_.empty()) return path_;
+  return v1_dirs_.front();
+}
+
+std::vector<std::string> JobCgroup::procs_files() const {
+  std::vector<std::string> out;
+  if (!path_.empty()) out.push_back((path_ / "cgroup.procs").string());
+  for (const auto& d : v1_dirs_)
+    out.push_back((d / "cgroup.procs").string());
+  return out;
+}
+
 std::vector<pid_t> JobCgroup::pids() const {
   std::vector<pid_t> out;
-  if (path_.empty()) return out;
-  std::ifstream in(path_ / "cgroup.procs");
+  const fs::path dir = path();
+  if (dir.empty()) return out;
+  std::ifstream in(dir / "cgroup.procs");
   pid_t pid = 0;
   while (in >> pid)
     out.push_back(pid);
@@ -58,8 +101,8 @@ std::vector<pid_t> JobCgroup::pids() const {
 }
 
 void JobCgroup::signal(int sig) const {
-  if (path_.empty()) return;
-  if (sig == SIGKILL) {
+  if (path().empty()) return;
+  if (sig == SIGKILL && !path_.empty()) {
     std::ofstream kill(path_ / "cgroup.kill");
     if (kill && (kill << "1").flush()) return;
   }
@@ -68,13 +111,15 @@ void JobCgroup::signal(int sig) const {
 }
 
 bool JobCgroup::remove() const {
-  if (path_.empty()) return true;
-  for (int i = 0; i < 100; ++i) {  // at most 5 s: a process in uninterruptible sleep ends late
-    signal(SIGKILL);
-    if (::rmdir(path_.c_str()) == 0 || errno == ENOENT) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<fs::path> dirs = v1_dirs_;
+  if (!path_.empty()) dirs.insert(dirs.begin(), path_);
+  for (int i = 0; i < 100 && !dirs.empty(); ++i) {  // at most 5 s: a process in uninterruptible
+    signal(SIGKILL);                                // sleep ends late
+    std::erase_if(dirs,
+                  [](const fs::path& d) { return ::rmdir(d.c_str()) == 0 || errno == ENOENT; });
+    if (!dirs.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return false;
+  return dirs.empty();
 }
 
 }  // namespace sy::agent

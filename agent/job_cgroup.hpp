@@ -4,7 +4,9 @@
 // (Open MPI's orted, anything that calls setsid). Only the unified tree's core files are used
 // (cgroup.procs, cgroup.kill, cgroup.events), no controllers, so it works wherever the agent's
 // own cgroup is writable: a systemd service with Delegate=yes, or root on a hybrid layout.
-// Where none is, the supervisor falls back to process groups.
+// Where none is, the supervisor falls back to process groups. limit() adds the job's CPU,
+// memory and device limits (agent/job_limits.hpp): in this directory on cgroup v2, and in
+// directories of the same name in the v1 hierarchies where the controllers are there.
 
 #include <sys/types.h>
 
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/job_limits.hpp"
 #include "common/result.hpp"
 
 namespace sy::agent {
@@ -27,11 +30,17 @@ class JobCgroup {
   // Creates `parent`/`name` (empty when it exists already: a restarted agent reuses it).
   static Result<JobCgroup, std::string> create(const std::filesystem::path& parent,
                                                const std::string& name);
+  // One on the v1 hierarchies alone (a host without a writable unified tree): limit() makes it.
+  static JobCgroup v1_only(const std::string& name);
   JobCgroup() = default;
 
-  const std::filesystem::path& path() const { return path_; }
-  // The file a child writes "0" to (before exec) to move itself in; open it in the parent.
-  std::string procs_file() const { return (path_ / "cgroup.procs").string(); }
+  // Makes the v1 directories the controllers need and writes the limits. Errors name the file.
+  Result<void, std::string> limit(const JobLimits& limits, const CgroupControllers& controllers);
+
+  // The unified directory, or the first v1 one.
+  std::filesystem::path path() const;
+  // The files a child writes "0" to (before exec) to move itself in; open them in the parent.
+  std::vector<std::string> procs_files() const;
   std::vector<pid_t> pids() const;
   bool empty() const { return pids().empty(); }
   // SIGKILL goes through cgroup.kill where the kernel has it (no pid can be reused or escape
@@ -41,8 +50,10 @@ class JobCgroup {
   bool remove() const;
 
  private:
-  explicit JobCgroup(std::filesystem::path p) : path_(std::move(p)) {}
-  std::filesystem::path path_;
+  explicit JobCgroup(std::filesystem::path p) : path_(std::move(p)), name_(path_.filename()) {}
+  std::filesystem::path path_;  // on the unified tree; empty for v1_only
+  std::string name_;
+  std::vector<std::filesystem::path> v1_dirs_;
 };
 
 }  // namespace sy::agent

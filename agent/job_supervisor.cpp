@@ -52,6 +52,7 @@ struct JobSupervisor::Job {
   fs::path dir, workdir;
   std::string token;
   std::optional<JobCgroup> cgroup;
+  std::set<int> cpus;  // the CPUs it was given on this node (empty: not limited)
   std::optional<Identity> identity;
   std::map<std::string, std::string> env;  // every process's, before its own variables
   staging::Fd log, wake;  // wake: an eventfd written when there is news for the watcher
@@ -224,6 +225,16 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   NodeContext ctx;
   ctx.topology = launch_.topology;
   ctx.usable_cpus = own_cpus();
+  // Its CPUs: the least held of those near its GPUs (agent/job_limits.hpp).
+  std::map<int, int> held;
+  for (const auto& [id, other] : jobs_) {
+    for (const int c : other->cpus)
+      ++held[c];
+  }
+  const JobLimits limits =
+      limits_for(launch_.topology, ctx.usable_cpus, held, order.gpus, order.cpus, order.memory_mib);
+  job->cpus = limits.cpus;
+  ctx.job_cpus = limits.cpus;
   ctx.agent_path = launch_.agent_path;
   ctx.mpirun = launch_.mpirun;
   ctx.hostname = launch_.hostname;
@@ -257,6 +268,7 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   for (const auto& [k, v] : order.env)
     job->env[k] = v;
   job->env["SY_JOB_ID"] = std::to_string(order.job);
+  job->env["SY_NODE_NAME"] = launch_.node;
   if (!order.datasets.empty()) job->env["SY_DATASETS_DIR"] = datasets_dir.string();
   for (const auto& d : order.datasets)
     job->env[dataset::dataset_variable(d.name)] = cache_.path_of(d.name, d.version).string();
@@ -272,6 +284,11 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
       if (ec) return refuse("cannot link " + (bin / name).string() + ": " + ec.message());
     }
     job->env["SY_SLURM_BIN"] = bin.string();
+    // srun numbers its steps from 0 in this file (one per job; the job's user writes it).
+    const fs::path steps = job->dir / "srun-steps";
+    std::ofstream(steps, std::ios::trunc).flush();
+    if (job->identity) (void)!::chown(steps.c_str(), job->identity->uid, job->identity->gid);
+    job->env["SY_SLURM_STEPS"] = steps.string();
     const auto path = job->env.find("PATH");
     job->env["PATH"] =
         bin.string() + ":" +
@@ -291,17 +308,31 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   if (!job->log.valid() || !job->wake.valid()) {
     return refuse("cannot open " + log_path + ": " + staging::errno_message());
   }
+  // The agent's pid too: agents sharing a host (a test, a fake cluster) may have the same node
+  // name and job ids.
+  const std::string cgroup_name =
+      "sy-" + launch_.node + "-" + std::to_string(::getpid()) + "-job-" + std::to_string(order.job);
   if (launch_.cgroup_parent) {
-    auto made = JobCgroup::create(*launch_.cgroup_parent,
-                                  // The agent's pid too: agents sharing a host (a test, a
-                                  // fake cluster) may have the same node name and job ids.
-                                  "sy-" + launch_.node + "-" + std::to_string(::getpid()) +
-                                      "-job-" + std::to_string(order.job));
+    auto made = JobCgroup::create(*launch_.cgroup_parent, cgroup_name);
     if (made) {
       cgroup = std::move(made).value();
     } else {
       SY_LOG(warn, "jobs") << "job " << order.job << ": " << made.error()
                            << "; using process groups";
+    }
+  }
+  if (limits.any()) {
+    if (!cgroup && launch_.controllers.any()) cgroup = JobCgroup::v1_only(cgroup_name);
+    if (cgroup) {
+      // A limit that cannot be set is not quietly dropped: the job does not start.
+      if (auto limited = cgroup->limit(limits, launch_.controllers); !limited) {
+        return refuse("cannot hold it to its CPUs, memory and GPUs: " + limited.error());
+      }
+    }
+    if (!launch_.controllers.any()) {
+      SY_LOG(warn, "jobs") << "job " << order.job
+                           << ": no cgroup controllers here: its memory and GPU devices are not "
+                              "limited, its processes only bound to its CPUs";
     }
   }
   job->cgroup = cgroup;
@@ -327,7 +358,7 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
                    .workdir = ctx.workdir,
                    .cpus = plan.cpus,
                    .identity = job->identity,
-                   .cgroup_procs = cgroup ? cgroup->procs_file() : "",
+                   .cgroup_procs = cgroup ? cgroup->procs_files() : std::vector<std::string>{},
                    .output = write_end.get()};
     for (const auto& [k, v] : env)
       spec.env.push_back(k + "=" + v);
@@ -356,7 +387,11 @@ void JobSupervisor::launch(const protocol::LaunchOrder& order) {
   SY_LOG(info, "jobs") << "job " << order.job << " started (" << order.launcher
                        << (order.leader ? ", first node" : "") << "): " << procs.size()
                        << " processes, " << order.gpus.size() << " GPUs, output " << log_path
-                       << (cgroup ? ", cgroup " + cgroup->path().string() : "");
+                       << (cgroup ? ", cgroup " + cgroup->path().string() : "")
+                       << (limits.cpus.empty() ? "" : ", CPUs " + cpu_list_text(limits.cpus))
+                       << (limits.memory_mib > 0
+                               ? ", memory " + std::to_string(limits.memory_mib) + " MiB"
+                               : "");
   {
     const std::scoped_lock job_lock(job->mutex);
     job->added = std::move(procs);
@@ -418,14 +453,15 @@ void JobSupervisor::exec(const protocol::ExecOrder& order) {
     ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
     ::fcntl(error_read.get(), F_SETFL, O_NONBLOCK);
   }
-  SpawnSpec spec{.argv = {"/bin/sh", "-c", without_daemonize(order.command)},
-                 .env = {},
-                 .workdir = job->workdir.string(),
-                 .cpus = "",
-                 .identity = job->identity,
-                 .cgroup_procs = job->cgroup ? job->cgroup->procs_file() : "",
-                 .output = write_end.get(),
-                 .error_output = error_write.valid() ? error_write.get() : -1};
+  SpawnSpec spec{
+      .argv = {"/bin/sh", "-c", without_daemonize(order.command)},
+      .env = {},
+      .workdir = job->workdir.string(),
+      .cpus = "",
+      .identity = job->identity,
+      .cgroup_procs = job->cgroup ? job->cgroup->procs_files() : std::vector<std::string>{},
+      .output = write_end.get(),
+      .error_output = error_write.valid() ? error_write.get() : -1};
   for (const auto& [k, v] : job->env)
     spec.env.push_back(k + "=" + v);
   auto spawned = spawn_process(spec);

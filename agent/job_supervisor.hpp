@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/job_limits.hpp"
 #include "agent/stage_out.hpp"
 #include "agent/staging/tier0_cache.hpp"
 #include "common/agent_protocol.hpp"
@@ -45,6 +46,9 @@ struct LaunchOptions {
   std::string hostname;  // default: gethostname()
   // Where job cgroups are made; nullopt: process groups only.
   std::optional<std::filesystem::path> cgroup_parent;
+  // The controllers that hold jobs to their CPUs, memory and GPU devices (none: not enforced;
+  // CPU binding still keeps processes to the job's CPUs).
+  CgroupControllers controllers;
   std::string socket;  // the rsh socket, given to jobs as SY_AGENT_SOCKET
 };
 

@@ -40,7 +40,7 @@ std::string cpu_list_text(const std::set<int>& cpus) {
 }
 
 std::string cpus_near(const NodeContext& ctx, const std::vector<int>& gpus) {
-  if (!ctx.topology) return {};
+  if (!ctx.topology) return cpu_list_text(ctx.job_cpus);
   std::set<int> near;
   for (const int g : gpus) {
     if (g < 0 || g >= ctx.topology->gpu_count() || !ctx.topology->gpus[g].numa) continue;
@@ -49,9 +49,12 @@ std::string cpus_near(const NodeContext& ctx, const std::vector<int>& gpus) {
     }
   }
   std::set<int> usable;
+  const std::set<int>& allowed = ctx.job_cpus.empty() ? ctx.usable_cpus : ctx.job_cpus;
   for (const int c : near) {
-    if (ctx.usable_cpus.contains(c)) usable.insert(c);
+    if (allowed.contains(c)) usable.insert(c);
   }
+  // A job given CPUs keeps to them even where none is near its GPUs (or NUMA is unknown).
+  if (usable.empty() && !ctx.job_cpus.empty()) return cpu_list_text(ctx.job_cpus);
   return cpu_list_text(usable);
 }
 

@@ -28,6 +28,7 @@ std::string cpu_list_text(const std::set<int>& cpus);
 struct NodeContext {
   const topo::NodeTopology* topology = nullptr;
   std::set<int> usable_cpus;  // the agent's own affinity: binding never goes outside it
+  std::set<int> job_cpus;     // the CPUs the job was given; empty: not limited
   std::string agent_path;     // this sy-agent, for `rsh` and `rank`
   std::string mpirun = "mpirun";
   std::string hostname;  // what mpirun calls this host (its own entry in the hostfile)

@@ -366,6 +366,7 @@ int main(int argc, char** argv) {
   } else if (cgroup != "none") {
     launch.cgroup_parent = cgroup;
   }
+  if (cgroup != "none") launch.controllers = agent::find_controllers(launch.cgroup_parent);
   agent::JobSupervisor jobs(cache, spool_dir, send, std::chrono::seconds(10), {}, launch);
   jobs_ptr = &jobs;
   agent::RshServer rsh(launch.socket, jobs, send);
@@ -462,7 +463,8 @@ int main(int argc, char** argv) {
                         << "; Tier-0 " << tier0_dir << " (" << cache.list().size() << " datasets, "
                         << cache.used_bytes() << " of " << quota_bytes << " bytes); jobs in "
                         << (launch.cgroup_parent ? "cgroups below " + launch.cgroup_parent->string()
-                                                 : std::string("process groups"));
+                                                 : std::string("process groups"))
+                        << "; job limits by " << launch.controllers.describe();
   link.start();
   watchdog.start();
   service::notify_ready("node " + node_name + ": connecting to the controller at " + controller);

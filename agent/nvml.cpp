@@ -36,6 +36,7 @@ struct Nvml {
   nvmlReturn_t (*ancestor)(nvmlDevice_t, nvmlDevice_t, int*) = nullptr;
   nvmlReturn_t (*link_state)(nvmlDevice_t, unsigned, int*) = nullptr;
   nvmlReturn_t (*link_remote)(nvmlDevice_t, unsigned, nvmlPciInfo_t*) = nullptr;
+  nvmlReturn_t (*minor)(nvmlDevice_t, unsigned*) = nullptr;
   ~Nvml() {
     if (shutdown) shutdown();
     if (lib) dlclose(lib);
@@ -79,6 +80,7 @@ Result<NvmlFacts, std::string> read_nvml_facts() {
   // NVLink queries are optional: GPUs without NVLink have no such links to report.
   bind(n.lib, "nvmlDeviceGetNvLinkState", n.link_state);
   bind(n.lib, "nvmlDeviceGetNvLinkRemotePciInfo_v2", n.link_remote);
+  bind(n.lib, "nvmlDeviceGetMinorNumber", n.minor);
   auto shutdown = n.shutdown;
   n.shutdown = nullptr;  // only after a successful init
   if (n.init() != kNvmlSuccess) return fail(std::string("nvmlInit failed (is the driver loaded?)"));
@@ -99,6 +101,11 @@ Result<NvmlFacts, std::string> read_nvml_facts() {
     if (n.memory(devices[i], &mem) == kNvmlSuccess) g.memory_bytes = mem.total;
     nvmlPciInfo_t pci{};
     if (n.pci(devices[i], &pci) == kNvmlSuccess) g.pci_bus_id = upper(pci.busId);
+    // The GPU's device file is /dev/nvidiaN with N its minor number, which need not be its index.
+    unsigned minor = 0;
+    if (n.minor && n.minor(devices[i], &minor) == kNvmlSuccess) {
+      g.device = "/dev/nvidia" + std::to_string(minor);
+    }
     facts.gpus.push_back(std::move(g));
   }
   facts.common_ancestor.assign(count, std::vector<int>(count, 0));
@@ -147,6 +154,7 @@ topo::NodeTopology topology_from_nvml(const NvmlFacts& facts) {
     gpu.uuid = g.uuid;
     gpu.memory_mib = static_cast<std::int64_t>(g.memory_bytes >> 20);
     gpu.pci_bus_id = g.pci_bus_id;
+    gpu.device = g.device;
     node.gpus.push_back(gpu);
     for (int b = 0; b < count; ++b) {
       if (a == b) continue;

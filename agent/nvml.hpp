@@ -20,6 +20,7 @@ struct NvmlGpuFacts {
   std::string pci_bus_id;                 // "00000000:1B:00.0"
   std::map<std::string, int> nvlinks_to;  // remote PCI bus id -> active links to it
   int nvlinks_to_switch = 0;              // active links whose far end is not a GPU
+  std::string device;                     // "/dev/nvidia3"; empty when NVML does not say
 };
 
 // NVML's nvmlGpuTopologyLevel_t, as numbers: 0 same board, 10 one PCIe switch, 20 several,

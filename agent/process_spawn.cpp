@@ -68,10 +68,10 @@ Result<Spawned, std::string> spawn_process(const SpawnSpec& spec) {
     }
   }
   const staging::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  staging::Fd cgroup;
-  if (!spec.cgroup_procs.empty()) {
-    cgroup = staging::Fd(::open(spec.cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!cgroup.valid()) return fail(spec.cgroup_procs + ": " + staging::errno_message());
+  std::vector<staging::Fd> cgroups;
+  for (const std::string& procs : spec.cgroup_procs) {
+    cgroups.emplace_back(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!cgroups.back().valid()) return fail(procs + ": " + staging::errno_message());
   }
   if (!null.valid()) return fail("/dev/null: " + staging::errno_message());
   int pipe_fds[2];
@@ -93,7 +93,9 @@ Result<Spawned, std::string> spawn_process(const SpawnSpec& spec) {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
-    if (cgroup.valid() && ::write(cgroup.get(), "0", 1) != 1) fail_with(0);
+    for (const auto& cgroup : cgroups) {
+      if (::write(cgroup.get(), "0", 1) != 1) fail_with(0);
+    }
     if (bind && ::sched_setaffinity(0, sizeof cpus, &cpus) != 0) fail_with(1);
     if (spec.identity) {
       if (::setgroups(spec.identity->groups.size(), spec.identity->groups.data()) != 0 ||

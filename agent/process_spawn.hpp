@@ -29,11 +29,11 @@ struct SpawnSpec {
   std::vector<std::string> argv;
   std::vector<std::string> env;  // "NAME=value"
   std::string workdir;
-  std::string cpus;                  // cpulist; empty: not bound
-  std::optional<Identity> identity;  // switch to it (the agent is root)
-  std::string cgroup_procs;          // the job cgroup's cgroup.procs; empty: none
-  int output = -1;                   // stdout and stderr go here (a pipe's write end)
-  int error_output = -1;             // stderr goes here instead, when set
+  std::string cpus;                       // cpulist; empty: not bound
+  std::optional<Identity> identity;       // switch to it (the agent is root)
+  std::vector<std::string> cgroup_procs;  // the job's cgroups' cgroup.procs files (v2, v1)
+  int output = -1;                        // stdout and stderr go here (a pipe's write end)
+  int error_output = -1;                  // stderr goes here instead, when set
 };
 
 struct Spawned {

@@ -143,6 +143,8 @@ struct LaunchOrder {
   std::map<std::string, std::string> env;
   std::string workdir;                  // empty: the job's spool directory
   std::vector<int> gpus;                // this node's GPUs that the job holds
+  int cpus = 0;                         // CPUs it holds on this node; 0: not limited
+  std::int64_t memory_mib = 0;          // memory it may use on this node; 0: not limited
   std::vector<CachedDataset> datasets;  // name and version (bytes unused)
   std::vector<Output> outputs;          // copied to shared storage after it ends
   std::string launcher = "none";        // none, env, mpi

@@ -87,6 +87,8 @@ nlohmann::json launch_message(const LaunchOrder& o) {
           {"env", o.env},
           {"workdir", o.workdir},
           {"gpus", o.gpus},
+          {"cpus", o.cpus},
+          {"memory_mib", o.memory_mib},
           {"datasets", datasets},
           {"outputs", outputs},
           {"launcher", o.launcher},
@@ -135,6 +137,19 @@ Result<LaunchOrder, std::string> read_launch_order(const nlohmann::json& m) {
       return bad("gpus", "must hold GPU indices 0-63");
     }
     o.gpus.push_back(g.get<int>());
+  }
+  if (m.contains("cpus")) {
+    if (!m["cpus"].is_number_integer() || m["cpus"].get<std::int64_t>() < 0 ||
+        m["cpus"].get<std::int64_t>() > 65536) {
+      return bad("cpus", "must be a CPU count from 0 to 65536");
+    }
+    o.cpus = m["cpus"].get<int>();
+  }
+  if (m.contains("memory_mib")) {
+    if (!m["memory_mib"].is_number_integer() || m["memory_mib"].get<std::int64_t>() < 0) {
+      return bad("memory_mib", "must be a size in MiB (0: not limited)");
+    }
+    o.memory_mib = m["memory_mib"].get<std::int64_t>();
   }
   if (!m.contains("datasets") || !m["datasets"].is_array()) {
     return bad("datasets", "must be an array");

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   for (const auto& st : full.starts) {
     for (const auto& p : st.placements) {
       next.nodes[p.node].free &= ~p.gpus;
-      next.running.push_back({st.job, p.node, p.gpus, by_id[st.job]->time_limit_ms});
+      next.running.push_back({st.job, p.node, p.gpus, by_id[st.job]->time_limit_ms,
+                              st.cpus_per_node, st.memory_per_node_mib});
     }
   }
   for (const auto& w : full.waits)

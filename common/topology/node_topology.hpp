@@ -28,6 +28,8 @@ struct Gpu {
   std::string pci_bus_id;
   std::optional<int> numa;
   std::string pcie_switch;  // id of the PCIe switch it hangs off, when known
+  // Its device file (/dev/nvidiaN): what a job's device cgroup lets through or not.
+  std::string device;
   bool operator==(const Gpu&) const = default;
 };
 
@@ -56,6 +58,10 @@ struct Tier0 {
 struct NodeTopology {
   std::string name;
   int sockets = 1;
+  // What jobs may use of the node's CPUs (logical) and memory; 0: not known, and then jobs'
+  // cpus_per_gpu and memory_per_gpu are not counted against it.
+  int cpus = 0;
+  std::int64_t memory_mib = 0;
   std::vector<NumaNode> numa_nodes;
   std::vector<Gpu> gpus;  // gpus[i].index == i
   std::vector<Nic> nics;

@@ -70,6 +70,12 @@ Result<NodeTopology, SpecError> node_topology_from_document(const Document& doc)
   NodeTopology node;
   node.name = j.value("name", "");
   node.sockets = j.value("sockets", 1);
+  node.cpus = j.value("cpus", 0);
+  if (j.contains("memory")) {
+    auto mib = size_field_mib(doc, j["memory"], "memory", kMaxStorageSizeMib);
+    if (!mib) return fail(std::move(mib).error());
+    node.memory_mib = mib.value();
+  }
   std::set<int> numa_ids;
   for (std::size_t i = 0; j.contains("numa_nodes") && i < j["numa_nodes"].size(); ++i) {
     const auto& n = j["numa_nodes"][i];
@@ -89,8 +95,10 @@ Result<NodeTopology, SpecError> node_topology_from_document(const Document& doc)
   for (std::size_t i = 0; i < j["gpus"].size(); ++i) {
     const auto& g = j["gpus"][i];
     const std::string path = at("gpus", i);
-    Gpu gpu{g["index"].get<int>(),     g.value("model", ""),    g.value("uuid", ""),       0,
-            g.value("pci_bus_id", ""), optional_int(g, "numa"), g.value("pcie_switch", "")};
+    Gpu gpu{g["index"].get<int>(),      g.value("model", ""),
+            g.value("uuid", ""),        0,
+            g.value("pci_bus_id", ""),  optional_int(g, "numa"),
+            g.value("pcie_switch", ""), g.value("device", "")};
     if (gpu.index != static_cast<int>(i)) {
       return fail(doc.error_at(path + ".index", "must be " + std::to_string(i) +
                                                     " (GPUs are listed in index order from 0)"));
@@ -151,6 +159,8 @@ nlohmann::json node_topology_to_json(const NodeTopology& node) {
   nlohmann::json j;
   if (!node.name.empty()) j["name"] = node.name;
   j["sockets"] = node.sockets;
+  if (node.cpus > 0) j["cpus"] = node.cpus;
+  if (node.memory_mib > 0) j["memory"] = format_size_mib(node.memory_mib);
   j["numa_nodes"] = nlohmann::json::array();
   for (const auto& n : node.numa_nodes) {
     nlohmann::json e{{"id", n.id}};
@@ -168,6 +178,7 @@ nlohmann::json node_topology_to_json(const NodeTopology& node) {
     put_optional(e, "pci_bus_id", g.pci_bus_id);
     if (g.numa) e["numa"] = *g.numa;
     put_optional(e, "pcie_switch", g.pcie_switch);
+    put_optional(e, "device", g.device);
     j["gpus"].push_back(e);
   }
   j["nics"] = nlohmann::json::array();

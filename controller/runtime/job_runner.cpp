@@ -302,6 +302,10 @@ void JobRunner::launch(const JobRecord& job) {
     if (order.leader) order.outputs = job.spec.outputs;
     for (const auto& g : placed[i]["gpus"])
       order.gpus.push_back(g.get<int>());
+    // What the scheduler counted against the node for it, for the agent to enforce.
+    const int gpus_here = std::max<int>(1, static_cast<int>(order.gpus.size()));
+    order.cpus = job.spec.resources.cpus_per_gpu * gpus_here;
+    order.memory_mib = job.spec.resources.memory_per_gpu_mib.value_or(0) * gpus_here;
     if (job.spec.slurm) {
       for (const auto& [k, v] :
            slurm::node_environment(static_cast<int>(i), l.nodes[i], order.gpus))

@@ -32,6 +32,9 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     node.schedulable = n.state == nodes::NodeState::up;
     node.free = all;
     node.features = n.topology.features;  // sorted when read
+    // What the agent reported; a node that did not say is not limited by CPUs or memory.
+    if (n.topology.cpus > 0) node.room.cpus = n.topology.cpus;
+    if (n.topology.memory_mib > 0) node.room.memory_mib = n.topology.memory_mib;
     for (const auto& held : n.datasets) {
       const auto it = current.find(held.name);
       if (it != current.end() && it->second == held.version) node.cached[held.name] = held.bytes;
@@ -42,8 +45,10 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
   for (const auto& a : allocations) {
     auto it = index.find(a.node);
     if (it == index.end()) continue;  // a node that never re-registered holds nothing schedulable
-    in.snapshot.nodes[it->second].free &= ~a.gpus;
-    in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms});
+    auto& node = in.snapshot.nodes[it->second];
+    node.free &= ~a.gpus;
+    node.room = sched::take(node.room, a.cpus, a.memory_mib);
+    in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms, a.cpus, a.memory_mib});
   }
   for (const auto& j : waiting) {
     sched::PendingJob p;
@@ -54,6 +59,8 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     p.submit_ms = j.submit_ms;
     p.nodes = j.nodes;
     p.gpus_per_node = j.gpus_per_node;
+    p.cpus_per_node = j.cpus_per_gpu * j.gpus_per_node;
+    p.memory_per_node_mib = j.memory_per_gpu_mib * j.gpus_per_node;
     p.time_limit_ms = j.time_limit_s ? *j.time_limit_s * 1000 : 0;
     p.gpu_model = j.gpu_model;
     p.min_gpu_memory_mib = j.gpu_memory_mib;
@@ -81,7 +88,8 @@ std::vector<store::AllocationRow> allocation_rows(const PassInput& in, const sch
                                                   std::int64_t end_ms) {
   std::vector<store::AllocationRow> rows;
   for (const auto& p : start.placements) {
-    rows.push_back({start.job, in.snapshot.nodes[p.node].name, p.gpus, end_ms});
+    rows.push_back({start.job, in.snapshot.nodes[p.node].name, p.gpus, end_ms, start.cpus_per_node,
+                    start.memory_per_node_mib});
   }
   return rows;
 }

@@ -113,11 +113,12 @@ void GangPlacer::staged(const std::vector<NodePlacement>& placements, const Pend
   }
 }
 
-std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free,
+std::optional<GangPlacer::NodeOption> GangPlacer::on_node(int node, GpuMask free, const Room& room,
                                                           const PendingJob& job) {
   const NodeInput& n = snapshot_.nodes[node];
   const int count = job.gpus_per_node;
   if (!n.schedulable || std::popcount(free) < count || n.topology == nullptr) return std::nullopt;
+  if (!fits(room, job)) return std::nullopt;
   if (job.constrained() && (!gpus_match(*n.topology, job) || !has_features(n, job))) {
     return std::nullopt;
   }
@@ -179,11 +180,11 @@ GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen, const Pendi
   return c;
 }
 
-std::optional<GangChoice> GangPlacer::place(const PendingJob& job,
-                                            const std::vector<GpuMask>& free) {
+std::optional<GangChoice> GangPlacer::place(const PendingJob& job, const std::vector<GpuMask>& free,
+                                            const std::vector<Room>& room) {
   std::vector<NodeOption> options;
   for (int i = 0; i < static_cast<int>(snapshot_.nodes.size()); ++i) {
-    if (auto o = on_node(i, free[i], job)) options.push_back(*o);
+    if (auto o = on_node(i, free[i], room[i], job)) options.push_back(*o);
   }
   if (static_cast<int>(options.size()) < job.nodes) return std::nullopt;
   // Best score first; ties go to the lower node index.

@@ -31,9 +31,11 @@ class GangPlacer {
  public:
   GangPlacer(const Snapshot& snapshot, const Profile& profile);
 
-  // A placement for `job` using only GPUs in `free` (one mask per node), or nullopt. Scans
-  // every node: the reference that the plan's index must agree with.
-  std::optional<GangChoice> place(const PendingJob& job, const std::vector<GpuMask>& free);
+  // A placement for `job` using only GPUs in `free` (one mask per node) on nodes whose `room`
+  // (CPUs and memory free) can take its share, or nullopt. Scans every node: the reference that
+  // the plan's index must agree with.
+  std::optional<GangChoice> place(const PendingJob& job, const std::vector<GpuMask>& free,
+                                  const std::vector<Room>& room);
 
   struct NodeOption {
     int node;
@@ -48,9 +50,10 @@ class GangPlacer {
   // The best `count` GPUs among `free` on a node of this topology, and the weighted score of
   // the scorers that do not depend on the job.
   const Cached& option(const topo::NodeTopology* topology, GpuMask free, int count);
-  // The best option for `job`'s per-node share on `node`, if it fits and has the right GPUs;
-  // its score includes the per-job scorers.
-  std::optional<NodeOption> on_node(int node, GpuMask free, const PendingJob& job);
+  // The best option for `job`'s per-node share on `node`, if it fits (GPUs, CPUs, memory) and
+  // has the right GPUs; its score includes the per-job scorers.
+  std::optional<NodeOption> on_node(int node, GpuMask free, const Room& room,
+                                    const PendingJob& job);
   // The per-job scorers' weighted score for `job` on `node`.
   int job_score(int node, const PendingJob& job) const;
   GangChoice finish(const std::vector<NodeOption>& chosen, const PendingJob& job);

@@ -46,7 +46,8 @@ class Capacity {
 // When could `job` start if nothing else started? Walks the ends of what holds GPUs now
 // (running jobs and this pass's starts), releasing their GPUs in time order.
 std::optional<Reservation> reserve(const Snapshot& s, GangPlacer& placer, const PendingJob& job,
-                                   std::vector<GpuMask> free, std::vector<Allocation> holders) {
+                                   std::vector<GpuMask> free, std::vector<Room> room,
+                                   std::vector<Allocation> holders) {
   // A min-heap by (end, job): only the holders released before the job fits are ordered.
   auto later = [](const Allocation& a, const Allocation& b) {
     return a.end_ms != b.end_ms ? a.end_ms > b.end_ms : a.job > b.job;
@@ -59,11 +60,12 @@ std::optional<Reservation> reserve(const Snapshot& s, GangPlacer& placer, const 
     holders.pop_back();
     const GpuMask before = free[released.node];
     free[released.node] |= released.gpus;
+    room[released.node] = give_back(room[released.node], released.cpus, released.memory_mib);
     if (s.nodes[released.node].schedulable) capacity.change(before, free[released.node]);
     // Release everything that ends at the same moment before trying.
     if (!holders.empty() && holders.front().end_ms == released.end_ms) continue;
     if (!capacity.may_fit(job)) continue;
-    if (auto choice = placer.place(job, free)) {
+    if (auto choice = placer.place(job, free, room)) {
       return Reservation{job.id, std::max(released.end_ms, s.now_ms), choice->placements,
                          job.label.empty() ? std::to_string(job.id) : job.label};
     }
@@ -116,11 +118,20 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   out.waits.reserve(s.pending.size());
   GangPlacer placer(s, profile);
   std::vector<GpuMask> free(s.nodes.size());
+  std::vector<Room> room(s.nodes.size());
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
     free[i] = s.nodes[i].schedulable ? s.nodes[i].free : 0;
+    room[i] = s.nodes[i].room;
   }
   std::vector<Allocation> holders = s.running;
   std::vector<GpuMask> reserved(s.nodes.size(), 0);
+  Room reserved_needs{0, 0};  // the reserved job's CPUs and memory on each of its nodes
+  // What a job that would overlap the reservation may use of a reserved node's CPUs and memory.
+  auto outside_reservation = [&](int node) {
+    return reserved[node]
+               ? take(room[node], static_cast<int>(reserved_needs.cpus), reserved_needs.memory_mib)
+               : room[node];
+  };
   std::vector<int> reserved_nodes;
   std::map<JobId, int> array_active = s.array_active;
   std::unordered_set<JobId> pending_ids;
@@ -168,9 +179,13 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   // The best single-node placement among the indexed nodes, the nodes that hold the job's data
   // (the index ranks by what does not depend on the job) and the reserved nodes, which the index
   // leaves out because whether a job may use their reserved GPUs depends on when it ends.
-  auto place_indexed = [&](const PendingJob& job,
-                           bool may_use_reserved) -> std::optional<GangChoice> {
+  // `answered` is false when the indexes cannot tell: they rank nodes by their GPUs alone, and
+  // where the best lacks the CPUs or memory the job needs, a scan of every node must decide.
+  auto place_indexed = [&](const PendingJob& job, bool may_use_reserved,
+                           bool& answered) -> std::optional<GangChoice> {
+    answered = false;
     std::optional<GangPlacer::NodeOption> best = index->best(job.gpus_per_node);
+    if (best && !fits(room[best->node], job)) return std::nullopt;
     if (best) best->score += placer.job_score(best->node, job);
     auto consider = [&](const std::optional<GangPlacer::NodeOption>& o) {
       if (o &&
@@ -182,20 +197,22 @@ Plan plan(const Snapshot& s, const Profile& profile) {
       // Full holders through their index, partial ones (being staged, say) one by one.
       const std::string& d = job.datasets.front();
       auto full = full_holders_index(d).best(job.gpus_per_node);
+      if (full && !fits(room[full->node], job)) return std::nullopt;
       if (full) full->score += placer.job_score(full->node, job);
       consider(full);
       for (int node : placer.partial_holders(d)) {
-        if (!reserved[node]) consider(placer.on_node(node, free[node], job));
+        if (!reserved[node]) consider(placer.on_node(node, free[node], room[node], job));
       }
     } else if (!job.datasets.empty()) {
       for (int node : placer.holders(job)) {
-        if (!reserved[node]) consider(placer.on_node(node, free[node], job));
+        if (!reserved[node]) consider(placer.on_node(node, free[node], room[node], job));
       }
     }
     for (int node : reserved_nodes) {
-      consider(
-          placer.on_node(node, may_use_reserved ? free[node] : free[node] & ~reserved[node], job));
+      consider(placer.on_node(node, may_use_reserved ? free[node] : free[node] & ~reserved[node],
+                              may_use_reserved ? room[node] : outside_reservation(node), job));
     }
+    answered = true;
     if (!best) return std::nullopt;
     return placer.finish({*best}, job);
   };
@@ -231,29 +248,39 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     std::optional<GangChoice> choice;
     if (!capacity.may_fit(job)) {
       // Not enough free GPUs anywhere: nothing to look at.
-    } else if (index && job.nodes == 1 && !job.constrained()) {
-      choice = place_indexed(job, !out.reservation || ends_before_reservation);
     } else {
-      std::vector<GpuMask> usable = free;
-      if (out.reservation && !ends_before_reservation) {
-        for (std::size_t n = 0; n < usable.size(); ++n)
-          usable[n] &= ~reserved[n];
+      bool answered = false;
+      if (index && job.nodes == 1 && !job.constrained()) {
+        choice = place_indexed(job, !out.reservation || ends_before_reservation, answered);
       }
-      choice = placer.place(job, usable);
+      if (!answered) {
+        std::vector<GpuMask> usable = free;
+        std::vector<Room> usable_room = room;
+        if (out.reservation && !ends_before_reservation) {
+          for (std::size_t n = 0; n < usable.size(); ++n) {
+            usable[n] &= ~reserved[n];
+            usable_room[n] = outside_reservation(static_cast<int>(n));
+          }
+        }
+        choice = placer.place(job, usable, usable_room);
+      }
     }
     if (choice) {
       for (const auto& p : choice->placements) {
         const GpuMask before = free[p.node];
         free[p.node] &= ~p.gpus;
+        room[p.node] = take(room[p.node], job.cpus_per_node, job.memory_per_node_mib);
         capacity.change(before, free[p.node]);
-        holders.push_back({job.id, p.node, p.gpus, end});
+        holders.push_back(
+            {job.id, p.node, p.gpus, end, job.cpus_per_node, job.memory_per_node_mib});
       }
       placer.staged(choice->placements, job);
       for (const auto& p : choice->placements)
         reindex(p.node);
       if (job.array_id != 0) ++array_active[job.array_id];
       out.starts.push_back({job.id, choice->placements, choice->ring_gbps,
-                            out.reservation.has_value(), choice->staging_ms, end, choice->scores});
+                            out.reservation.has_value(), choice->staging_ms, end, choice->scores,
+                            job.cpus_per_node, job.memory_per_node_mib});
       continue;
     }
     if (out.reservation) {
@@ -261,13 +288,14 @@ Plan plan(const Snapshot& s, const Profile& profile) {
           {job.id, WaitWhy::resources, out.reservation->job, out.reservation->start_ms, 0});
       continue;
     }
-    auto r = reserve(s, placer, job, free, holders);
+    auto r = reserve(s, placer, job, free, room, holders);
     if (!r) {
       // Even with every running job gone it would not fit the schedulable nodes: nothing to
       // reserve, and no reason to hold back the jobs behind it.
       out.waits.push_back({job.id, WaitWhy::never_fits, 0, 0, 0});
       continue;
     }
+    reserved_needs = Room{job.cpus_per_node, job.memory_per_node_mib};
     for (const auto& p : r->placements) {
       reserved[p.node] |= p.gpus;
       reserved_nodes.push_back(p.node);
@@ -307,6 +335,14 @@ std::string gang_text(const PendingJob& j) {
   for (std::size_t i = 0; i < j.features.size(); ++i) {
     text += (i ? "," : " with ") + j.features[i];
   }
+  // CPUs and memory are named when they may be what is missing: more than a CPU per GPU, or a
+  // set amount of memory.
+  std::string beside;
+  if (j.cpus_per_node > j.gpus_per_node) beside = std::to_string(j.cpus_per_node) + " CPUs";
+  if (j.memory_per_node_mib > 0) {
+    beside += (beside.empty() ? "" : " and ") + format_size_mib(j.memory_per_node_mib) + " memory";
+  }
+  if (!beside.empty()) text += " (with " + beside + (j.nodes > 1 ? " per node)" : ")");
   return text;
 }
 

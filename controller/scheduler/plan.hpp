@@ -52,6 +52,8 @@ struct Start {
   std::int64_t staging_ms = 0;  // estimated time to stage what its nodes lack of its datasets
   std::int64_t end_ms = 0;      // now + its time limit: when its GPUs are free at the latest
   std::vector<std::pair<std::string, int>> scores;  // scorer name -> weighted contribution
+  int cpus_per_node = 0;  // what it holds on each of its nodes besides GPUs
+  std::int64_t memory_per_node_mib = 0;
   bool operator==(const Start&) const = default;
 };
 

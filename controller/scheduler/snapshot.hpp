@@ -16,6 +16,15 @@ namespace sy::sched {
 using JobId = std::int64_t;
 using GpuMask = std::uint64_t;  // bit i: GPU i of a node (nodes have at most 64 GPUs)
 
+// CPUs and memory a node has free for jobs (its total less what running and staging jobs hold).
+// A node whose agent did not report them is not limited by them.
+struct Room {
+  static constexpr std::int64_t kUnlimited = std::int64_t{1} << 60;
+  std::int64_t cpus = kUnlimited;
+  std::int64_t memory_mib = kUnlimited;
+  bool operator==(const Room&) const = default;
+};
+
 struct NodeInput {
   std::string name;
   const topo::NodeTopology* topology = nullptr;  // owned by the caller, outlives the pass
@@ -23,6 +32,7 @@ struct NodeInput {
   std::string spine;
   bool schedulable = true;  // false when DOWN or DRAINING
   GpuMask free = 0;         // GPUs not held by a running or staging job
+  Room room;                // CPUs and memory not held by a running or staging job
   // Bytes of each dataset (by name) the node's Tier-0 cache holds of its current version,
   // counting what is being staged there now.
   std::map<std::string, std::int64_t> cached;
@@ -34,6 +44,8 @@ struct Allocation {
   int node = 0;  // index into Snapshot::nodes
   GpuMask gpus = 0;
   std::int64_t end_ms = 0;  // start + time limit: when the GPUs are free at the latest
+  int cpus = 0;             // CPUs and memory it holds on the node
+  std::int64_t memory_mib = 0;
 };
 
 // What a job that another job depends on has come to.
@@ -57,8 +69,10 @@ struct PendingJob {
   std::int64_t submit_ms = 0;
   int nodes = 1;
   int gpus_per_node = 1;
-  std::int64_t time_limit_ms = 0;  // 0: the profile's default
-  std::string gpu_model;           // only nodes whose GPU model contains this (any case)
+  int cpus_per_node = 0;  // cpus_per_gpu x gpus_per_node: the CPUs it needs on each node
+  std::int64_t memory_per_node_mib = 0;  // likewise memory_per_gpu; 0: not asked for
+  std::int64_t time_limit_ms = 0;        // 0: the profile's default
+  std::string gpu_model;                 // only nodes whose GPU model contains this (any case)
   std::int64_t min_gpu_memory_mib = 0;
   std::vector<std::string> features;  // sorted; every one must be on the node
   std::vector<std::string> datasets;  // staged to each of the job's nodes before it starts
@@ -73,6 +87,21 @@ struct PendingJob {
     return !gpu_model.empty() || min_gpu_memory_mib > 0 || !features.empty();
   }
 };
+
+// Whether a node with `room` free can take one node's share of `job`.
+inline bool fits(const Room& room, const PendingJob& job) {
+  return room.cpus >= job.cpus_per_node && room.memory_mib >= job.memory_per_node_mib;
+}
+inline Room take(Room room, int cpus, std::int64_t memory_mib) {
+  room.cpus -= cpus;
+  room.memory_mib -= memory_mib;
+  return room;
+}
+inline Room give_back(Room room, int cpus, std::int64_t memory_mib) {
+  room.cpus += cpus;
+  room.memory_mib += memory_mib;
+  return room;
+}
 
 struct Snapshot {
   std::int64_t now_ms = 0;

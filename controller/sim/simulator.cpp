@@ -232,7 +232,8 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       o.cache_hit = o.has_dataset;
       for (const auto& p : st.placements) {
         s.nodes[p.node].free &= ~p.gpus;
-        s.running.push_back({st.job, p.node, p.gpus, st.end_ms});
+        s.running.push_back(
+            {st.job, p.node, p.gpus, st.end_ms, st.cpus_per_node, st.memory_per_node_mib});
         if (o.has_dataset)
           ready = std::max(ready, stage(p.node, t.dataset, now, true, o.cache_hit));
       }

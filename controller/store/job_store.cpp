@@ -28,9 +28,9 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
        "INSERT INTO jobs (name, user_name, account, state, priority, nodes, gpus_per_node, "
        "time_limit_s, spec_json, client_token, submit_ms, updated_ms, gpu_model, gpu_memory_mib, "
        "features, datasets, after_ok, after_any, begin_ms, every_s, array_id, array_index, "
-       "array_limit) "
+       "array_limit, cpus_per_gpu, memory_per_gpu_mib) "
        "VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, "
-       "?16, ?17, ?18, ?19, ?20, ?21)"},
+       "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"},
       {&store.set_array_id_, "UPDATE jobs SET array_id = id WHERE id = ?1"},
       {&store.find_task_, "SELECT id FROM jobs WHERE array_id = ?1 AND array_index = ?2"},
       {&store.job_exists_, "SELECT 1 FROM jobs WHERE id = ?1"},
@@ -46,12 +46,14 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
        "start_ms = COALESCE(?5, start_ms), end_ms = COALESCE(?6, end_ms), "
        "exit_code = COALESCE(?7, exit_code) WHERE id = ?1"},
       {&store.insert_allocation_,
-       "INSERT INTO allocations (job_id, node, gpus, end_ms) VALUES (?1, ?2, ?3, ?4)"},
+       "INSERT INTO allocations (job_id, node, gpus, end_ms, cpus, memory_mib) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&store.delete_allocations_, "DELETE FROM allocations WHERE job_id = ?1"},
       {&store.set_reason_, "UPDATE jobs SET reason = ?2 WHERE id = ?1 AND reason != ?2"},
       {&store.set_placement_, "UPDATE jobs SET placement_json = ?2 WHERE id = ?1"},
       {&store.list_allocations_,
-       "SELECT job_id, node, gpus, end_ms FROM allocations ORDER BY job_id, node"},
+       "SELECT job_id, node, gpus, end_ms, cpus, memory_mib FROM allocations "
+       "ORDER BY job_id, node"},
   });
   if (!prepared) return fail(std::move(prepared).error());
   return store;
@@ -138,7 +140,9 @@ Result<JobId, StoreError> JobStore::insert_one(const NewJob& job, std::optional<
       .bind(18, s.every_s)
       .bind(19, array_id)
       .bind(20, array_index ? std::optional<std::int64_t>(*array_index) : std::nullopt)
-      .bind(21, std::int64_t{s.array ? s.array->limit : 0});
+      .bind(21, std::int64_t{s.array ? s.array->limit : 0})
+      .bind(22, std::int64_t{s.resources.cpus_per_gpu})
+      .bind(23, s.resources.memory_per_gpu_mib.value_or(0));
   if (auto r = insert_job_.run(); !r) return fail(std::move(r).error());
   const JobId id = db_->last_insert_rowid();
   const std::string why = job.begin_ms > 0 ? "next run of a recurring job" : "";
@@ -350,7 +354,9 @@ Result<void, StoreError> JobStore::start_job(JobId id,
     insert_allocation_.bind(1, id)
         .bind(2, std::string_view(a.node))
         .bind(3, static_cast<std::int64_t>(a.gpus))
-        .bind(4, a.end_ms);
+        .bind(4, a.end_ms)
+        .bind(5, std::int64_t{a.cpus})
+        .bind(6, a.memory_mib);
     if (auto r = insert_allocation_.run(); !r) return r;
   }
   set_placement_.bind(1, id).bind(2, std::string_view(placement_json));
@@ -367,7 +373,9 @@ Result<std::vector<AllocationRow>, StoreError> JobStore::allocations() {
   auto walked = list_allocations_.each([&] {
     out.push_back({list_allocations_.column_int(0), list_allocations_.column_text(1),
                    static_cast<std::uint64_t>(list_allocations_.column_int(2)),
-                   list_allocations_.column_int(3)});
+                   list_allocations_.column_int(3),
+                   static_cast<int>(list_allocations_.column_int(4)),
+                   list_allocations_.column_int(5)});
   });
   if (!walked) return fail(std::move(walked).error());
   return out;
@@ -402,7 +410,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
       "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
       "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0), "
       "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit, "
-      "COALESCE(array_index, 0) FROM jobs WHERE state IN ('PENDING', 'REQUEUED') "
+      "COALESCE(array_index, 0), cpus_per_gpu, memory_per_gpu_mib FROM jobs "
+      "WHERE state IN ('PENDING', 'REQUEUED') "
       "ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   std::vector<WaitingJob> out;
@@ -427,6 +436,8 @@ Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
     j.array_id = stmt->column_int(16);
     j.array_limit = static_cast<int>(stmt->column_int(17));
     j.array_index = static_cast<int>(stmt->column_int(18));
+    j.cpus_per_gpu = static_cast<int>(stmt->column_int(19));
+    j.memory_per_gpu_mib = stmt->column_int(20);
     out.push_back(std::move(j));
   });
   if (!walked) return fail(std::move(walked).error());

@@ -36,6 +36,8 @@ struct AllocationRow {
   std::string node;
   std::uint64_t gpus = 0;  // bit mask
   std::int64_t end_ms = 0;
+  int cpus = 0;  // CPUs and memory it holds on the node besides the GPUs
+  std::int64_t memory_mib = 0;
 };
 
 // What the scheduler needs of a waiting job: plain columns, no spec to parse.
@@ -58,6 +60,8 @@ struct WaitingJob {
   JobId array_id = 0;
   int array_index = 0;
   int array_limit = 0;
+  int cpus_per_gpu = 1;
+  std::int64_t memory_per_gpu_mib = 0;  // 0: not asked for
 };
 
 // Where a job another job depends on stands.

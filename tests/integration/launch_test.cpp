@@ -20,16 +20,15 @@
 
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
+#include "tests/support/sy_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sy;
 using namespace sy::test;
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::map<std::string, std::string> kNoConfig = {{"SY_CONFIG", ""}, {"SY_CONTROLLER", ""}};
 
 // A process whose command line holds `word` (our sleeps carry unusual numbers).
 bool any_process_with(const std::string& word) {
@@ -49,57 +48,13 @@ bool any_process_with(const std::string& word) {
   return false;
 }
 
-template <class Pred>
-bool eventually(Pred done, std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
-// The sy CLI against one controller, with `prefix` before it (ip netns exec NS).
-struct Cli {
-  std::vector<std::string> prefix;
-  std::string address;
-  RunResult run(std::vector<std::string> args) const {
-    std::vector<std::string> argv = prefix;
-    argv.push_back(cli_binary());
-    argv.push_back("--controller");
-    argv.push_back(address);
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_program(argv, kNoConfig);
-  }
+// The sy CLI against one controller (tests/support/sy_cli.hpp), with `prefix` before it (ip
+// netns exec NS), submitting job files written on the spot.
+struct Cli : SyCli {
+  Cli(std::vector<std::string> prefix_argv, std::string controller)
+      : SyCli{std::move(controller), std::move(prefix_argv), {}} {}
   std::string submit(const TempDir& dir, const std::string& file, const std::string& yaml) const {
-    auto r = run({"submit", "--parsable", dir.write(file, yaml)});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r.out.substr(0, r.out.size() - 1);
-  }
-  nlohmann::json show(const std::string& id) const {
-    auto r = run({"show", id, "--json"});
-    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
-  }
-  int nodes_up() const {
-    auto r = run({"nodes", "--json"});
-    if (r.exit_code != 0) return 0;
-    int up = 0;
-    for (const auto& n : nlohmann::json::parse(r.out))
-      up += n.value("state", "") == "UP";
-    return up;
-  }
-  // Waits (bounded) until the job has ended; returns it.
-  nlohmann::json ended(const std::string& id, int seconds) const {
-    nlohmann::json job;
-    eventually(
-        [&] {
-          job = show(id);
-          const std::string s = job.value("state", "");
-          return s == "COMPLETED" || s == "FAILED" || s == "CANCELLED";
-        },
-        std::chrono::seconds(seconds));
-    return job;
+    return SyCli::submit(dir.write(file, yaml));
   }
   std::string logs(const std::string& id, std::vector<std::string> more = {}) const {
     std::vector<std::string> args{"logs", id};
@@ -134,7 +89,9 @@ TEST_CASE("env launch: ranks, failing rank, cancel and time limit on every node"
   // that calls setsid leaves: then only the processes that stay in their group are checked.
   const bool cgroups =
       read_file(controller.dir().file("node01.log")).find("jobs in cgroups") != std::string::npos;
-  if (!cgroups) WARN("the agents use process groups here (no writable cgroup v2 tree)");
+  if (!cgroups)
+    announce_skip(
+        "the setsid escape: the agents use process groups here (no writable cgroup v2 tree)");
   const std::string escape = cgroups ? "setsid" : "";
 
   SECTION("every rank sees its variables and only its GPU, and its lines are labelled") {
@@ -207,8 +164,7 @@ TEST_CASE("env launch: ranks, failing rank, cancel and time limit on every node"
 
   SECTION("a job runs as the user who submitted it when the agent runs as root") {
     if (::geteuid() != 0 || run_program({"/bin/sh", "-c", "command -v setpriv"}).exit_code != 0) {
-      WARN("skipped: needs root and setpriv");
-      return;
+      SY_SKIP("running a job as its user needs root (and setpriv)");
     }
     // `sy` run as nobody reaches the controller's local socket, which tells the controller its
     // uid; the agent switches to nobody to run the job.
@@ -275,8 +231,8 @@ const char* kMpiJob =
 TEST_CASE("mpi launch: the all-reduce example on 2 nodes x 2 ranks, daemons started by the agents",
           "[integration][launch][mpi]") {
   if (!have_mpi_example()) {
-    WARN("skipped: Open MPI (mpirun) or the allreduce_mpi example is not here");
-    return;
+    SY_SKIP_FOR_PACKAGE("Open MPI (mpirun) or the allreduce_mpi example is not here",
+                        "openmpi-bin libopenmpi-dev");
   }
   ControllerFixture controller("nodes: {heartbeat_interval_ms: 200, heartbeat_timeout_ms: 5000}\n");
   controller.start();
@@ -369,14 +325,11 @@ struct TwoHosts {
 TEST_CASE("mpi launch across two hosts in separate network namespaces, without ssh",
           "[integration][launch][mpi][netns]") {
   if (!have_mpi_example()) {
-    WARN("skipped: Open MPI (mpirun) or the allreduce_mpi example is not here");
-    return;
+    SY_SKIP_FOR_PACKAGE("Open MPI (mpirun) or the allreduce_mpi example is not here",
+                        "openmpi-bin libopenmpi-dev");
   }
   TwoHosts hosts;
-  if (!hosts.ok) {
-    WARN("skipped: " + hosts.why);
-    return;
-  }
+  if (!hosts.ok) SY_SKIP(hosts.why);
   TempDir dir;
   const std::string path = fake_ssh_dir(dir) + ":" + std::getenv("PATH");
   // The controller lives on host A, at its namespace address; both agents reach it over the veth.

@@ -49,9 +49,15 @@ Snapshot random_snapshot(unsigned seed) {
     for (int g = 0; g < gpus; ++g) {
       if (pick(0, 2) == 0) busy |= GpuMask{1} << g;
     }
+    // Some nodes say how many CPUs and how much memory they have; running jobs hold some.
+    const bool counted = pick(0, 1) == 0;
+    if (counted) s.nodes[i].room = Room{pick(8, 64), pick(64, 512) * 1024LL};
     if (busy) {
       s.nodes[i].free &= ~busy;
-      s.running.push_back({next_job++, i, busy, pick(1, 120) * kMinute});
+      const int cpus = counted ? pick(0, static_cast<int>(s.nodes[i].room.cpus)) : 0;
+      const std::int64_t memory = counted ? pick(0, 64) * 1024LL : 0;
+      s.nodes[i].room = take(s.nodes[i].room, cpus, memory);
+      s.running.push_back({next_job++, i, busy, pick(1, 120) * kMinute, cpus, memory});
     }
     if (pick(0, 9) == 0) s.nodes[i].schedulable = false;
     if (pick(0, 2) == 0) s.nodes[i].features = {"ib"};
@@ -77,6 +83,8 @@ Snapshot random_snapshot(unsigned seed) {
     job.submit_ms = pick(0, 1000);
     job.nodes = pick(0, 4) == 0 ? pick(2, 3) : 1;
     job.gpus_per_node = sizes[pick(0, 5)];
+    if (pick(0, 1) == 0) job.cpus_per_node = job.gpus_per_node * pick(1, 12);
+    if (pick(0, 2) == 0) job.memory_per_node_mib = job.gpus_per_node * pick(4, 96) * 1024LL;
     job.time_limit_ms = pick(0, 3) == 0 ? 0 : pick(5, 240) * kMinute;
     if (pick(0, 5) == 0) job.gpu_model = pick(0, 1) ? "H100" : "v100";
     if (pick(0, 7) == 0) job.min_gpu_memory_mib = pick(16, 64) * 1024;
@@ -178,6 +186,20 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
           CHECK(ps.job == p.reservation->job);
           CHECK(ps.bytes > 0);
         }
+        // No node's CPUs or memory are given beyond what it has free.
+        std::vector<Room> room_left(s.nodes.size());
+        for (std::size_t n = 0; n < s.nodes.size(); ++n)
+          room_left[n] = s.nodes[n].room;
+        for (const auto& st : p.starts) {
+          const PendingJob& job = *by_id.at(st.job);
+          CHECK(st.cpus_per_node == job.cpus_per_node);
+          CHECK(st.memory_per_node_mib == job.memory_per_node_mib);
+          for (const auto& pl : st.placements) {
+            CHECK(fits(room_left[pl.node], job));
+            room_left[pl.node] =
+                take(room_left[pl.node], job.cpus_per_node, job.memory_per_node_mib);
+          }
+        }
         for (const auto& st : p.starts) {
           const PendingJob& job = *by_id.at(st.job);
           REQUIRE(static_cast<int>(st.placements.size()) == job.nodes);
@@ -227,14 +249,22 @@ TEST_CASE("scheduling invariants hold on random clusters and queues", "[schedule
           }
           const PendingJob& job = *by_id.at(w.job);
           std::vector<GpuMask> usable = left;
+          std::vector<Room> usable_room = room_left;
           const std::int64_t end =
               s.now_ms + (job.time_limit_ms ? job.time_limit_ms : profile.default_time_limit_ms);
           const bool is_reserved = p.reservation && p.reservation->job == job.id;
           if (p.reservation && !is_reserved && end > p.reservation->start_ms) {
-            for (std::size_t n = 0; n < usable.size(); ++n)
+            // ... and less the reserved job's CPUs and memory on its nodes.
+            const PendingJob& holder = *by_id.at(p.reservation->job);
+            for (std::size_t n = 0; n < usable.size(); ++n) {
+              if (reserved[n]) {
+                usable_room[n] =
+                    take(usable_room[n], holder.cpus_per_node, holder.memory_per_node_mib);
+              }
               usable[n] &= ~reserved[n];
+            }
           }
-          CHECK_FALSE(placer.place(job, usable).has_value());
+          CHECK_FALSE(placer.place(job, usable, usable_room).has_value());
         }
       }
     }

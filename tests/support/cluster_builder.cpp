@@ -35,12 +35,25 @@ ClusterBuilder& ClusterBuilder::node(const std::string& name, const std::string&
   return *this;
 }
 
+ClusterBuilder& ClusterBuilder::room(const std::string& node, std::int64_t cpus,
+                                     std::int64_t memory_mib) {
+  named(node).room = sched::Room{cpus, memory_mib};
+  return *this;
+}
+
+ClusterBuilder& ClusterBuilder::asks(int cpus_per_node, std::int64_t memory_per_node_mib) {
+  s_.pending.back().cpus_per_node = cpus_per_node;
+  s_.pending.back().memory_per_node_mib = memory_per_node_mib;
+  return *this;
+}
+
 ClusterBuilder& ClusterBuilder::busy(const std::string& node, sched::GpuMask gpus, sched::JobId job,
-                                     std::int64_t end_ms) {
+                                     std::int64_t end_ms, int cpus, std::int64_t memory_mib) {
   for (int i = 0; i < static_cast<int>(s_.nodes.size()); ++i) {
     if (s_.nodes[i].name != node) continue;
     s_.nodes[i].free &= ~gpus;
-    s_.running.push_back({job, i, gpus, end_ms});
+    s_.nodes[i].room = sched::take(s_.nodes[i].room, cpus, memory_mib);
+    s_.running.push_back({job, i, gpus, end_ms, cpus, memory_mib});
     s_.outcomes[job] = sched::Outcome::active;
     return *this;
   }

@@ -16,7 +16,11 @@ class ClusterBuilder {
   ClusterBuilder& node(const std::string& name, const std::string& fixture,
                        const std::string& leaf = "", const std::string& spine = "");
   ClusterBuilder& busy(const std::string& node, sched::GpuMask gpus, sched::JobId job,
-                       std::int64_t end_ms);
+                       std::int64_t end_ms, int cpus = 0, std::int64_t memory_mib = 0);
+  // The node has this many CPUs and this much memory for jobs (before what busy() holds).
+  ClusterBuilder& room(const std::string& node, std::int64_t cpus, std::int64_t memory_mib);
+  // The last job added needs this many CPUs and this much memory on each of its nodes.
+  ClusterBuilder& asks(int cpus_per_node, std::int64_t memory_per_node_mib = 0);
   ClusterBuilder& job(sched::JobId id, int nodes, int gpus_per_node, std::int64_t time_limit_ms = 0,
                       int priority = 0, const std::string& account = "acct");
   // Restricts the last job added to GPUs of a model and/or with at least this much memory.

@@ -145,6 +145,25 @@ TEST_CASE("data survives reopening, and a newer schema is refused", "[store]") {
         std::string::npos);
 }
 
+TEST_CASE("a waiting job's CPUs and memory per GPU are columns the scheduler reads", "[store]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  store
+      ->insert(job_from("command: [run]\nresources: {gpus_per_node: 2, cpus_per_gpu: 6, "
+                        "memory_per_gpu: 20G}\n"))
+      .value();
+  store->insert(job_from("command: [run]\n")).value();
+  auto waiting = store->waiting();
+  REQUIRE(waiting.ok());
+  REQUIRE(waiting->size() == 2);
+  CHECK(waiting->at(0).cpus_per_gpu == 6);
+  CHECK(waiting->at(0).memory_per_gpu_mib == 20 * 1024);
+  CHECK(waiting->at(1).cpus_per_gpu == 1);
+  CHECK(waiting->at(1).memory_per_gpu_mib == 0);
+}
+
 TEST_CASE("a start holds allocations until the job ends, and its record reads back whole",
           "[store]") {
   test::TempDir dir;
@@ -153,13 +172,15 @@ TEST_CASE("a start holds allocations until the job ends, and its record reads ba
   REQUIRE(store.ok());
   const JobId id = store->insert(new_job("a")).value().id;
   const std::string placement = R"({"nodes":[{"node":"n1","gpus":[0,1]}],"ring_link":"NV2"})";
-  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 5000}}, placement, 2000).ok());
+  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 5000, 2, 1024}}, placement, 2000).ok());
   auto allocations = store->allocations();
   REQUIRE(allocations.ok());
   REQUIRE(allocations->size() == 1);
   CHECK(allocations->front().gpus == 0b11);
+  CHECK(allocations->front().cpus == 2);  // what the scheduler counts against the node
+  CHECK(allocations->front().memory_mib == 1024);
   // A stale decision for a job that is no longer waiting is refused, writing nothing.
-  auto again = store->start_job(id, {{id, "n2", 0b1, 5000}}, placement, 2100);
+  auto again = store->start_job(id, {{id, "n2", 0b1, 5000, 1, 0}}, placement, 2100);
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == StoreError::Code::conflict);
 

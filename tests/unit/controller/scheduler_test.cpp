@@ -400,3 +400,77 @@ TEST_CASE("node features: a job runs only on nodes that have them all", "[schedu
   CHECK(start_of(p, 1)->placements[0].node == 1);
   CHECK(why(s, p, 0) == "waiting: no 1 GPUs on one node with gdr among the nodes that are up");
 }
+
+TEST_CASE("CPUs and memory per node are counted: a job waits for them as for GPUs",
+          "[scheduler][resources]") {
+  constexpr std::int64_t kGiB = 1024;
+  auto s = ClusterBuilder()
+               .node("a", "dgx1-v100")
+               .room("a", 16, 64 * kGiB)
+               .job(1, 1, 1, kHour)
+               .asks(12)  // starts: 12 of the 16 CPUs
+               .job(2, 1, 1, kHour)
+               .asks(8)  // GPUs are free, CPUs are not until job 1 ends: reserved at 1h
+               .job(3, 1, 1, 2 * kHour)
+               .asks(4)  // would overlap the reservation, whose CPUs it would take: waits
+               .job(4, 1, 1, kHour / 2)
+               .asks(4)  // ends before the reservation: backfills on the last 4 CPUs
+               .job(5, 1, 1, kHour)
+               .asks(1, 80 * kGiB)  // more memory than the node has: never fits
+               .snapshot();
+  const Plan p = plan(s, switchyard_profile());
+  REQUIRE(start_of(p, 1));
+  CHECK(start_of(p, 1)->cpus_per_node == 12);
+  REQUIRE(p.reservation);
+  CHECK(p.reservation->job == 2);
+  CHECK(p.reservation->start_ms == kHour);
+  CHECK(start_of(p, 3) == nullptr);
+  REQUIRE(start_of(p, 4));
+  CHECK(start_of(p, 4)->backfilled);
+  CHECK(start_of(p, 5) == nullptr);
+  std::map<JobId, std::string> reasons;
+  for (std::size_t i = 0; i < p.waits.size(); ++i)
+    reasons[p.waits[i].job] = why(s, p, i);
+  CHECK(reasons[2] ==
+        "waiting for 1 GPUs on one node (with 8 CPUs); reserved to start at 01:00 UTC on a");
+  CHECK(
+      reasons[5] ==
+      "waiting for 1 GPUs on one node (with 80G memory); job 2 is reserved to start at 01:00 UTC");
+  // Alone, it is a job no node can ever hold.
+  auto alone = ClusterBuilder()
+                   .node("a", "dgx1-v100")
+                   .room("a", 16, 64 * kGiB)
+                   .job(5, 1, 1, kHour)
+                   .asks(1, 80 * kGiB)
+                   .snapshot();
+  const Plan never = plan(alone, switchyard_profile());
+  REQUIRE(never.waits.size() == 1);
+  CHECK(why(alone, never, 0) ==
+        "waiting: no 1 GPUs on one node (with 80G memory) among the nodes that are up");
+
+  // What running jobs hold counts the same way: with job 1 already running, the same.
+  auto running = ClusterBuilder()
+                     .node("a", "dgx1-v100")
+                     .room("a", 16, 64 * kGiB)
+                     .busy("a", 0b1, 50, kHour, 12, 0)
+                     .job(2, 1, 1, kHour)
+                     .asks(8)
+                     .snapshot();
+  const Plan q = plan(running, switchyard_profile());
+  CHECK(q.starts.empty());
+  REQUIRE(q.reservation);
+  CHECK(q.reservation->start_ms == kHour);
+
+  // A node that does not say what it has is not limited by it; the index's best node lacking
+  // CPUs sends the job to another node that has them.
+  auto two = ClusterBuilder()
+                 .node("small", "dgx1-v100")
+                 .room("small", 2, 64 * kGiB)
+                 .node("unknown", "dgx1-v100")
+                 .job(1, 1, 1)
+                 .asks(8)
+                 .snapshot();
+  const Plan r = plan(two, switchyard_profile());
+  REQUIRE(start_of(r, 1));
+  CHECK(two.nodes[static_cast<std::size_t>(start_of(r, 1)->placements[0].node)].name == "unknown");
+}

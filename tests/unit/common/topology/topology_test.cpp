@@ -144,3 +144,36 @@ TEST_CASE("bad topology and network files are refused with their place", "[topol
   CHECK(net.error().to_string() ==
         "net.yaml:5:28: spines[0].leaves[1].nodes[0]: node 'b' is under two leaf switches");
 }
+
+TEST_CASE("a node's CPUs, memory and GPU device files read and write back", "[topology]") {
+  auto doc = parse_yaml_document(
+      "cpus: 96\nmemory: 1TiB\n"
+      "gpus: [{index: 0, device: /dev/nvidia0}, {index: 1, device: /dev/nvidia3}]\n"
+      "gpu_links: [[X, NV4], [NV4, X]]\n",
+      "t.yaml");
+  REQUIRE(doc.ok());
+  auto n = node_topology_from_document(doc.value());
+  if (!n) FAIL(n.error().to_string());
+  CHECK(n->cpus == 96);
+  CHECK(n->memory_mib == 1024 * 1024);
+  CHECK(n->gpus[1].device == "/dev/nvidia3");
+  auto again =
+      node_topology_from_document(Document::from_value(node_topology_to_json(n.value()), "wire"));
+  REQUIRE(again.ok());
+  CHECK(again.value() == n.value());
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"cpus: 0\n", "t.yaml:1:1: cpus: must be >= 1"},
+           {"memory: lots\n", "t.yaml:1:1: memory: must be a size"},
+           {"gpus: [{index: 0, device: nvidia0}]\ngpu_links: [[X]]\n",
+            "t.yaml:1:19: gpus[0].device: must match"}}) {
+    INFO(yaml);
+    auto bad_doc = parse_yaml_document(
+        yaml + (yaml.find("gpus") == std::string::npos ? "gpus: [{index: 0}]\ngpu_links: [[X]]\n"
+                                                       : ""),
+        "t.yaml");
+    REQUIRE(bad_doc.ok());
+    auto bad = node_topology_from_document(bad_doc.value());
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().to_string().rfind(error, 0) == 0);
+  }
+}
