@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -37,6 +38,27 @@ std::optional<fs::path> find_own_cgroup() {
     if (::access(dir.c_str(), W_OK) == 0 && fs::exists(dir / "cgroup.procs")) return dir;
   }
   return std::nullopt;
+}
+
+int remove_stale_job_cgroups(const std::vector<fs::path>& dirs, const std::string& node) {
+  const std::string prefix = "sy-" + node + "-";
+  int removed = 0;
+  for (const fs::path& dir : dirs) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename();
+      if (name.rfind(prefix, 0) != 0 || !e.is_directory()) continue;
+      const std::string rest = name.substr(prefix.size());
+      const auto dash = rest.find("-job-");
+      if (dash == std::string::npos) continue;
+      pid_t pid = 0;
+      const auto [end, err] = std::from_chars(rest.data(), rest.data() + dash, pid);
+      if (err != std::errc() || end != rest.data() + dash || pid <= 0) continue;
+      if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+      if (::rmdir(e.path().c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<JobCgroup, std::string> JobCgroup::create(const fs::path& parent, const std::string& name) {

@@ -25,6 +25,12 @@ namespace sy::agent {
 // /sys/fs/cgroup/unified on a hybrid layout).
 std::optional<std::filesystem::path> find_own_cgroup();
 
+// The job cgroups an earlier agent of this node left in `dirs` when it died (named
+// sy-NODE-PID-job-ID, PID no longer running): removed, as their processes died with it. Returns
+// how many. Cgroups of a live agent, this one's included, are left alone.
+int remove_stale_job_cgroups(const std::vector<std::filesystem::path>& dirs,
+                             const std::string& node);
+
 class JobCgroup {
  public:
   // Creates `parent`/`name` (empty when it exists already: a restarted agent reuses it).

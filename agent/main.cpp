@@ -366,7 +366,17 @@ int main(int argc, char** argv) {
   } else if (cgroup != "none") {
     launch.cgroup_parent = cgroup;
   }
-  if (cgroup != "none") launch.controllers = agent::find_controllers(launch.cgroup_parent);
+  if (cgroup != "none") {
+    launch.controllers = agent::find_controllers(launch.cgroup_parent);
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& d : {launch.cgroup_parent, launch.controllers.v1_cpuset,
+                          launch.controllers.v1_memory, launch.controllers.v1_devices}) {
+      if (d) dirs.push_back(*d);
+    }
+    if (const int stale = agent::remove_stale_job_cgroups(dirs, node_name); stale > 0) {
+      SY_LOG(info, "agent") << "removed " << stale << " job cgroups an earlier agent left";
+    }
+  }
   agent::JobSupervisor jobs(cache, spool_dir, send, std::chrono::seconds(10), {}, launch);
   jobs_ptr = &jobs;
   agent::RshServer rsh(launch.socket, jobs, send);

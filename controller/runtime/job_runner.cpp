@@ -327,13 +327,45 @@ void JobRunner::launch(const JobRecord& job) {
   for (const auto& [node, order] : orders) {
     if (!agents_.connected(node)) return;  // tried again next time
   }
-  // Launch orders are idempotent on the agents: sending all again after a failed send is safe.
-  for (const auto& [node, order] : orders) {
-    if (!agents_.send_to(node, protocol::launch_message(order))) return;
-  }
-  SY_LOG(info, "jobs") << "job " << job.id << ": launching (" << common.launcher << ") on "
-                       << nodelist;
-  launched_[job.id] = std::move(l);
+  // The launch is recorded (RUNNING) before any order leaves. An agent that comes back without
+  // the job may have started it before it died: the job is then lost (failed, or requeued when
+  // it asks), never launched a second time as if it had not run.
+  const std::int64_t id = job.id;
+  launched_[id] = std::move(l);
+  settling_.insert(id);
+  const std::int64_t now = now_ms_();
+  auto recorded = std::make_shared<bool>(false);
+  writes_.submit(
+      [id, now, recorded](store::Stores& s) -> Result<void, store::StoreError> {
+        auto record = s.jobs.get(id);
+        if (!record) return fail(record.error());
+        if (!record.value() || record.value()->state != JobState::staging) return {};
+        auto applied = s.jobs.apply_event(id, JobEvent::launch, "", now);
+        if (!applied) return fail(applied.error());
+        *recorded = true;
+        return {};
+      },
+      [this, id, recorded, orders = std::move(orders),
+       what = common.launcher + ") on " + nodelist](Result<void, store::StoreError> r) {
+        boost::asio::post(ioc_, [this, id, recorded, orders, what, r] {
+          settling_.erase(id);
+          if (!r || !*recorded) {
+            // Not recorded (the store failed, or the job moved on, e.g. cancelled): nothing sent.
+            if (!r) {
+              SY_LOG(error, "jobs") << "job " << id << ": launch not saved: " << r.error().message;
+            }
+            launched_.erase(id);
+            return;
+          }
+          // A node whose connection dropped since gets no order; its agent comes back without
+          // the job, which is then lost like any other.
+          for (const auto& [node, order] : orders)
+            agents_.send_to(node, protocol::launch_message(order));
+          SY_LOG(info, "jobs") << "job " << id << ": launching (" << what;
+          if (on_change_) on_change_();
+          request();
+        });
+      });
 }
 
 namespace {
@@ -512,7 +544,8 @@ void JobRunner::handle_exec(const std::string& node, const std::string& type,
 
 void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& reported) {
   for (auto it = launched_.begin(); it != launched_.end();) {
-    // A launch the agent never got (its connection dropped): ordered again by the next drive.
+    // Not reported by the agent: a launch still being recorded sends its orders once it is;
+    // a recorded one (RUNNING) is lost and judged below. Either way this entry is stale.
     const auto& nodes = it->second.nodes;
     if (std::find(nodes.begin(), nodes.end(), node) != nodes.end() &&
         !reported.contains(it->first) && !it->second.ended.contains(node)) {

@@ -3,6 +3,10 @@
 // tests/integration/job_limits_test.cpp checks that the kernel enforces them.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/job_cgroup.hpp"
 #include "agent/job_limits.hpp"
 #include "agent/launch_plan.hpp"
 #include "common/agent_protocol.hpp"
@@ -133,4 +137,25 @@ TEST_CASE("launch orders carry the job's CPUs and memory, checked", "[agent][lim
   m["cpus"] = 1;
   m["memory_mib"] = "lots";
   CHECK_FALSE(protocol::read_launch_order(m).ok());
+}
+
+TEST_CASE("job cgroups a dead agent of this node left are removed, no one else's",
+          "[agent][limits]") {
+  test::TempDir dir;
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string own = std::to_string(::getpid()), gone = std::to_string(dead);
+  for (const std::string& name :
+       {"sy-n1-" + gone + "-job-3", "sy-n1-" + own + "-job-4", "sy-n2-" + gone + "-job-5",
+        std::string("sy-n1-x-job-6"), std::string("other")}) {
+    std::filesystem::create_directories(dir.file(name));
+  }
+  CHECK(remove_stale_job_cgroups({dir.path()}, "n1") == 1);
+  CHECK_FALSE(std::filesystem::exists(dir.file("sy-n1-" + gone + "-job-3")));
+  CHECK(std::filesystem::exists(dir.file("sy-n1-" + own + "-job-4")));   // a live agent's
+  CHECK(std::filesystem::exists(dir.file("sy-n2-" + gone + "-job-5")));  // another node's
+  CHECK(std::filesystem::exists(dir.file("sy-n1-x-job-6")));
+  CHECK(std::filesystem::exists(dir.file("other")));
 }
