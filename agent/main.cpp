@@ -360,6 +360,7 @@ int main(int argc, char** argv) {
                               .mpirun = mpirun,
                               .hostname = "",
                               .cgroup_parent = std::nullopt,
+                              .controllers = {},
                               .socket = (std::filesystem::path(spool_dir) / "agent.sock").string()};
   if (cgroup == "auto") {
     launch.cgroup_parent = agent::find_own_cgroup();
