@@ -40,12 +40,7 @@ JobLimits limits_for(const topo::NodeTopology* topology, const std::set<int>& us
   l.memory_mib = std::max<std::int64_t>(memory_mib, 0);
   std::set<int> near;
   if (topology) {
-    for (const int g : gpus) {
-      if (g < 0 || g >= topology->gpu_count() || !topology->gpus[g].numa) continue;
-      for (const auto& n : topology->numa_nodes) {
-        if (n.id == *topology->gpus[g].numa) near.merge(parse_cpu_list(n.cpus));
-      }
-    }
+    near = numa_cpus_of(*topology, gpus);
     for (const auto& g : topology->gpus) {
       if (!g.device.empty() && std::find(gpus.begin(), gpus.end(), g.index) == gpus.end()) {
         l.denied_devices.push_back(g.device);

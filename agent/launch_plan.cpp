@@ -39,15 +39,20 @@ std::string cpu_list_text(const std::set<int>& cpus) {
   return out;
 }
 
-std::string cpus_near(const NodeContext& ctx, const std::vector<int>& gpus) {
-  if (!ctx.topology) return cpu_list_text(ctx.job_cpus);
+std::set<int> numa_cpus_of(const topo::NodeTopology& topology, const std::vector<int>& gpus) {
   std::set<int> near;
   for (const int g : gpus) {
-    if (g < 0 || g >= ctx.topology->gpu_count() || !ctx.topology->gpus[g].numa) continue;
-    for (const auto& n : ctx.topology->numa_nodes) {
-      if (n.id == *ctx.topology->gpus[g].numa) near.merge(parse_cpu_list(n.cpus));
+    if (g < 0 || g >= topology.gpu_count() || !topology.gpus[g].numa) continue;
+    for (const auto& n : topology.numa_nodes) {
+      if (n.id == *topology.gpus[g].numa) near.merge(parse_cpu_list(n.cpus));
     }
   }
+  return near;
+}
+
+std::string cpus_near(const NodeContext& ctx, const std::vector<int>& gpus) {
+  if (!ctx.topology) return cpu_list_text(ctx.job_cpus);
+  const std::set<int> near = numa_cpus_of(*ctx.topology, gpus);
   std::set<int> usable;
   const std::set<int>& allowed = ctx.job_cpus.empty() ? ctx.usable_cpus : ctx.job_cpus;
   for (const int c : near) {

@@ -51,6 +51,8 @@ struct ProcessPlan {
 // The CPUs near `gpus` (their NUMA nodes' cpulists) that the agent may use; empty when the
 // topology does not say or none of them is usable.
 std::string cpus_near(const NodeContext& ctx, const std::vector<int>& gpus);
+// The CPUs of the NUMA nodes `gpus` sit on (empty where the topology does not say).
+std::set<int> numa_cpus_of(const topo::NodeTopology& topology, const std::vector<int>& gpus);
 
 // The variables every process of the job on this node sees, on top of the job's own.
 std::map<std::string, std::string> node_environment(const protocol::LaunchOrder& order,

@@ -78,7 +78,7 @@ std::string path_without(const std::string& path, const std::string& dir) {
 // as Slurm's are (SLURM_STEP_ID). The counter is a file the agent made for the job; several
 // sruns at once (`srun ... &`) each get their own number under its lock.
 int next_step_id() {
-  const std::string path = std::getenv("SY_SLURM_STEPS") ? std::getenv("SY_SLURM_STEPS") : "";
+  const std::string path = env_or("SY_SLURM_STEPS");
   if (path.empty()) return 0;
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return 0;
