@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <random>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -202,9 +203,13 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
     heartbeat_timer.cancel();
     beast::error_code ignored;
     with_ws([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
+    // Full jitter: after a controller restart every agent of the fleet fails at the same moment;
+    // spread over the whole back-off, their registrations do not all arrive in one burst.
+    const std::int64_t delay_ms = std::uniform_int_distribution<std::int64_t>(
+        kMinBackoffMs, std::max(kMinBackoffMs, backoff_ms))(random);
     SY_LOG(warn, "agent") << "controller " << controller.to_string() << ": " << why
-                          << "; retrying in " << backoff_ms << " ms";
-    retry_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+                          << "; retrying in " << delay_ms << " ms";
+    retry_timer.expires_after(std::chrono::milliseconds(delay_ms));
     backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
     auto self = shared_from_this();
     retry_timer.async_wait([self](beast::error_code ec) {
@@ -240,6 +245,7 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   std::uint64_t generation = 0;
   std::int64_t interval_ms = 5000;
   std::int64_t backoff_ms = kMinBackoffMs;
+  std::mt19937_64 random{std::random_device{}()};
   std::int64_t seq = 0;
   bool stopping = false;
   bool connected = false;

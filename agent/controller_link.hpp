@@ -1,8 +1,8 @@
 #pragma once
 // ControllerLink: the agent's persistent WebSocket to the controller. It registers the node,
 // sends heartbeats at the interval the controller asks for, and on any failure (controller
-// restarted, connection dropped) reconnects with backoff and registers again. Over TLS it checks
-// the controller's certificate and shows its own (the node's name is its common name).
+// restarted, connection dropped) reconnects with jittered backoff and registers again. Over TLS it
+// checks the controller's certificate and shows its own (the node's name is its common name).
 
 #include <cstdint>
 #include <functional>

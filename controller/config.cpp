@@ -27,12 +27,24 @@ Result<ControllerConfig, SpecError> load_controller_config(const std::string& pa
     c.max_body_bytes = j["http"].value("max_body_bytes", c.max_body_bytes);
     c.idle_timeout_s = j["http"].value("idle_timeout_s", c.idle_timeout_s);
   }
-  if (j.contains("store")) c.max_batch = j["store"].value("max_batch", c.max_batch);
+  if (j.contains("store")) {
+    c.max_batch = j["store"].value("max_batch", c.max_batch);
+    const auto& keep =
+        j["store"].contains("keep_ended_jobs") ? j["store"]["keep_ended_jobs"] : nlohmann::json();
+    if (keep.is_string() && keep.get<std::string>() == "forever") {
+      c.keep_ended_jobs_ms = 0;
+    } else if (!keep.is_null()) {
+      auto secs = duration_field_s(doc.value(), keep, "store.keep_ended_jobs");
+      if (!secs) return fail(std::move(secs).error());
+      c.keep_ended_jobs_ms = secs.value() * 1000;
+    }
+  }
   if (j.contains("cluster_network"))
     c.cluster_network_path = j["cluster_network"].get<std::string>();
   if (j.contains("nodes")) {
     c.heartbeat_interval_ms = j["nodes"].value("heartbeat_interval_ms", c.heartbeat_interval_ms);
     c.heartbeat_timeout_ms = j["nodes"].value("heartbeat_timeout_ms", c.heartbeat_timeout_ms);
+    c.recovery_per_node_ms = j["nodes"].value("recovery_per_node_ms", c.recovery_per_node_ms);
   }
   if (j.contains("scheduler")) {
     const auto& s = j["scheduler"];
@@ -84,6 +96,8 @@ std::vector<std::string> settings_needing_restart(const ControllerConfig& a,
       {"cluster_network", a.cluster_network_path != b.cluster_network_path},
       {"nodes.heartbeat_interval_ms", a.heartbeat_interval_ms != b.heartbeat_interval_ms},
       {"nodes.heartbeat_timeout_ms", a.heartbeat_timeout_ms != b.heartbeat_timeout_ms},
+      {"nodes.recovery_per_node_ms", a.recovery_per_node_ms != b.recovery_per_node_ms},
+      {"store.keep_ended_jobs", a.keep_ended_jobs_ms != b.keep_ended_jobs_ms},
       {"scheduler.profile", a.scheduler_profile != b.scheduler_profile},
       {"scheduler.default_time_limit", a.default_time_limit_ms != b.default_time_limit_ms},
       {"scheduler.backfill_depth", a.backfill_depth != b.backfill_depth},

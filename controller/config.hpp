@@ -25,9 +25,14 @@ struct ControllerConfig {
   std::size_t max_body_bytes = 1 << 20;
   int idle_timeout_s = 60;
   std::size_t max_batch = 1024;
+  // Retention (runtime/retention.hpp); 0: forever.
+  std::int64_t keep_ended_jobs_ms = 30LL * 24 * 3600 * 1000;
   std::string cluster_network_path;  // empty: no switch tree
   std::int64_t heartbeat_interval_ms = 5000;
   std::int64_t heartbeat_timeout_ms = 30000;
+  // After a restart the whole fleet registers again at once: its nodes are not declared DOWN
+  // for heartbeat_timeout_ms plus this much per known node (10,000 nodes: 130 s).
+  std::int64_t recovery_per_node_ms = 10;
   std::string scheduler_profile = "switchyard";
   std::int64_t default_time_limit_ms = 3600 * 1000;
   int backfill_depth = 1000;

@@ -37,6 +37,7 @@
 #include "controller/nodes/node_registry.hpp"
 #include "controller/runtime/job_logs.hpp"
 #include "controller/runtime/job_runner.hpp"
+#include "controller/runtime/retention.hpp"
 #include "controller/runtime/scheduling_loop.hpp"
 #include "controller/scheduler/profiles.hpp"
 #include "controller/store/commit_queue.hpp"
@@ -80,6 +81,21 @@ std::optional<store::JobReads> open_job_reads(const std::string& db_path) {
     return std::nullopt;
   }
   return std::move(reads).value();
+}
+
+// The fair-share ledger, filled from the job history the first time it is found empty.
+Result<void, store::StoreError> seed_fair_share(store::Db& db, std::int64_t half_life_ms) {
+  auto jobs = store::JobStore::open(db);
+  if (!jobs) return fail(std::move(jobs).error());
+  jobs->set_usage_half_life(half_life_ms);
+  auto begun = db.exec("BEGIN IMMEDIATE");
+  if (!begun) return begun;
+  auto seeded = jobs->seed_usage_ledger(wall_clock_ms());
+  if (!seeded) {
+    (void)db.exec("ROLLBACK");
+    return fail(std::move(seeded).error());
+  }
+  return db.exec("COMMIT");
 }
 
 // Where a browser reaches this controller: the address it listens on, or the host's name when
@@ -179,9 +195,14 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       SY_LOG(error, "store") << rows.error().message;
       return 1;
     }
-    registry.load(rows.value(), wall_clock_ms());
-    if (!rows->empty()) {
-      SY_LOG(info, "agents") << rows->size() << " known nodes: waiting for their agents";
+    const std::int64_t recovery_ms =
+        config.heartbeat_timeout_ms +
+        config.recovery_per_node_ms * static_cast<std::int64_t>(rows->size());
+    registry.load(rows.value(), wall_clock_ms(), recovery_ms);
+    if (const std::size_t awaited = registry.awaiting_registration(); awaited > 0) {
+      SY_LOG(info, "agents") << "recovery: " << awaited
+                             << " nodes were up; none is declared DOWN for " << recovery_ms / 1000.0
+                             << " s unless it registers first";
     }
   }
   const auto scorers = placement::make_placement_scorers();
@@ -201,7 +222,12 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << scheduler_datasets.error().message;
     return 1;
   }
-  auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch);
+  if (auto seeded = seed_fair_share(writer_db.value(), config.fair_share_half_life_ms); !seeded) {
+    SY_LOG(error, "store") << seeded.error().message;
+    return 1;
+  }
+  auto writes = store::CommitQueue::start(std::move(writer_db).value(), config.max_batch,
+                                          config.fair_share_half_life_ms);
   if (!writes) {
     SY_LOG(error, "store") << writes.error().message;
     return 1;
@@ -272,6 +298,8 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   job_api.set_staging(staging);
   runtime::JobLogs logs(config.state_dir + "/logs");
   job_api.set_logs(logs);
+  runtime::Retention retention(ioc, *writes.value(), logs, config.state_dir + "/archive",
+                               config.keep_ended_jobs_ms, wall_clock_ms);
   runtime::JobRunner runner(ioc, *writes.value(), *runner_jobs->jobs, runner_datasets.value(),
                             registry, staging, gateway, wall_clock_ms,
                             config.default_time_limit_ms);
@@ -280,6 +308,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     runner.request();
   };
   job_api.set_on_change(reschedule);
+  job_api.set_on_submit([&scheduling] { scheduling.request(); });
   node_api.set_on_change(reschedule);
   gateway.set_on_change(reschedule);
   gateway.set_on_job_reports(
@@ -343,6 +372,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   gateway.start();
   scheduling.start();
   runner.start();
+  retention.start();
   SY_LOG(info, "scheduler") << "profile " << profile->name;
 
   service::Watchdog watchdog(ioc);
@@ -375,6 +405,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     gateway.stop();
     scheduling.stop();
     runner.stop();
+    retention.stop();
     writes.value()->stop();  // commits and answers everything already queued
     // Give the answers to those last writes a moment to leave, then stop serving.
     grace.expires_after(std::chrono::milliseconds(300));

@@ -76,7 +76,7 @@ nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer) {
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.name < b.name; });
   for (const auto& n : sorted) {
     nlohmann::json cells = nlohmann::json::array();
-    for (const auto& g : n.topology.gpus) {
+    for (const auto& g : n.topology->gpus) {
       nlohmann::json cell{{"index", g.index}, {"model", g.model}, {"job", nullptr}};
       if (auto h = holder.find({n.name, g.index}); h != holder.end()) {
         cell["job"] = gpu_job(*h->second, viewer);

@@ -172,7 +172,11 @@ void JobApi::submit(const ApiRequest& request, Responder respond) {
       },
       [this, outcome, respond = std::move(respond)](Result<void, store::StoreError> committed) {
         if (!committed) return respond(store_failure(committed.error()));
-        if (on_change_) on_change_();
+        if (on_submit_) {
+          on_submit_();
+        } else if (on_change_) {
+          on_change_();
+        }
         nlohmann::json body{
             {"id", outcome->id}, {"state", "PENDING"}, {"created", outcome->created}};
         if (!outcome->tasks.empty()) {

@@ -30,6 +30,9 @@ class JobApi : public RequestHandler {
   void handle(ApiRequest request, Responder respond) override;
   // Called after a committed change that scheduling should see (submit, cancel, drain...).
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+  // A submit only adds waiting jobs: the scheduler has work, the runner has none. Without it,
+  // submits call on_change.
+  void set_on_submit(std::function<void()> f) { on_submit_ = std::move(f); }
   // Where a STAGING job's datasets stand, shown with the job.
   void set_staging(const nodes::StagingTracker& staging) { staging_ = &staging; }
   void set_logs(const runtime::JobLogs& logs) { logs_ = &logs; }
@@ -52,6 +55,7 @@ class JobApi : public RequestHandler {
   const nodes::StagingTracker* staging_ = nullptr;
   const runtime::JobLogs* logs_ = nullptr;
   std::function<void()> on_change_;
+  std::function<void()> on_submit_;
 };
 
 }  // namespace sy::api

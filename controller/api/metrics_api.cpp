@@ -44,6 +44,9 @@ void MetricsApi::handle(ApiRequest request, Responder respond) {
   m.histogram("sy_scheduling_pass_seconds",
               "Scheduling passes: reading the queue to committing the decisions.",
               pass_seconds_.snapshot());
+  m.family("sy_scheduling_pass_max_seconds", "gauge",
+           "The longest scheduling pass since the controller started.");
+  m.sample("sy_scheduling_pass_max_seconds", {}, pass_max_seconds_.load());
 
   std::map<std::string, int> allocated;  // GPUs held per node
   for (const auto& a : allocations)
@@ -54,8 +57,8 @@ void MetricsApi::handle(ApiRequest request, Responder respond) {
   m.family("sy_node_gpus", "gauge", "GPUs of each node.");
   for (const auto& n : nodes) {
     const std::string leaf = n.leaf.empty() ? "none" : n.leaf;
-    m.sample("sy_node_gpus", {{"node", n.name}, {"leaf", leaf}}, n.topology.gpu_count());
-    leaves[leaf].first += n.topology.gpu_count();
+    m.sample("sy_node_gpus", {{"node", n.name}, {"leaf", leaf}}, n.topology->gpu_count());
+    leaves[leaf].first += n.topology->gpu_count();
     leaves[leaf].second += allocated[n.name];
   }
   m.family("sy_node_gpus_allocated", "gauge", "GPUs of each node held by jobs.");

@@ -15,6 +15,7 @@
 //   sy_staging_bytes_copied_total           counter  bytes the agents copied into Tier-0
 //   sy_staging_orders_total{result}         counter  hit (copy already there), copied, failed
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -35,7 +36,12 @@ class MetricsApi : public RequestHandler {
   void handle(ApiRequest request, Responder respond) override;
 
   // The scheduling loop reports each pass here.
-  void observe_pass(double seconds) { pass_seconds_.observe(seconds); }
+  void observe_pass(double seconds) {
+    pass_seconds_.observe(seconds);
+    double seen = pass_max_seconds_.load();
+    while (seconds > seen && !pass_max_seconds_.compare_exchange_weak(seen, seconds)) {
+    }
+  }
 
  private:
   store::JobStore& reads_;
@@ -43,6 +49,7 @@ class MetricsApi : public RequestHandler {
   const nodes::NodeRegistry& registry_;
   const nodes::StagingTracker& staging_;
   Clock now_ms_;
+  std::atomic<double> pass_max_seconds_{0};
   metrics::Histogram pass_seconds_{{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
 };
 

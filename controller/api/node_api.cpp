@@ -13,15 +13,17 @@ namespace sy::api {
 nlohmann::json node_view_to_json(const nodes::NodeView& n, int allocated, bool with_topology) {
   nlohmann::json j{{"name", n.name},
                    {"state", nodes::node_state_name(n.state)},
-                   {"reason", n.reason},
-                   {"gpus", n.topology.gpu_count()},
-                   {"gpus_free", std::max(0, n.topology.gpu_count() - allocated)},
+                   {"reason", n.reason.empty() && n.awaiting_registration
+                                  ? "awaiting its agent after a controller restart"
+                                  : n.reason},
+                   {"gpus", n.topology->gpu_count()},
+                   {"gpus_free", std::max(0, n.topology->gpu_count() - allocated)},
                    {"leaf", n.leaf.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.leaf)},
                    {"spine", n.spine.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.spine)},
                    {"agent_version", n.agent_version},
                    {"registered_time", format_utc_ms(n.registered_ms)},
                    {"last_heard_time", format_utc_ms(n.last_heard_ms)}};
-  if (with_topology) j["topology"] = topo::node_topology_to_json(n.topology);
+  if (with_topology) j["topology"] = topo::node_topology_to_json(*n.topology);
   return j;
 }
 

@@ -14,10 +14,31 @@ std::string_view node_state_name(NodeState s) {
   return "DOWN";
 }
 
-void NodeRegistry::load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms) {
+void NodeRegistry::set_topology(Entry& e, const topo::NodeTopology& topology) {
+  e.topology = std::make_shared<const topo::NodeTopology>(topology);
+  e.shape = shapes_.intern(topology);
+}
+
+void NodeRegistry::load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms,
+                        std::int64_t recovery_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& row : rows)
-    nodes_[row.name] = Entry{.row = row, .last_heard_ms = now_ms, .datasets = {}};
+  recovery_until_ms_ = now_ms + recovery_ms;
+  for (const auto& row : rows) {
+    Entry e;
+    e.row = row;
+    e.row.topology = {};
+    e.last_heard_ms = now_ms;
+    e.awaiting = row.alive && recovery_ms > 0;
+    set_topology(e, row.topology);
+    if (auto old = nodes_.find(row.name); old != nodes_.end() && old->second.awaiting) --awaiting_;
+    if (e.awaiting) ++awaiting_;
+    nodes_[row.name] = std::move(e);
+  }
+}
+
+std::size_t NodeRegistry::awaiting_registration() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return awaiting_;
 }
 
 void NodeRegistry::registered(const std::string& name, const topo::NodeTopology& topology,
@@ -27,7 +48,11 @@ void NodeRegistry::registered(const std::string& name, const topo::NodeTopology&
   Entry& e = nodes_[name];
   e.datasets = std::move(datasets);
   e.row.name = name;
-  e.row.topology = topology;
+  if (!e.topology || *e.topology != topology) set_topology(e, topology);
+  if (e.awaiting) {
+    e.awaiting = false;
+    --awaiting_;
+  }
   e.row.agent_version = agent_version;
   e.row.alive = true;
   if (!e.row.drain) e.row.reason.clear();
@@ -54,7 +79,9 @@ std::vector<std::string> NodeRegistry::silent_since(std::int64_t now_ms,
                                                     std::int64_t timeout_ms) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> out;
+  const bool recovering = awaiting_ > 0 && now_ms < recovery_until_ms_;
   for (const auto& [name, e] : nodes_) {
+    if (recovering && e.awaiting) continue;
     if (e.row.alive && now_ms - e.last_heard_ms > timeout_ms) out.push_back(name);
   }
   return out;
@@ -65,6 +92,10 @@ void NodeRegistry::set_alive(const std::string& name, bool alive, const std::str
   if (auto it = nodes_.find(name); it != nodes_.end()) {
     it->second.row.alive = alive;
     it->second.row.reason = reason;
+    if (!alive && it->second.awaiting) {
+      it->second.awaiting = false;  // judged: recovery waits no longer for it
+      --awaiting_;
+    }
   }
 }
 
@@ -87,12 +118,15 @@ NodeView NodeRegistry::view(const Entry& e) const {
   v.name = e.row.name;
   v.state = !e.row.alive ? NodeState::down : e.row.drain ? NodeState::draining : NodeState::up;
   v.reason = e.row.reason;
-  v.topology = e.row.topology;
+  static const auto kNone = std::make_shared<const topo::NodeTopology>();
+  v.topology = e.topology ? e.topology : kNone;
+  v.shape = e.shape ? e.shape : kNone;
   v.leaf = network_.leaf_of(e.row.name).value_or("");
   v.spine = network_.spine_of(e.row.name).value_or("");
   v.agent_version = e.row.agent_version;
   v.registered_ms = e.row.registered_ms;
   v.last_heard_ms = e.last_heard_ms;
+  v.awaiting_registration = e.awaiting;
   v.datasets = e.datasets;
   return v;
 }

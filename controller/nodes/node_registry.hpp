@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "common/agent_protocol.hpp"
 #include "common/topology/cluster_network.hpp"
 #include "common/topology/node_topology.hpp"
+#include "common/topology/topology_shapes.hpp"
 #include "controller/store/node_store.hpp"
 
 namespace sy::nodes {
@@ -25,12 +27,18 @@ struct NodeView {
   std::string name;
   NodeState state = NodeState::up;
   std::string reason;
-  topo::NodeTopology topology;
+  // What its agent reported (never null), and the shape it shares with nodes of the same
+  // hardware: what the scheduler places on (topology_shapes.hpp).
+  std::shared_ptr<const topo::NodeTopology> topology;
+  std::shared_ptr<const topo::NodeTopology> shape;
   std::string leaf;  // empty when the cluster network does not name the node
   std::string spine;
   std::string agent_version;
   std::int64_t registered_ms = 0;
   std::int64_t last_heard_ms = 0;
+  // Up before a controller restart and not registered since: its jobs are kept, but nothing
+  // new is placed on it until its agent is back.
+  bool awaiting_registration = false;
   // What its agent reported holding in its Tier-0 cache (not persisted: agents re-report it
   // when they register again after a controller restart).
   std::vector<protocol::CachedDataset> datasets;
@@ -40,9 +48,14 @@ class NodeRegistry {
  public:
   explicit NodeRegistry(topo::ClusterNetwork network) : network_(std::move(network)) {}
 
-  // At start, from the database. Every live node gets a fresh heartbeat window from `now_ms`:
-  // its agent has that long to reconnect before it is declared DOWN.
-  void load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms);
+  // At start, from the database. Recovery: while the fleet registers again, a live node that
+  // has not registered yet is not silent until `recovery_ms` after `now_ms` (every agent
+  // reconnects at once after a controller restart, and a large fleet takes a while to get
+  // through); a node that registered is judged by its heartbeats again.
+  void load(const std::vector<store::NodeRow>& rows, std::int64_t now_ms,
+            std::int64_t recovery_ms = 0);
+  // Live nodes loaded at start that have not registered since; 0 once recovery is over.
+  std::size_t awaiting_registration() const;
   void registered(const std::string& name, const topo::NodeTopology& topology,
                   const std::string& agent_version, std::int64_t now_ms,
                   std::vector<protocol::CachedDataset> datasets = {});
@@ -61,13 +74,20 @@ class NodeRegistry {
 
  private:
   struct Entry {
-    store::NodeRow row;
+    store::NodeRow row;  // row.topology is left empty: `topology` holds it
+    std::shared_ptr<const topo::NodeTopology> topology;
+    std::shared_ptr<const topo::NodeTopology> shape;
     std::int64_t last_heard_ms = 0;
     std::vector<protocol::CachedDataset> datasets;
+    bool awaiting = false;  // loaded at start, not registered since
   };
   NodeView view(const Entry& e) const;
+  void set_topology(Entry& e, const topo::NodeTopology& topology);
 
   topo::ClusterNetwork network_;
+  topo::TopologyShapes shapes_;
+  std::size_t awaiting_ = 0;
+  std::int64_t recovery_until_ms_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> nodes_;
 };

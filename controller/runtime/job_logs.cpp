@@ -56,6 +56,13 @@ JobLogs::Slice JobLogs::read(std::int64_t job, std::int64_t offset, std::int64_t
   return s;
 }
 
+void JobLogs::forget(std::int64_t job) {
+  const std::scoped_lock lock(mutex_);
+  kept_.erase(kept_.lower_bound({job, std::string()}), kept_.lower_bound({job + 1, std::string()}));
+  std::error_code ec;
+  fs::remove(file_of(job), ec);
+}
+
 JobLogs::Tail JobLogs::tail(std::int64_t job, std::int64_t max) const {
   std::int64_t size = 0;
   {

@@ -34,6 +34,8 @@ class JobLogs {
     Slice slice;
   };
   Tail tail(std::int64_t job, std::int64_t max) const;
+  // Retention: the job's log and what is known of it go.
+  void forget(std::int64_t job);
 
  private:
   std::filesystem::path file_of(std::int64_t job) const;

@@ -554,14 +554,14 @@ void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& r
       ++it;
     }
   }
-  auto running = reads_.list(
-      {.states = {JobState::running}, .user = std::nullopt, .after_id = 0, .limit = 1 << 30});
+  auto running = reads_.running_on(node);
   if (!running) {
     SY_LOG(error, "jobs") << "cannot read the running jobs: " << running.error().message;
     return;
   }
   for (const auto& job : running.value()) {
     const auto nodes = launch_of(job).nodes;
+    // A job of a `none` launcher spread over several nodes runs on its first only.
     if (std::find(nodes.begin(), nodes.end(), node) == nodes.end() || reported.contains(job.id)) {
       continue;
     }

@@ -109,17 +109,20 @@ void SchedulingLoop::run_pass() {
     targets.insert(j.after_any.begin(), j.after_any.end());
   }
   auto states = reads_.states_of({targets.begin(), targets.end()});
-  // Use older than ten half-lives weighs under 0.1%: not worth reading.
-  auto usage = reads_.usage_since(now - 10 * half_life_ms_);
-  if (!usage || !states) {
+  // Ended use comes from the ledger (one row per account and user), running use from the jobs.
+  auto ledger = reads_.usage_ledger();
+  auto running = reads_.running_usage();
+  if (!ledger || !running || !states) {
     SY_LOG(error, "scheduler") << "cannot read "
-                               << (!usage ? "usage: " + usage.error().message
-                                          : "dependencies: " + states.error().message);
+                               << (!ledger    ? "usage: " + ledger.error().message
+                                   : !running ? "usage: " + running.error().message
+                                              : "dependencies: " + states.error().message);
     return finished();
   }
   for (const auto& o : states.value())
     input->snapshot.outcomes[o.id] = outcome_of(o.state);
-  input->snapshot.usage = sched::fair_share_usage(usage.value(), now, half_life_ms_);
+  input->snapshot.usage =
+      sched::fair_share_usage(ledger.value(), running.value(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
   if (decided->wake_ms > 0) {
     wake_.expires_after(

@@ -22,19 +22,19 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
     const auto& n = in.nodes[i];
-    const int gpus = n.topology.gpu_count();
+    const int gpus = n.shape->gpu_count();
     const sched::GpuMask all = gpus >= 64 ? ~sched::GpuMask{0} : (sched::GpuMask{1} << gpus) - 1;
     sched::NodeInput node;
     node.name = n.name;
-    node.topology = &in.nodes[i].topology;
+    node.topology = n.shape.get();  // shared by every node of its shape: caches hit across them
     node.leaf = n.leaf;
     node.spine = n.spine;
-    node.schedulable = n.state == nodes::NodeState::up;
+    node.schedulable = n.state == nodes::NodeState::up && !n.awaiting_registration;
     node.free = all;
-    node.features = n.topology.features;  // sorted when read
+    node.features = n.shape->features;  // sorted when read
     // What the agent reported; a node that did not say is not limited by CPUs or memory.
-    if (n.topology.cpus > 0) node.room.cpus = n.topology.cpus;
-    if (n.topology.memory_mib > 0) node.room.memory_mib = n.topology.memory_mib;
+    if (n.shape->cpus > 0) node.room.cpus = n.shape->cpus;
+    if (n.shape->memory_mib > 0) node.room.memory_mib = n.shape->memory_mib;
     for (const auto& held : n.datasets) {
       const auto it = current.find(held.name);
       if (it != current.end() && it->second == held.version) node.cached[held.name] = held.bytes;

@@ -4,11 +4,13 @@
 
 namespace sy::store {
 
-Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(Db db, std::size_t max_batch) {
+Result<std::unique_ptr<CommitQueue>, StoreError> CommitQueue::start(
+    Db db, std::size_t max_batch, std::int64_t usage_half_life_ms) {
   std::unique_ptr<CommitQueue> q(new CommitQueue(std::move(db), max_batch));
   auto jobs = JobStore::open(q->db_);
   if (!jobs) return fail(std::move(jobs).error());
   q->jobs_ = std::make_unique<JobStore>(std::move(jobs).value());
+  q->jobs_->set_usage_half_life(usage_half_life_ms);
   auto nodes = NodeStore::open(q->db_);
   if (!nodes) return fail(std::move(nodes).error());
   q->nodes_ = std::make_unique<NodeStore>(std::move(nodes).value());

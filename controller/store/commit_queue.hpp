@@ -42,8 +42,10 @@ class CommitQueue {
   // otherwise the operation's own error, or the commit's. Must not block.
   using Done = std::function<void(Result<void, StoreError>)>;
 
-  // Takes ownership of a migrated read-write connection.
-  static Result<std::unique_ptr<CommitQueue>, StoreError> start(Db db, std::size_t max_batch);
+  // Takes ownership of a migrated read-write connection. Ended runs are folded into fair
+  // share with `usage_half_life_ms` (JobStore::set_usage_half_life).
+  static Result<std::unique_ptr<CommitQueue>, StoreError> start(
+      Db db, std::size_t max_batch, std::int64_t usage_half_life_ms = sched::kDefaultHalfLifeMs);
   ~CommitQueue();  // stop()s
 
   // Queues one write. After stop() the write is refused at once (done gets an error).

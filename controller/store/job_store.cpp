@@ -54,6 +54,11 @@ Result<JobStore, StoreError> JobStore::open(Db& db) {
       {&store.list_allocations_,
        "SELECT job_id, node, gpus, end_ms, cpus, memory_mib FROM allocations "
        "ORDER BY job_id, node"},
+      {&store.get_ledger_,
+       "SELECT gpu_seconds, as_of_ms FROM fair_share_ledger WHERE kind = ?1 AND name = ?2"},
+      {&store.put_ledger_,
+       "INSERT OR REPLACE INTO fair_share_ledger (kind, name, gpu_seconds, as_of_ms) "
+       "VALUES (?1, ?2, ?3, ?4)"},
   });
   if (!prepared) return fail(std::move(prepared).error());
   return store;
@@ -252,6 +257,18 @@ Result<std::optional<JobRecord>, StoreError> JobStore::get(JobId id) {
   return std::optional<JobRecord>(std::move(job).value());
 }
 
+Result<std::vector<JobRecord>, StoreError> JobStore::records(Statement& stmt) const {
+  std::vector<JobRecord> out;
+  auto walked = stmt.each([&]() -> Result<void, StoreError> {
+    auto job = row_to_record(stmt);
+    if (!job) return fail(std::move(job).error());
+    out.push_back(std::move(job).value());
+    return {};
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
 Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filter) {
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id > ?1";
   int next = 2;
@@ -273,15 +290,16 @@ Result<std::vector<JobRecord>, StoreError> JobStore::list(const JobFilter& filte
   for (JobState s : filter.states)
     stmt->bind(index++, state_name(s));
   stmt->bind(next, std::int64_t{filter.limit});
-  std::vector<JobRecord> out;
-  auto walked = stmt->each([&]() -> Result<void, StoreError> {
-    auto job = row_to_record(stmt.value());
-    if (!job) return fail(std::move(job).error());
-    out.push_back(std::move(job).value());
-    return {};
-  });
-  if (!walked) return fail(std::move(walked).error());
-  return out;
+  return records(stmt.value());
+}
+
+Result<std::vector<JobRecord>, StoreError> JobStore::running_on(const std::string& node) {
+  auto stmt = db_->prepare(std::string("SELECT ") + kJobColumns +
+                           " FROM jobs WHERE state = 'RUNNING' AND id IN "
+                           "(SELECT job_id FROM allocations WHERE node = ?1) ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  stmt->bind(1, std::string_view(node));
+  return records(stmt.value());
 }
 
 Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
@@ -308,6 +326,16 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
   if (auto r = update_state_.run(); !r) return fail(std::move(r).error());
   if (auto r = add_event(id, now_ms, event_name(event), from, to.value(), reason); !r) {
     return fail(std::move(r).error());
+  }
+  if (from == JobState::running && job.start_ms &&
+      (is_terminal(to.value()) || to.value() == JobState::requeued)) {
+    const double used = job.spec.total_gpus() *
+                        static_cast<double>(std::max<std::int64_t>(now_ms - *job.start_ms, 0)) /
+                        1000.0;
+    if (auto r = fold_usage("account", job.spec.account.value_or(job.user), used, now_ms); !r) {
+      return fail(std::move(r).error());
+    }
+    if (auto r = fold_usage("user", job.user, used, now_ms); !r) return fail(std::move(r).error());
   }
   if (is_terminal(to.value()) || to.value() == JobState::requeued) {
     delete_allocations_.bind(1, id);
@@ -384,6 +412,69 @@ Result<std::vector<AllocationRow>, StoreError> JobStore::allocations() {
 }  // namespace sy::store
 
 namespace sy::store {
+
+Result<void, StoreError> JobStore::fold_usage(std::string_view kind, const std::string& name,
+                                              double gpu_seconds, std::int64_t ended_ms) {
+  if (gpu_seconds <= 0) return {};
+  sched::LedgerEntry entry;
+  get_ledger_.bind(1, kind).bind(2, std::string_view(name));
+  auto row = get_ledger_.step();
+  if (!row) {
+    get_ledger_.reset();
+    return fail(std::move(row).error());
+  }
+  if (row.value()) entry = {get_ledger_.column_double(0), get_ledger_.column_int(1)};
+  get_ledger_.reset();
+  entry = sched::add_usage(entry, gpu_seconds, ended_ms, usage_half_life_ms_);
+  put_ledger_.bind(1, kind)
+      .bind(2, std::string_view(name))
+      .bind(3, entry.gpu_seconds)
+      .bind(4, entry.as_of_ms);
+  return put_ledger_.run();
+}
+
+Result<sched::Ledger, StoreError> JobStore::usage_ledger() {
+  auto stmt = db_->prepare("SELECT kind, name, gpu_seconds, as_of_ms FROM fair_share_ledger");
+  if (!stmt) return fail(std::move(stmt).error());
+  sched::Ledger ledger;
+  auto walked = stmt->each([&] {
+    auto& side = stmt->column_text(0) == "account" ? ledger.by_account : ledger.by_user;
+    side[stmt->column_text(1)] = {stmt->column_double(2), stmt->column_int(3)};
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return ledger;
+}
+
+Result<std::vector<sched::UsageRecord>, StoreError> JobStore::running_usage() {
+  auto stmt = db_->prepare(
+      "SELECT COALESCE(account, user_name), user_name, nodes * gpus_per_node, start_ms "
+      "FROM jobs WHERE state = 'RUNNING' AND start_ms IS NOT NULL");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<sched::UsageRecord> out;
+  auto walked = stmt->each([&] {
+    out.push_back({stmt->column_text(0), stmt->column_text(1),
+                   static_cast<int>(stmt->column_int(2)), stmt->column_int(3), std::nullopt});
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
+Result<bool, StoreError> JobStore::seed_usage_ledger(std::int64_t now_ms) {
+  auto any = db_->prepare("SELECT 1 FROM fair_share_ledger LIMIT 1");
+  if (!any) return fail(std::move(any).error());
+  auto found = any->step();
+  if (!found) return fail(std::move(found).error());
+  if (found.value()) return false;
+  auto ended = usage_since(now_ms - 10 * usage_half_life_ms_);
+  if (!ended) return fail(std::move(ended).error());
+  for (const auto& r : ended.value()) {
+    if (!r.end_ms || *r.end_ms <= r.start_ms) continue;
+    const double used = r.gpus * static_cast<double>(*r.end_ms - r.start_ms) / 1000.0;
+    if (auto f = fold_usage("account", r.account, used, *r.end_ms); !f) return fail(f.error());
+    if (auto f = fold_usage("user", r.user, used, *r.end_ms); !f) return fail(f.error());
+  }
+  return true;
+}
 
 Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::int64_t since_ms) {
   auto stmt = db_->prepare(

@@ -3,6 +3,7 @@
 // caller (CommitQueue for writes) decides what commits together. Statements are prepared once.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +94,9 @@ class JobStore {
   Result<std::optional<JobRecord>, StoreError> get(JobId id);
   // Ordered by id. Events are not included.
   Result<std::vector<JobRecord>, StoreError> list(const JobFilter& filter);
+  // The RUNNING jobs holding GPUs of `node`, by id (through allocations_by_node: an agent's
+  // registration costs its own jobs, not the cluster's).
+  Result<std::vector<JobRecord>, StoreError> running_on(const std::string& node);
   // Moves the job through the state machine, recording the event. not_found for an unknown id,
   // conflict (with the state machine's words) for an illegal change.
   // Ending (or requeueing) a job releases its allocations in the same transaction.
@@ -118,9 +122,28 @@ class JobStore {
   // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).
   Result<std::vector<sched::UsageRecord>, StoreError> usage_since(std::int64_t since_ms);
 
+  // Fair share, incrementally: every run that ends (or is requeued) is folded into the ledger in
+  // the transaction that ends it, decayed with this half-life.
+  void set_usage_half_life(std::int64_t half_life_ms) { usage_half_life_ms_ = half_life_ms; }
+  Result<sched::Ledger, StoreError> usage_ledger();
+  // What the RUNNING jobs have used so far is not in the ledger yet: their runs.
+  Result<std::vector<sched::UsageRecord>, StoreError> running_usage();
+  // Fills an empty ledger from the jobs that ended within ten half-lives of `now_ms` (the
+  // first start after migration 0009). False when the ledger held something already.
+  Result<bool, StoreError> seed_usage_ledger(std::int64_t now_ms);
+
+  // Retention: up to `limit` jobs that ended before `before_ms`, with their events, in id order,
+  // and no job still waiting or running depends on. `keep` sees each (to archive it) before
+  // its rows are deleted; allocation audit rows older than `before_ms` go too (but those of a
+  // job still holding GPUs). The jobs pruned (none: nothing is left to prune).
+  using Keep = std::function<Result<void, StoreError>(const std::vector<JobRecord>&)>;
+  Result<std::vector<JobId>, StoreError> prune_ended(std::int64_t before_ms, std::size_t limit,
+                                                     const Keep& keep);
+
  private:
   explicit JobStore(Db& db) : db_(&db) {}
   Result<JobRecord, StoreError> row_to_record(const Statement& row) const;
+  Result<std::vector<JobRecord>, StoreError> records(Statement& stmt) const;  // every row
   Result<JobId, StoreError> insert_one(const NewJob& job, std::optional<JobId> array_id,
                                        std::optional<int> array_index, bool with_token);
   // A recurring job ended: queue its next run, due at the first period boundary after now.
@@ -128,8 +151,11 @@ class JobStore {
   Result<void, StoreError> add_event(JobId id, std::int64_t at_ms, std::string_view event,
                                      std::optional<JobState> from, JobState to,
                                      const std::string& reason);
+  Result<void, StoreError> fold_usage(std::string_view kind, const std::string& name,
+                                      double gpu_seconds, std::int64_t ended_ms);
 
   Db* db_;
+  std::int64_t usage_half_life_ms_ = sched::kDefaultHalfLifeMs;
   Statement find_token_;
   Statement insert_job_;
   Statement insert_event_;
@@ -144,6 +170,8 @@ class JobStore {
   Statement set_array_id_;
   Statement find_task_;
   Statement job_exists_;
+  Statement get_ledger_;
+  Statement put_ledger_;
 };
 
 // A read-only connection of its own and the job store on it, for one reader (an API, the

@@ -33,6 +33,11 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::string_view value) {
   sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   return *this;
@@ -70,6 +75,10 @@ void Statement::reset() {
 
 std::int64_t Statement::column_int(int col) const {
   return sqlite3_column_int64(stmt_, col);
+}
+
+double Statement::column_double(int col) const {
+  return sqlite3_column_double(stmt_, col);
 }
 
 std::optional<std::int64_t> Statement::column_optional_int(int col) const {

@@ -30,6 +30,7 @@ class Statement {
 
   // Binds are 1-based, as in SQLite. Chainable.
   Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::optional<std::int64_t>& value);
   Statement& bind(int index, const std::optional<std::string>& value);
@@ -47,6 +48,7 @@ class Statement {
   void reset();  // ready to bind and run again
 
   std::int64_t column_int(int col) const;
+  double column_double(int col) const;
   std::optional<std::int64_t> column_optional_int(int col) const;
   std::string column_text(int col) const;
   std::optional<std::string> column_optional_text(int col) const;

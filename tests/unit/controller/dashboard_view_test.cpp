@@ -30,7 +30,8 @@ nodes::NodeView node(const std::string& name, const std::string& leaf) {
   n.name = name;
   n.leaf = leaf;
   n.spine = leaf.empty() ? "" : "spine1";
-  n.topology = four_gpus();
+  n.topology = std::make_shared<const topo::NodeTopology>(four_gpus());
+  n.shape = n.topology;
   return n;
 }
 

@@ -278,3 +278,120 @@ TEST_CASE("a recurring job queues its next run when a run ends, not when cancell
   REQUIRE(store->apply_event(plain->id, JobEvent::cancel, "", 16 * kHour).ok());
   CHECK(store->waiting()->empty());
 }
+
+TEST_CASE("every run that ends is folded into the fair-share ledger as it ends", "[store]") {
+  constexpr std::int64_t kHour = 3600 * 1000;
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  store->set_usage_half_life(kHour);
+  // Two GPUs (new_job) for an hour, requeued, then for another hour, completed.
+  const JobId id = store->insert(new_job("a")).value().id;
+  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 9 * kHour, 0, 0}}, "{}", 0).ok());
+  REQUIRE(store->apply_event(id, JobEvent::launch, "", 0).ok());
+  CHECK(store->running_usage().value().size() == 1);  // running use is read from the job
+  REQUIRE(store->apply_event(id, JobEvent::requeue, "node lost", kHour).ok());
+  CHECK(store->running_usage().value().empty());
+  auto ledger = store->usage_ledger().value();
+  CHECK(ledger.by_account.at("alice") == sched::LedgerEntry{7200, kHour});  // no account: user
+  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 9 * kHour, 0, 0}}, "{}", 2 * kHour).ok());
+  REQUIRE(store->apply_event(id, JobEvent::launch, "", 2 * kHour).ok());
+  REQUIRE(store->apply_event(id, JobEvent::complete, "", 3 * kHour, 0).ok());
+  ledger = store->usage_ledger().value();
+  // The first run decayed by two half-lives to the second's end: both runs count.
+  CHECK(ledger.by_user.at("alice").gpu_seconds == Approx(7200 * 0.25 + 7200));
+  CHECK(ledger.by_user.at("alice").as_of_ms == 3 * kHour);
+  const auto usage = sched::fair_share_usage(ledger, {}, 4 * kHour, kHour);
+  CHECK(usage.by_account.at("alice") == Approx((7200 * 0.25 + 7200) * 0.5));
+  // A job cancelled while staging ran nothing.
+  const JobId staged = store->insert(new_job("b")).value().id;
+  REQUIRE(store->start_job(staged, {{staged, "n1", 0b11, 9 * kHour, 0, 0}}, "{}", 0).ok());
+  REQUIRE(store->apply_event(staged, JobEvent::cancel, "", 5 * kHour).ok());
+  CHECK(store->usage_ledger().value().by_user.at("alice").as_of_ms == 3 * kHour);
+  // Filled already: seeding leaves it alone.
+  CHECK_FALSE(store->seed_usage_ledger(4 * kHour).value());
+}
+
+TEST_CASE("an empty fair-share ledger is filled from the job history once", "[store]") {
+  constexpr std::int64_t kHour = 3600 * 1000;
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  store->set_usage_half_life(kHour);
+  const JobId id = store->insert(new_job("a")).value().id;
+  REQUIRE(store->start_job(id, {{id, "n1", 0b11, 9 * kHour, 0, 0}}, "{}", 0).ok());
+  REQUIRE(store->apply_event(id, JobEvent::launch, "", 0).ok());
+  REQUIRE(store->apply_event(id, JobEvent::complete, "", kHour, 0).ok());
+  const auto folded = store->usage_ledger().value();
+  // As a database migrated from before the ledger: history only in the jobs table.
+  REQUIRE(db.exec("DELETE FROM fair_share_ledger").ok());
+  CHECK(store->seed_usage_ledger(2 * kHour).value());
+  CHECK(store->usage_ledger().value().by_user == folded.by_user);
+  CHECK_FALSE(store->seed_usage_ledger(2 * kHour).value());
+  CHECK(store->usage_ledger().value().by_user == folded.by_user);  // not counted twice
+}
+
+TEST_CASE("retention prunes ended jobs past their age, keeping what others depend on",
+          "[store][retention]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto store = JobStore::open(db);
+  REQUIRE(store.ok());
+  auto run_to_end = [&](const std::string& name, std::int64_t end_ms) {
+    const JobId id = store->insert(new_job(name)).value().id;
+    REQUIRE(store->start_job(id, {{id, "n1", 0b11, end_ms + 1, 0, 0}}, "{}", 100).ok());
+    REQUIRE(store->apply_event(id, JobEvent::launch, "", 100).ok());
+    REQUIRE(store->apply_event(id, JobEvent::complete, "", end_ms, 0).ok());
+    return id;
+  };
+  const JobId old_a = run_to_end("old-a", 1000);
+  const JobId old_b = run_to_end("old-b", 2000);
+  const JobId needed = run_to_end("needed", 1500);
+  const JobId young = run_to_end("young", 9000);
+  const JobId running = store->insert(new_job("running")).value().id;
+  REQUIRE(store->start_job(running, {{running, "n2", 0b1, 99999, 0, 0}}, "{}", 100).ok());
+  // A waiting job depends on `needed`: that one stays, whatever its age.
+  const JobId waiting =
+      store
+          ->insert(job_from("name: w\ncommand: [run]\ndependencies: {after_ok: [" +
+                            std::to_string(needed) + "]}\n"))
+          .value()
+          .id;
+
+  std::vector<JobRecord> archived;
+  auto keep = [&](const std::vector<JobRecord>& jobs) -> Result<void, StoreError> {
+    archived.insert(archived.end(), jobs.begin(), jobs.end());
+    return {};
+  };
+  auto pruned = store->prune_ended(5000, 1, keep);  // one per batch
+  REQUIRE(pruned.ok());
+  CHECK(pruned.value() == std::vector<JobId>{old_a});
+  pruned = store->prune_ended(5000, 10, keep);
+  REQUIRE(pruned.ok());
+  CHECK(pruned.value() == std::vector<JobId>{old_b});
+  CHECK(store->prune_ended(5000, 10, keep).value().empty());
+  REQUIRE(archived.size() == 2);
+  CHECK(archived[0].id == old_a);
+  CHECK(archived[0].events.size() == 4);  // submit, staging, launch, complete: the whole record
+  for (JobId gone : {old_a, old_b})
+    CHECK_FALSE(store->get(gone).value().has_value());
+  for (JobId kept : {needed, young, running, waiting})
+    CHECK(store->get(kept).value().has_value());
+  // Their events are gone; audit rows are younger than the cut-off (written at the real time).
+  auto count = [&](const std::string& sql) {
+    auto stmt = db.prepare(sql);
+    REQUIRE(stmt.ok());
+    REQUIRE(stmt->step().value());
+    return stmt->column_int(0);
+  };
+  CHECK(count("SELECT COUNT(*) FROM job_events WHERE job_id IN (" + std::to_string(old_a) + ", " +
+              std::to_string(old_b) + ")") == 0);
+  CHECK(count("SELECT COUNT(*) FROM allocation_audit WHERE job_id = " + std::to_string(running)) ==
+        1);
+  // The ledger keeps what the pruned jobs used.
+  CHECK(store->usage_ledger().value().by_user.at("alice").gpu_seconds > 0);
+  // Ids are never reused after a prune.
+  CHECK(store->insert(new_job("next")).value().id > waiting);
+}

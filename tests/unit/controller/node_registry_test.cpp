@@ -55,6 +55,76 @@ TEST_CASE("nodes loaded at start get a fresh heartbeat window", "[nodes]") {
   CHECK(registry.list().size() == 2);
 }
 
+TEST_CASE("recovery: nodes not yet back are not declared DOWN while the fleet registers",
+          "[nodes]") {
+  NodeRegistry registry{topo::ClusterNetwork()};
+  std::vector<store::NodeRow> rows;
+  for (const char* name : {"a", "b", "c"})
+    rows.push_back({name, true, false, "", two_gpus(), "0.1.0", 10, 10});
+  rows.push_back({"d", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10});
+  registry.load(rows, 100000, 60000);
+  CHECK(registry.awaiting_registration() == 3);  // d was DOWN before: nothing to wait for
+  // Past the heartbeat timeout, inside the recovery window: nobody is silent.
+  CHECK(registry.silent_since(130000, 1000).empty());
+  // A node that is back is judged by its heartbeats again.
+  registry.registered("a", two_gpus(), "0.1.0", 130000);
+  CHECK(registry.awaiting_registration() == 2);
+  CHECK(registry.silent_since(135000, 1000) == std::vector<std::string>{"a"});
+  registry.heard_from("a", 159500);
+  // The window closes: those that never came back are silent since the start.
+  CHECK(registry.silent_since(160001, 1000) == std::vector<std::string>{"b", "c"});
+  registry.set_alive("b", false, "no heartbeat");
+  registry.set_alive("c", false, "no heartbeat");
+  CHECK(registry.awaiting_registration() == 0);
+}
+
+TEST_CASE("recovery ends early once every node is back", "[nodes]") {
+  NodeRegistry registry{topo::ClusterNetwork()};
+  registry.load({{"a", true, false, "", two_gpus(), "0.1.0", 10, 10},
+                 {"b", true, false, "", two_gpus(), "0.1.0", 10, 10}},
+                0, 1000000);
+  registry.registered("a", two_gpus(), "0.1.0", 100);
+  CHECK(registry.silent_since(5000, 1000) == std::vector<std::string>{"a"});  // b still awaited
+  registry.heard_from("a", 5000);
+  registry.registered("b", two_gpus(), "0.1.0", 5000);
+  CHECK(registry.awaiting_registration() == 0);
+  CHECK(registry.silent_since(7000, 1000) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("nodes of the same hardware share one topology shape", "[nodes]") {
+  NodeRegistry registry{topo::ClusterNetwork()};
+  auto with_uuids = [](const std::string& name, const std::string& prefix) {
+    auto t = two_gpus();
+    t.name = name;
+    t.gpus[0].uuid = prefix + "-0";
+    t.gpus[1].uuid = prefix + "-1";
+    return t;
+  };
+  for (int i = 0; i < 100; ++i) {
+    const std::string name = "n" + std::to_string(i);
+    registry.registered(name, with_uuids(name, "GPU-" + std::to_string(i)), "0.1.0", 1);
+  }
+  auto other = two_gpus();
+  other.gpus[1].memory_mib = 40960;
+  registry.registered("different", other, "0.1.0", 1);
+  const auto views = registry.list();
+  REQUIRE(views.size() == 101);
+  const auto shared = registry.get("n0")->shape;
+  for (const auto& v : views) {
+    if (v.name == "different") {
+      CHECK(v.shape != shared);
+      continue;
+    }
+    CHECK(v.shape == shared);           // the same object: the scheduler's caches hit
+    CHECK(v.topology->name == v.name);  // each node still shows its own identity
+    CHECK(v.shape->gpus[0].uuid.empty());
+  }
+  CHECK(registry.get("n7")->topology->gpus[1].uuid == "GPU-7-1");
+  // The pass places on shapes.
+  const auto input = runtime::build_pass_input(views, {}, {}, 0, {});
+  CHECK(input.snapshot.nodes[1].topology == input.snapshot.nodes[2].topology);
+}
+
 TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
   const auto good = protocol::register_message("node01", two_gpus());
   auto read = protocol::read_register(good);

@@ -61,7 +61,8 @@ TEST_CASE("the simulator and the live controller make the same decisions for the
   for (const auto& n : cluster->nodes) {
     nodes::NodeView v;
     v.name = n.name;
-    v.topology = *n.topology;
+    v.topology = std::make_shared<const topo::NodeTopology>(*n.topology);
+    v.shape = v.topology;
     v.leaf = n.leaf;
     v.spine = n.spine;
     views.push_back(std::move(v));
