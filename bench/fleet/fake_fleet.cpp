@@ -14,6 +14,17 @@
 #include "common/agent_protocol.hpp"
 
 namespace sy::bench {
+namespace {
+
+protocol::JobReport report_of(std::int64_t job, const char* state, int signal = 0) {
+  protocol::JobReport r;
+  r.job = job;
+  r.state = state;
+  r.signal = signal;
+  return r;
+}
+
+}  // namespace
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -74,7 +85,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
   void send_register(std::uint64_t gen) {
     std::vector<protocol::JobReport> jobs;
     for (const auto& [id, timer] : running)
-      jobs.push_back({.job = id, .state = "running"});
+      jobs.push_back(report_of(id, "running"));
     for (const auto& [id, report] : unacked)
       jobs.push_back(report);
     auto topology = fleet.options_.topology;
@@ -118,7 +129,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
       running.erase(it);
       fleet.running_--;
       fleet.stopped_++;
-      end(gen, {.job = id.value(), .state = "ended", .exit_code = 0, .signal = 15});
+      end(gen, report_of(id.value(), "ended", 15));
     } else if (t == "job_ack") {
       if (auto id = protocol::read_job_id(m)) unacked.erase(id.value());
     } else if (t == "error") {
@@ -134,7 +145,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
       fleet.launches_[job]++;
     }
     if (running.contains(job)) return;  // the same order again: it runs already
-    write(gen, protocol::job_report_message({.job = job, .state = "running"}).dump());
+    write(gen, protocol::job_report_message(report_of(job, "running")).dump());
     fleet.running_++;
     const auto& o = fleet.options_;
     std::mt19937_64 by_job(static_cast<std::uint64_t>(job));
@@ -148,7 +159,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
       self->running.erase(job);
       self->fleet.running_--;
       self->fleet.ended_++;
-      self->end(self->generation, {.job = job, .state = "ended", .exit_code = 0});
+      self->end(self->generation, report_of(job, "ended"));
     });
   }
 
