@@ -115,6 +115,10 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
       if (!registered) fleet.registered_++;
       registered = true;
       fleet.registrations_++;
+      // Ends that came after the registration left are not in it: report them now, as the
+      // real agent does (JobSupervisor::reconnected).
+      for (const auto& [id, report] : unacked)
+        write(gen, protocol::job_report_message(report).dump());
       beat(gen);
     } else if (t == "launch") {
       auto order = protocol::read_launch_order(m);

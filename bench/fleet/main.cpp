@@ -390,7 +390,26 @@ int main(int argc, char** argv) {
     const double completed = metric(m, "sy_jobs_ended_total{state=\"COMPLETED\"}");
     const double submitted = metric(m, "sy_jobs_submitted_total");
     report["drain"] = {{"completed", completed}, {"submitted", submitted}, {"drained", drained}};
-    if (!drained || completed != submitted) failed_checks.push_back("not every job completed");
+    if (!drained || completed != submitted) {
+      failed_checks.push_back("not every job completed");
+      // What is left, with its state and reason: where to look next.
+      HttpClient http(at.value(), std::chrono::seconds(30));
+      auto left = http.request(
+          "GET", "/v1/jobs?state=PENDING,HELD,STAGING,RUNNING,REQUEUED,FAILED,CANCELLED&limit=20",
+          "", kHeaders);
+      if (left && left->status == 200) {
+        nlohmann::json unfinished = nlohmann::json::array();
+        const auto body = nlohmann::json::parse(left->body, nullptr, false);
+        for (const auto& j : body.value("jobs", nlohmann::json::array())) {
+          unfinished.push_back({{"id", j.value("id", 0)},
+                                {"state", j.value("state", "")},
+                                {"reason", j.value("reason", "")},
+                                {"placement", j.value("placement", nlohmann::json())}});
+        }
+        report["drain"]["not_completed"] = unfinished;
+        std::cerr << "not completed: " << unfinished.dump() << "\n";
+      }
+    }
   }
 
   const auto m = scrape(at.value());

@@ -1,0 +1,67 @@
+// The fleet harness at CI size: a real sy-controller, a simulated fleet of agents, a queue, a
+// paced load and a SIGKILL of the controller while jobs run (bench/fleet at reduced size; the
+// full-size figures are a benchmark, docs/benchmarks.md). Every job must complete exactly once.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace sy;
+using namespace sy::test;
+
+TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose no job",
+          "[integration][fleet][recovery]") {
+  TempDir dir;
+  const std::string json = dir.file("fleet.json");
+  constexpr int kNodes = 500, kQueued = 3000, kRate = 100, kSeconds = 20, kIdle = 5;
+  // Jobs last 3-8 s, so that hundreds run when the controller is killed. (~40 s under ASan.)
+  const auto r = run_program({SY_BENCH_FLEET_BIN,
+                              "--controller-binary",
+                              SY_FLEET_CONTROLLER_BIN,
+                              "--state-dir",
+                              dir.file("state"),
+                              "--topology",
+                              std::string(SY_SOURCE_DIR) + "/examples/topologies/dgx-h100.yaml",
+                              "--nodes",
+                              std::to_string(kNodes),
+                              "--queued",
+                              std::to_string(kQueued),
+                              "--rate",
+                              std::to_string(kRate),
+                              "--seconds",
+                              std::to_string(kSeconds),
+                              "--idle-latency",
+                              std::to_string(kIdle),
+                              "--duration-ms",
+                              "3000-8000",
+                              "--restart",
+                              "--drain-seconds",
+                              "300",
+                              "--json",
+                              json},
+                             {}, std::chrono::seconds(560));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto report = nlohmann::json::parse(std::ifstream(json));
+  INFO(report.dump(2));
+  CHECK(report["failed_checks"].empty());
+  const int submitted = kIdle + kQueued + kRate * kSeconds;
+  CHECK(report["drain"]["submitted"].get<int>() == submitted);
+  CHECK(report["drain"]["completed"].get<int>() == submitted);
+  CHECK(report["drain"]["drained"].get<bool>());
+  CHECK(report["idle_submit_to_running"]["count"].get<int>() == kIdle);
+  // The restart happened with work in flight, and cost none of it.
+  CHECK(report["restart"]["running_at_kill"].get<int>() > 0);
+  CHECK(report["restart"]["jobs_failed"].get<double>() == 0);
+  CHECK(report["restart"]["nodes_up"].get<int>() == kNodes);
+  CHECK(report["fleet"]["launched_twice"].get<int>() == 0);
+  CHECK(report["fleet"]["errors_from_controller"].get<int>() == 0);
+  // Every job launched once, and every launch ended (no job started on a second node).
+  CHECK(report["fleet"]["launches"].get<int>() == submitted);
+  CHECK(report["passes"]["count"].get<double>() > 0);
+}
