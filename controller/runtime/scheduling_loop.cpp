@@ -1,5 +1,6 @@
 #include "controller/runtime/scheduling_loop.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -16,21 +17,24 @@ constexpr auto kPeriodic = std::chrono::seconds(10);  // reservations move with 
 constexpr auto kMinInterval = std::chrono::milliseconds(100);
 }  // namespace
 
-SchedulingLoop::SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes,
-                               store::JobStore& reads, store::DatasetStore& datasets,
-                               nodes::NodeRegistry& registry, sched::Profile profile,
-                               std::int64_t fair_share_half_life_ms, Clock now_ms)
-    : ioc_(ioc),
-      writes_(writes),
+SchedulingLoop::SchedulingLoop(store::CommitQueue& writes, store::JobStore& reads,
+                               store::DatasetStore& datasets, nodes::NodeRegistry& registry,
+                               sched::Profile profile, std::int64_t fair_share_half_life_ms,
+                               Clock now_ms)
+    : writes_(writes),
       reads_(reads),
       datasets_(datasets),
       registry_(registry),
       profile_(std::move(profile)),
       half_life_ms_(fair_share_half_life_ms),
       now_ms_(std::move(now_ms)),
-      timer_(ioc),
-      delay_(ioc),
-      wake_(ioc) {}
+      timer_(ioc_),
+      delay_(ioc_),
+      wake_(ioc_) {}
+
+SchedulingLoop::~SchedulingLoop() {
+  stop();
+}
 
 void SchedulingLoop::request() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -45,7 +49,7 @@ void SchedulingLoop::request() {
 
 // At once when the last pass is long past; otherwise when the minimum interval is up, so a
 // storm of submits costs a pass per interval rather than a pass per submit.
-// Requests come from any thread; the timer and last_pass_ are only touched on the io thread.
+// Requests come from any thread; the timer and last_pass_ are only touched on the loop thread.
 void SchedulingLoop::schedule_pass() {
   boost::asio::post(ioc_, [this] {
     const auto due = last_pass_ + kMinInterval;
@@ -58,19 +62,30 @@ void SchedulingLoop::schedule_pass() {
 }
 
 void SchedulingLoop::start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sy-scheduler");
+    ioc_.run();
+  });
+  boost::asio::post(ioc_, [this] { periodic(); });
+}
+
+void SchedulingLoop::periodic() {
   request();
   timer_.expires_after(kPeriodic);
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) start();
+    if (!ec) periodic();
   });
 }
 
 void SchedulingLoop::stop() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  stopped_ = true;
-  timer_.cancel();
-  delay_.cancel();
-  wake_.cancel();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  // The loop's handlers (a pass among them) finish; the timers' waits are dropped with it.
+  work_.reset();
+  ioc_.stop();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void SchedulingLoop::finished() {

@@ -4,6 +4,10 @@
 // arrive during a pass are coalesced into one more. Decisions are committed in one transaction:
 // started jobs go STAGING with their GPU allocations, waiting jobs get their reason, jobs whose
 // dependency can never be met are cancelled. A pass is also due when a job's begin time comes.
+//
+// Passes run on the loop's own thread (with its timers), so that the API and the agents'
+// connections on the io thread never wait for one: a pass reads its input through its own read
+// connection, decides over that immutable snapshot, and hands its decisions to the commit queue.
 
 #include <chrono>
 #include <cstdint>
@@ -11,9 +15,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -29,29 +35,38 @@ class SchedulingLoop {
  public:
   using Clock = std::function<std::int64_t()>;
   // `reads` and `datasets` share a read connection used only by this loop.
-  SchedulingLoop(boost::asio::io_context& ioc, store::CommitQueue& writes, store::JobStore& reads,
-                 store::DatasetStore& datasets, nodes::NodeRegistry& registry,
-                 sched::Profile profile, std::int64_t fair_share_half_life_ms, Clock now_ms);
+  SchedulingLoop(store::CommitQueue& writes, store::JobStore& reads, store::DatasetStore& datasets,
+                 nodes::NodeRegistry& registry, sched::Profile profile,
+                 std::int64_t fair_share_half_life_ms, Clock now_ms);
+  ~SchedulingLoop();
+  SchedulingLoop(const SchedulingLoop&) = delete;
+  SchedulingLoop& operator=(const SchedulingLoop&) = delete;
 
   // After each pass's decisions are committed: the (node, dataset) pairs to stage ahead of
   // the job reserved to start next. Started jobs are STAGING by then.
   using Committed = std::function<void(std::vector<std::pair<std::string, std::string>> prestage)>;
   void set_on_committed(Committed f) { on_committed_ = std::move(f); }
 
-  // Each pass's duration in seconds, from reading its input to committing its decisions.
+  // Each pass's duration in seconds, from reading its input to committing its decisions
+  // (called on the commit queue's writer thread).
   using PassTimed = std::function<void(double seconds)>;
   void set_on_pass(PassTimed f) { on_pass_ = std::move(f); }
 
   void request();  // thread-safe
-  void start();    // the periodic pass
+  void start();    // starts the loop's thread and the periodic pass
+  // Thread-safe. Waits for a pass that is running to hand over its decisions; none starts after.
   void stop();
 
  private:
   void run_pass();
   void schedule_pass();
   void finished();
+  void periodic();
 
-  boost::asio::io_context& ioc_;
+  boost::asio::io_context ioc_{1};  // the loop's thread's: its passes and timers
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      ioc_.get_executor()};
+  std::thread thread_;
   store::CommitQueue& writes_;
   store::JobStore& reads_;
   store::DatasetStore& datasets_;
@@ -63,7 +78,7 @@ class SchedulingLoop {
   boost::asio::steady_timer delay_;
   PassTimed on_pass_;
   boost::asio::steady_timer wake_;  // the earliest begin time the last pass saw ahead
-  // The last pass's waits: a reason is formatted only when its wait changed. Io thread only.
+  // The last pass's waits: a reason is formatted only when its wait changed. Loop thread only.
   std::map<sched::JobId, sched::Wait> last_waits_;
   std::chrono::steady_clock::time_point last_pass_{};
   std::mutex mutex_;
