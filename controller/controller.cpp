@@ -284,7 +284,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
       },
       [&cluster_api](const api::Viewer& viewer) { return cluster_api.view(viewer); },
       std::chrono::seconds(1));
-  runtime::SchedulingLoop scheduling(ioc, *writes.value(), *scheduler_reads->jobs,
+  runtime::SchedulingLoop scheduling(*writes.value(), *scheduler_reads->jobs,
                                      scheduler_datasets.value(), registry, profile.value(),
                                      config.fair_share_half_life_ms, wall_clock_ms);
   scheduling.set_on_pass([&metrics_api](double seconds) { metrics_api.observe_pass(seconds); });
@@ -303,11 +303,13 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   runtime::JobRunner runner(ioc, *writes.value(), *runner_jobs->jobs, runner_datasets.value(),
                             registry, staging, gateway, wall_clock_ms,
                             config.default_time_limit_ms);
+  // Jobs that change reach the runner through the commit queue's change feed; nodes that
+  // change ask it for a sweep.
   auto reschedule = [&scheduling, &runner] {
     scheduling.request();
     runner.request();
   };
-  job_api.set_on_change(reschedule);
+  job_api.set_on_change([&scheduling] { scheduling.request(); });
   job_api.set_on_submit([&scheduling] { scheduling.request(); });
   node_api.set_on_change(reschedule);
   gateway.set_on_change(reschedule);
@@ -328,7 +330,6 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   });
   scheduling.set_on_committed([&runner](std::vector<std::pair<std::string, std::string>> prestage) {
     runner.prestage(prestage);
-    runner.request();
   });
   runner.set_on_change([&scheduling] { scheduling.request(); });
   tls::Context tls;

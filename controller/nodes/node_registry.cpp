@@ -113,10 +113,16 @@ bool NodeRegistry::is_alive(const std::string& name) const {
   return it != nodes_.end() && it->second.row.alive;
 }
 
+namespace {
+NodeState state_of_row(const store::NodeRow& row) {
+  return !row.alive ? NodeState::down : row.drain ? NodeState::draining : NodeState::up;
+}
+}  // namespace
+
 NodeView NodeRegistry::view(const Entry& e) const {
   NodeView v;
   v.name = e.row.name;
-  v.state = !e.row.alive ? NodeState::down : e.row.drain ? NodeState::draining : NodeState::up;
+  v.state = state_of_row(e.row);
   v.reason = e.row.reason;
   static const auto kNone = std::make_shared<const topo::NodeTopology>();
   v.topology = e.topology ? e.topology : kNone;
@@ -144,6 +150,13 @@ std::optional<NodeView> NodeRegistry::get(const std::string& name) const {
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return std::nullopt;
   return view(it->second);
+}
+
+std::optional<NodeState> NodeRegistry::state_of(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return std::nullopt;
+  return state_of_row(it->second.row);
 }
 
 }  // namespace sy::nodes

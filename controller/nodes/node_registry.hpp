@@ -71,6 +71,8 @@ class NodeRegistry {
 
   std::vector<NodeView> list() const;  // by name
   std::optional<NodeView> get(const std::string& name) const;
+  // Only the node's state (nullopt: unknown), without copying its view: per-job checks.
+  std::optional<NodeState> state_of(const std::string& name) const;
 
  private:
   struct Entry {

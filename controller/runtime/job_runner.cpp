@@ -13,6 +13,7 @@ namespace sy::runtime {
 namespace {
 
 constexpr auto kPeriodic = std::chrono::seconds(2);
+constexpr auto kMinSweepInterval = std::chrono::milliseconds(200);
 // A stage cut short by a lost agent connection is ordered again this many times per job, node
 // and dataset; it resumes where it stopped each time.
 constexpr int kMaxResends = 5;
@@ -46,13 +47,27 @@ JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
       agents_(agents),
       now_ms_(std::move(now_ms)),
       timer_(ioc),
+      delay_(ioc),
       default_time_limit_ms_(default_time_limit_ms) {}
 
+JobRunner::~JobRunner() {
+  writes_.set_on_jobs_changed({});
+}
+
 void JobRunner::start() {
+  writes_.set_on_jobs_changed([this](std::vector<std::int64_t> ids) {
+    boost::asio::post(ioc_, [this, ids = std::move(ids)] {
+      if (!stopped_) refresh(ids);
+    });
+  });
+  periodic();
+}
+
+void JobRunner::periodic() {
   boost::asio::post(ioc_, [this] { drive(); });
   timer_.expires_after(kPeriodic);
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) start();
+    if (!ec && !stopped_) periodic();
   });
 }
 
@@ -60,14 +75,22 @@ void JobRunner::stop() {
   boost::asio::post(ioc_, [this] {
     stopped_ = true;
     timer_.cancel();
+    delay_.cancel();
   });
 }
 
+// At once when the last sweep is long past, otherwise when the minimum interval is up: a fleet
+// registering again after a restart costs a sweep per interval, not one per registration.
 void JobRunner::request() {
   boost::asio::post(ioc_, [this] {
     if (queued_ || stopped_) return;
     queued_ = true;
-    boost::asio::post(ioc_, [this] { drive(); });
+    const auto due = last_sweep_ + kMinSweepInterval;
+    if (std::chrono::steady_clock::now() >= due) return drive();
+    delay_.expires_at(due);
+    delay_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) drive();
+    });
   });
 }
 
@@ -78,84 +101,130 @@ void JobRunner::on_job_reports(const std::string& node,
   });
 }
 
-Result<std::map<std::string, std::string>, store::StoreError> JobRunner::current_versions() {
+Result<JobRunner::Versions, store::StoreError> JobRunner::current_versions() {
   auto registered = datasets_.list();
   if (!registered) return fail(registered.error());
-  std::map<std::string, std::string> current;
+  Versions current;
   for (const auto& d : registered.value())
     current[d.name] = d.current.version;
   return current;
 }
 
-void JobRunner::drive() {
-  queued_ = false;
-  if (stopped_) return;
+bool JobRunner::load() {
   auto placed = reads_.list({.states = {JobState::staging, JobState::running},
                              .user = std::nullopt,
                              .after_id = 0,
                              .limit = 1 << 30});
-  auto current = current_versions();
-  if (!placed || !current) {
-    SY_LOG(error, "jobs") << "cannot read the placed jobs: "
-                          << (!placed ? placed.error().message : current.error().message);
-    return;
+  if (!placed) {
+    SY_LOG(error, "jobs") << "cannot read the placed jobs: " << placed.error().message;
+    return false;
   }
-  std::set<std::int64_t> live;
-  for (const auto& job : placed.value()) {
-    live.insert(job.id);
-    if (settling_.contains(job.id)) continue;
-    const auto nodes = placed_nodes(job);
-    if (nodes.empty()) continue;
-    if (job.state == JobState::running) {
-      auto& l = launched_.try_emplace(job.id, launch_of(job)).first->second;  // after a restart
-      for (const auto& n : l.nodes) {
-        const auto view = registry_.get(n);
-        if (view && view->state != nodes::NodeState::down) continue;
-        stop_everywhere(job.id, l, "node " + n + " went DOWN");
-        // Forget this launch: placed again, the job launches afresh; what still runs of it on
-        // the lost node is stopped when that agent comes back and reports it.
-        const std::int64_t id = job.id;
-        settle(id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
-               "node " + n + " went DOWN while the job ran", std::nullopt,
-               [this, id] { forget_launch(id); });
-        break;
-      }
-      enforce_time_limit(job, l);
+  for (auto& job : placed.value()) {
+    const std::int64_t id = job.id;
+    placed_.insert_or_assign(id, std::move(job));
+  }
+  loaded_ = true;
+  return true;
+}
+
+void JobRunner::refresh(const std::vector<std::int64_t>& ids) {
+  if (!loaded_) return request();  // the first sweep reads them all
+  std::optional<Versions> current;
+  for (const std::int64_t id : ids) {
+    auto job = reads_.get(id);
+    if (!job) {
+      SY_LOG(error, "jobs") << "job " << id << ": cannot read it: " << job.error().message;
       continue;
     }
-    if (launched_.contains(job.id)) continue;  // its agent's answer is on the way
-    bool down = false;
-    for (const auto& n : nodes) {
-      const auto view = registry_.get(n);
-      if (!view || view->state == nodes::NodeState::down) {
-        settle(job.id, JobEvent::requeue,
-               "node " + n + " went DOWN while the job was staging; it waits to be placed again");
-        down = true;
-        break;
-      }
+    const bool placed = job.value() && (job.value()->state == JobState::staging ||
+                                        job.value()->state == JobState::running);
+    if (placed) {
+      const auto& record = placed_.insert_or_assign(id, std::move(*job.value())).first->second;
+      drive_job(record, current);
+      continue;
     }
-    if (!down) drive_staging(job, nodes, current.value());
+    placed_.erase(id);
+    // Ended here while its processes may run (cancelled): they are stopped now, and by the
+    // sweeps after while their end is not reported.
+    const auto l = launched_.find(id);
+    if (l != launched_.end() && !settling_.contains(id) && !stop_ended(id, l->second)) {
+      launched_.erase(l);
+    }
   }
-  // Jobs ended here (cancelled) whose process still runs: stop it. Its end report forgets it;
-  // an agent that never got the launch has nothing to report, so a few stops are enough.
+}
+
+void JobRunner::drive() {
+  queued_ = false;
+  if (stopped_) return;
+  last_sweep_ = std::chrono::steady_clock::now();
+  if (!loaded_ && !load()) return;
+  std::optional<Versions> current;
+  for (const auto& [id, job] : placed_)
+    drive_job(job, current);
   for (auto it = launched_.begin(); it != launched_.end();) {
     const std::int64_t id = it->first;
-    if (live.contains(id) || settling_.contains(id)) {
+    if (placed_.contains(id) || settling_.contains(id) || stop_ended(id, it->second)) {
       ++it;
-      continue;
-    }
-    if (++stops_[id] > kMaxStops) {
-      stops_.erase(id);
+    } else {
       it = launched_.erase(it);
-      continue;
     }
-    for (const auto& node : it->second.nodes) {
-      if (!it->second.ended.contains(node)) {
-        agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
-      }
-    }
-    ++it;
   }
+}
+
+bool JobRunner::stop_ended(std::int64_t id, Launch& l) {
+  // Its end report forgets it; an agent that never got the launch has nothing to report, so a
+  // few stops are enough.
+  if (++stops_[id] > kMaxStops) {
+    stops_.erase(id);
+    return false;
+  }
+  for (const auto& node : l.nodes) {
+    if (!l.ended.contains(node)) {
+      agents_.send_to(node, protocol::stop_message(id, "the job was cancelled"));
+    }
+  }
+  return true;
+}
+
+void JobRunner::drive_job(const JobRecord& job, std::optional<Versions>& current) {
+  if (settling_.contains(job.id)) return;
+  const auto nodes = placed_nodes(job);
+  if (nodes.empty()) return;
+  const auto down = [this](const std::string& n) {
+    const auto state = registry_.state_of(n);
+    return !state || *state == nodes::NodeState::down;
+  };
+  if (job.state == JobState::running) {
+    auto& l = launched_.try_emplace(job.id, launch_of(job)).first->second;  // after a restart
+    for (const auto& n : l.nodes) {
+      if (!down(n)) continue;
+      stop_everywhere(job.id, l, "node " + n + " went DOWN");
+      // Forget this launch: placed again, the job launches afresh; what still runs of it on
+      // the lost node is stopped when that agent comes back and reports it.
+      const std::int64_t id = job.id;
+      return settle(id, job.spec.requeue ? JobEvent::requeue : JobEvent::fail,
+                    "node " + n + " went DOWN while the job ran", std::nullopt,
+                    [this, id] { forget_launch(id); });
+    }
+    return enforce_time_limit(job, l);
+  }
+  if (launched_.contains(job.id)) return;  // its agent's answer is on the way
+  for (const auto& n : nodes) {
+    if (down(n)) {
+      return settle(
+          job.id, JobEvent::requeue,
+          "node " + n + " went DOWN while the job was staging; it waits to be placed again");
+    }
+  }
+  if (!current) {
+    auto read = current_versions();
+    if (!read) {
+      SY_LOG(error, "jobs") << "cannot read the datasets: " << read.error().message;
+      return;
+    }
+    current = std::move(read).value();
+  }
+  drive_staging(job, nodes, *current);
 }
 
 JobRunner::Launch JobRunner::launch_of(const JobRecord& job) {
@@ -170,6 +239,12 @@ JobRunner::Launch JobRunner::launch_of(const JobRecord& job) {
 
 JobRunner::Launch* JobRunner::known_launch(std::int64_t id) {
   if (const auto it = launched_.find(id); it != launched_.end()) return &it->second;
+  if (const auto it = placed_.find(id); it != placed_.end()) {
+    auto l = launch_of(it->second);
+    if (l.nodes.empty()) return nullptr;
+    return &launched_.emplace(id, std::move(l)).first->second;
+  }
+  // Not among the placed jobs (not read yet after a restart, or the feed is on its way).
   auto job = reads_.get(id);
   if (!job || !job.value()) return nullptr;
   const auto state = job.value()->state;
@@ -363,7 +438,6 @@ void JobRunner::launch(const JobRecord& job) {
             agents_.send_to(node, protocol::launch_message(order));
           SY_LOG(info, "jobs") << "job " << id << ": launching (" << what;
           if (on_change_) on_change_();
-          request();
         });
       });
 }
@@ -608,10 +682,7 @@ void JobRunner::settle(std::int64_t job, JobEvent event, std::string reason,
             return;
           }
           if (after) after();
-          if (*changed) {
-            if (on_change_) on_change_();
-            request();
-          }
+          if (*changed && on_change_) on_change_();
         });
       });
 }

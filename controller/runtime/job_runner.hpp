@@ -11,6 +11,11 @@
 // (cancelled) while its processes run is stopped on all its nodes. Exec requests (Open MPI's
 // daemons started through `sy-agent rsh`) are passed between the nodes of the job.
 //
+// It keeps the placed (STAGING and RUNNING) jobs in memory: read once at start, then fed by
+// the commit queue's change feed, which names each job whose state a commit moved; only those
+// are read again. Nothing polls the jobs table: a sweep over the jobs in memory (every 2 s, and
+// when nodes change) checks time limits, nodes gone DOWN and stages that finished.
+//
 // What it knows in memory (orders sent, launches sent) is rebuilt from the store and the
 // agents' registrations after a restart: launches are idempotent on the agent, and an agent
 // that registers without a job the store says it runs has lost it (the job fails, or is
@@ -51,9 +56,13 @@ class JobRunner {
             nodes::StagingTracker& staging, nodes::AgentGateway& agents, Clock now_ms,
             std::int64_t default_time_limit_ms);
 
-  void start();  // the periodic check
+  // Subscribes to the commit queue's change feed and starts the periodic sweep.
+  void start();
   void stop();
-  void request();  // thread-safe: look at the placed jobs again soon
+  ~JobRunner();  // unsubscribes
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+  void request();  // thread-safe: sweep the placed jobs again soon (nodes changed)
   // From the gateway (any thread).
   void on_job_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
                       bool registration);
@@ -66,9 +75,16 @@ class JobRunner {
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
 
  private:
-  void drive();
+  using Versions = std::map<std::string, std::string>;  // dataset -> its current version
+  void periodic();
+  void drive();                                        // the sweep
+  bool load();                                         // the placed jobs from the store, at start
+  void refresh(const std::vector<std::int64_t>& ids);  // jobs the change feed named
+  // One placed job: its stage orders, its launch, its nodes, its time limit. `current` is read
+  // on first need.
+  void drive_job(const JobRecord& job, std::optional<Versions>& current);
   // Every registered dataset's current version, by name.
-  Result<std::map<std::string, std::string>, store::StoreError> current_versions();
+  Result<Versions, store::StoreError> current_versions();
   void drive_staging(const JobRecord& job, const std::vector<std::string>& nodes,
                      const std::map<std::string, std::string>& current);
   // Where a launched job runs and what its nodes reported.
@@ -86,6 +102,10 @@ class JobRunner {
   Launch* known_launch(std::int64_t job);
   void launch(const JobRecord& job);
   void stop_everywhere(std::int64_t job, Launch& l, const std::string& reason);
+  // Stops what still runs of a launched job that ended here (cancelled); false once it has
+  // been asked often enough (the launch is then forgotten).
+  bool stop_ended(std::int64_t id, Launch& l);
+
   void enforce_time_limit(const JobRecord& job, Launch& l);
   // A report from a node that does not hold the job's current run: handled here (the process
   // stopped, or its end acknowledged) and true; false for a report about the current run.
@@ -112,12 +132,16 @@ class JobRunner {
   nodes::AgentGateway& agents_;
   Clock now_ms_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer delay_;  // a requested sweep, until the minimum interval is up
   std::function<void()> on_change_;
   bool stopped_ = false;
-  bool queued_ = false;  // a drive is posted and has not run yet
+  bool queued_ = false;  // a sweep is due and has not run yet
   // Io thread only:
-  std::map<std::int64_t, Launch> launched_;  // launch sent; until its end is recorded
-  std::set<std::int64_t> settling_;          // an event being committed: do not act twice
+  std::chrono::steady_clock::time_point last_sweep_{};
+  bool loaded_ = false;
+  std::map<std::int64_t, JobRecord> placed_;  // STAGING and RUNNING jobs, by id
+  std::map<std::int64_t, Launch> launched_;   // launch sent; until its end is recorded
+  std::set<std::int64_t> settling_;           // an event being committed: do not act twice
   std::map<std::pair<std::int64_t, std::string>, int> resends_;  // (job, node/dataset): count
   std::map<std::int64_t, int> stops_;               // stop orders sent to a job that ended here
   std::map<std::int64_t, std::int64_t> timed_out_;  // job -> when its stop was sent

@@ -1,5 +1,7 @@
 #include "controller/store/commit_queue.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 
 namespace sy::store {
@@ -47,6 +49,11 @@ void CommitQueue::stop() {
     wake_.notify_one();
   }
   if (writer_.joinable()) writer_.join();
+}
+
+void CommitQueue::set_on_jobs_changed(JobsChanged f) {
+  std::lock_guard<std::mutex> lock(feed_mutex_);
+  on_jobs_changed_ = std::move(f);
 }
 
 CommitStats CommitQueue::stats() const {
@@ -109,6 +116,12 @@ void CommitQueue::commit_batch(std::vector<std::pair<Apply, Done>>& batch) {
       done(std::move(outcomes[i]));
     }
   }
+  std::vector<JobId> changed = jobs_->take_changed();
+  if (!committed || changed.empty()) return;
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  std::lock_guard<std::mutex> lock(feed_mutex_);
+  if (on_jobs_changed_) on_jobs_changed_(std::move(changed));
 }
 
 }  // namespace sy::store

@@ -50,6 +50,11 @@ class CommitQueue {
 
   // Queues one write. After stop() the write is refused at once (done gets an error).
   void submit(Apply apply, Done done);
+  // The change feed: after each committed batch whose writes moved jobs through their states,
+  // those jobs (each once), on the writer thread after the batch's `done`s. Must not block.
+  // Replaces the previous subscriber; an empty function unsubscribes, after any call under way.
+  using JobsChanged = std::function<void(std::vector<JobId>)>;
+  void set_on_jobs_changed(JobsChanged f);
   // Finishes every queued write, then ends the writer thread. Idempotent.
   void stop();
   CommitStats stats() const;
@@ -69,6 +74,8 @@ class CommitQueue {
   std::vector<std::pair<Apply, Done>> queue_;
   bool stopping_ = false;
   CommitStats stats_;
+  std::mutex feed_mutex_;  // held while the feed is called
+  JobsChanged on_jobs_changed_;
   std::thread writer_;
 };
 

@@ -191,6 +191,7 @@ Result<void, StoreError> JobStore::queue_next_run(const JobRecord& ended, std::i
 Result<void, StoreError> JobStore::add_event(JobId id, std::int64_t at_ms, std::string_view event,
                                              std::optional<JobState> from, JobState to,
                                              const std::string& reason) {
+  changed_.push_back(id);
   insert_event_.bind(1, id).bind(2, at_ms).bind(3, event);
   if (from) {
     insert_event_.bind(4, state_name(*from));

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/job_record.hpp"
@@ -140,6 +141,10 @@ class JobStore {
   Result<std::vector<JobId>, StoreError> prune_ended(std::int64_t before_ms, std::size_t limit,
                                                      const Keep& keep);
 
+  // The jobs whose state this store changed since the last call (each event recorded adds its
+  // job; one rolled back with its operation may be among them): the commit queue's change feed.
+  std::vector<JobId> take_changed() { return std::exchange(changed_, {}); }
+
  private:
   explicit JobStore(Db& db) : db_(&db) {}
   Result<JobRecord, StoreError> row_to_record(const Statement& row) const;
@@ -156,6 +161,7 @@ class JobStore {
 
   Db* db_;
   std::int64_t usage_half_life_ms_ = sched::kDefaultHalfLifeMs;
+  std::vector<JobId> changed_;
   Statement find_token_;
   Statement insert_job_;
   Statement insert_event_;

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -117,4 +119,48 @@ TEST_CASE("after stop, writes are refused at once", "[commit]") {
   auto q = start_queue(dir.file("s.db"), 8);
   q->stop();
   CHECK(insert(*q, job(1)).get() == -1);
+}
+
+TEST_CASE("the change feed names each job a commit moved, once, after the commit", "[commit]") {
+  test::TempDir dir;
+  auto q = start_queue(dir.file("s.db"), 64);
+  std::mutex mutex;
+  std::vector<std::vector<JobId>> fed;
+  q->set_on_jobs_changed([&](std::vector<JobId> ids) {
+    std::lock_guard<std::mutex> lock(mutex);
+    fed.push_back(std::move(ids));
+  });
+  const JobId a = insert(*q, job(1)).get();
+  const JobId b = insert(*q, job(2)).get();
+  // A write that cancels a job, and one that fails before it changes anything: the first job
+  // is named again, the second write's not at all.
+  std::promise<void> done;
+  q->submit(
+      [a](Stores& s) -> Result<void, StoreError> {
+        auto r = s.jobs.apply_event(a, JobEvent::cancel, "by test", 10);
+        if (!r) return fail(r.error());
+        return {};
+      },
+      [](Result<void, StoreError>) {});
+  q->submit(
+      [](Stores& s) -> Result<void, StoreError> {
+        auto r = s.jobs.apply_event(424242, JobEvent::cancel, "no such job", 10);
+        if (!r) return fail(r.error());
+        return {};
+      },
+      [&done](Result<void, StoreError> r) {
+        CHECK_FALSE(r.ok());
+        done.set_value();
+      });
+  done.get_future().get();
+  q->stop();
+  std::vector<JobId> all;
+  for (const auto& ids : fed) {
+    CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+    all.insert(all.end(), ids.begin(), ids.end());
+  }
+  CHECK(std::count(all.begin(), all.end(), a) == 2);  // submitted, then cancelled
+  CHECK(std::count(all.begin(), all.end(), b) == 1);  // submitted
+  CHECK(std::count(all.begin(), all.end(), JobId{424242}) == 0);
 }
