@@ -341,9 +341,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     }
     tls = std::move(made).value();
   }
-  api::HttpServer server(
-      ioc, router,
-      {config.max_body_bytes, 16 << 10, std::chrono::seconds(config.idle_timeout_s), tls});
+  api::HttpServer server(ioc, router,
+                         {config.max_body_bytes, 16 << 10,
+                          std::chrono::seconds(config.idle_timeout_s), tls, 64 << 20});
   server.add_websocket(protocol::kAgentPath, gateway);
   server.add_websocket("/v1/events", events, api::HttpServer::WebSocketPeers::browsers);
   auto bound = server.listen(config.listen);

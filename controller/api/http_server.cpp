@@ -63,8 +63,11 @@ class WsSession : public WebSocketConnection,
   using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
 
  public:
-  WsSession(Stream&& stream, WebSocketHandler& handler, Peer peer)
-      : ws_(std::move(stream)), handler_(handler), peer_(std::move(peer)) {}
+  WsSession(Stream&& stream, WebSocketHandler& handler, Peer peer, std::size_t max_queued)
+      : ws_(std::move(stream)),
+        handler_(handler),
+        peer_(std::move(peer)),
+        max_queued_(max_queued) {}
 
   void start(http::request<http::string_body> req) {
     // Pings the peer when idle and drops it when it stops answering: a silent partition
@@ -80,6 +83,11 @@ class WsSession : public WebSocketConnection,
   void send(std::string text) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
       if (self->close_started_) return;  // Beast allows no write once the close is under way
+      // One message larger than the bound still goes alone; more is a peer not reading.
+      if (!self->outbox_.empty() && self->queued_ + t.size() > self->max_queued_) {
+        return self->drop_slow_peer(t.size());
+      }
+      self->queued_ += t.size();
       self->outbox_.push_back(std::move(t));
       if (self->outbox_.size() == 1) self->write_next();
     });
@@ -110,6 +118,7 @@ class WsSession : public WebSocketConnection,
     ws_.async_write(asio::buffer(outbox_.front()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       if (ec) return self->closed();
+                      self->queued_ -= self->outbox_.front().size();
                       self->outbox_.pop_front();
                       if (!self->outbox_.empty()) return self->write_next();
                       if (self->closing_) self->do_close();
@@ -124,6 +133,17 @@ class WsSession : public WebSocketConnection,
                     [self = shared_from_this()](beast::error_code) { self->closed(); });
   }
 
+  // The queue stays as it is (a write may be using its first message): the socket is closed
+  // under it, which ends the read and the write with errors, and then the connection.
+  void drop_slow_peer(std::size_t more) {
+    SY_LOG(warn, "http") << peer_.address << ": WebSocket peer is not reading (" << queued_ + more
+                         << " bytes would be queued, at most " << max_queued_
+                         << "): connection dropped";
+    close_started_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
   void closed() {
     if (closed_) return;
     closed_ = true;
@@ -134,7 +154,9 @@ class WsSession : public WebSocketConnection,
   beast::flat_buffer buffer_;
   WebSocketHandler& handler_;
   std::deque<std::string> outbox_;
+  std::size_t queued_ = 0;  // bytes in outbox_
   Peer peer_;
+  std::size_t max_queued_;
   bool closing_ = false;
   bool close_started_ = false;
   bool closed_ = false;
@@ -210,7 +232,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                       "agents must present a certificate of the cluster CA"));
         }
         beast::get_lowest_layer(stream_).expires_never();  // WebSocket keeps its own timeouts
-        std::make_shared<WsSession<Stream>>(std::move(stream_), *it->second.handler, peer_)
+        std::make_shared<WsSession<Stream>>(std::move(stream_), *it->second.handler, peer_,
+                                            options_.max_websocket_queued_bytes)
             ->start(std::move(req));
         return;
       }

@@ -24,6 +24,10 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds idle_timeout{60};
   tls::Context tls;  // set: listen() serves TLS only
+  // A WebSocket peer that does not read what it is sent would have the controller keep it all:
+  // past this many bytes queued for one connection, the connection is dropped (an agent
+  // registers again and is told its orders afresh; a dashboard reconnects to a whole view).
+  std::size_t max_websocket_queued_bytes = 64 << 20;
 };
 
 class HttpServer {
