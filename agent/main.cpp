@@ -354,6 +354,8 @@ int main(int argc, char** argv) {
   });
   const auto send = [&link](nlohmann::json m) { link.send(std::move(m)); };
   agent::StageWorker stager(cache, send, 16);
+  agent::ManifestFetch manifests(
+      send, [&stager](protocol::StageOrder order) { stager.order(std::move(order)); });
   agent::LaunchOptions launch{.node = node_name,
                               .topology = &topology,
                               .agent_path = "",
@@ -403,13 +405,14 @@ int main(int argc, char** argv) {
     if (!bound) return usage_error(bound.error());
     SY_LOG(info, "agent") << "metrics on http://" << at->host << ":" << bound.value() << "/metrics";
   }
-  link.set_on_registered([&jobs, &controller, &registrations] {
+  link.set_on_registered([&jobs, &controller, &registrations, &manifests] {
     ++registrations;
+    manifests.connection_lost();  // the controller orders those stages again
     jobs.reconnected();
     service::notify_status("registered with the controller at " + controller);
   });
   link.set_on_order([&](const std::string& type, const nlohmann::json& m) {
-    agent::carry_out(type, m, stager, jobs, &rsh, send);
+    agent::carry_out(type, m, stager, manifests, jobs, &rsh, send);
   });
   service::Watchdog watchdog(ioc);
   boost::asio::signal_set reload_signal(ioc, SIGHUP);

@@ -5,10 +5,13 @@
 namespace sy::agent {
 
 void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& stager,
-               JobSupervisor& jobs, RshServer* rsh,
+               ManifestFetch& manifests, JobSupervisor& jobs, RshServer* rsh,
                const std::function<void(nlohmann::json)>& send) {
   if (type == "stage") {
     auto order = protocol::read_stage_order(m);
+    if (order && order->manifest_files && !order->manifest) {
+      return manifests.start(std::move(order).value());
+    }
     if (order) return stager.order(std::move(order).value());
     SY_LOG(warn, "agent") << "refusing a stage order: " << order.error();
     if (m.contains("request") && m["request"].is_string()) {
@@ -20,6 +23,14 @@ void carry_out(const std::string& type, const nlohmann::json& m, StageWorker& st
       send(protocol::stage_report_message(refused));
     }
     return;
+  }
+  if (type == "manifest_chunk") {
+    auto chunk = protocol::read_manifest_chunk(m);
+    if (!chunk) {
+      SY_LOG(warn, "agent") << "ignoring a manifest slice: " << chunk.error();
+      return;
+    }
+    return manifests.on_chunk(chunk.value());
   }
   if (type == "launch") {
     auto order = protocol::read_launch_order(m);

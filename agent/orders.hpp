@@ -9,13 +9,15 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/job_supervisor.hpp"
+#include "agent/manifest_fetch.hpp"
 #include "agent/rsh_server.hpp"
 #include "agent/stage_worker.hpp"
 
 namespace sy::agent {
 
+// A stage order that names its manifest goes to `manifests` first, then to the stager.
 void carry_out(const std::string& type, const nlohmann::json& message, StageWorker& stager,
-               JobSupervisor& jobs, RshServer* rsh,
+               ManifestFetch& manifests, JobSupervisor& jobs, RshServer* rsh,
                const std::function<void(nlohmann::json)>& send);
 
 }  // namespace sy::agent

@@ -137,6 +137,7 @@ nlohmann::json stage_order_message(const StageOrder& order) {
                    {"dataset", order.dataset},
                    {"version", order.version}};
   if (order.manifest) m["manifest"] = dataset::to_json(*order.manifest);
+  if (order.manifest_files) m["manifest_files"] = *order.manifest_files;
   return m;
 }
 
@@ -152,7 +153,8 @@ Result<StageOrder, std::string> read_stage_order(const nlohmann::json& m) {
                    .source = m["source"].get<std::string>(),
                    .dataset = "",
                    .version = "",
-                   .manifest = std::nullopt};
+                   .manifest = std::nullopt,
+                   .manifest_files = std::nullopt};
   if (m.contains("manifest")) {
     auto manifest = dataset::manifest_from_json(m["manifest"]);
     if (!manifest) return fail("stage: manifest: " + manifest.error());
@@ -171,7 +173,81 @@ Result<StageOrder, std::string> read_stage_order(const nlohmann::json& m) {
   }
   order.dataset = m["dataset"].get<std::string>();
   order.version = m["version"].get<std::string>();
+  if (m.contains("manifest_files")) {
+    if (!m["manifest_files"].is_number_integer() || m["manifest_files"].get<std::int64_t>() < 0) {
+      return fail(std::string("stage: \"manifest_files\" must be a whole number >= 0"));
+    }
+    order.manifest_files = m["manifest_files"].get<std::int64_t>();
+  }
   return order;
+}
+
+nlohmann::json manifest_request_message(const ManifestRequest& r) {
+  return {{"type", "manifest_request"},
+          {"request", r.request},
+          {"dataset", r.dataset},
+          {"version", r.version},
+          {"from", r.from}};
+}
+
+Result<ManifestRequest, std::string> read_manifest_request(const nlohmann::json& m) {
+  ManifestRequest r;
+  if (!m.contains("request") || !m["request"].is_string() ||
+      m["request"].get<std::string>().empty()) {
+    return fail(std::string("manifest_request: \"request\" must be a non-empty string"));
+  }
+  r.request = m["request"].get<std::string>();
+  if (!m.contains("dataset") || !m["dataset"].is_string() ||
+      !dataset::valid_dataset_name(m["dataset"].get<std::string>())) {
+    return fail(std::string("manifest_request: \"dataset\" must be a dataset name"));
+  }
+  r.dataset = m["dataset"].get<std::string>();
+  if (!m.contains("version") || !m["version"].is_string() ||
+      !dataset::parse_digest_hex(m["version"].get<std::string>())) {
+    return fail(std::string("manifest_request: \"version\" must be 16 hex digits"));
+  }
+  r.version = m["version"].get<std::string>();
+  if (!m.contains("from") || !m["from"].is_number_integer() || m["from"].get<std::int64_t>() < 0) {
+    return fail(std::string("manifest_request: \"from\" must be a whole number >= 0"));
+  }
+  r.from = m["from"].get<std::int64_t>();
+  return r;
+}
+
+nlohmann::json manifest_chunk_message(const ManifestChunk& c) {
+  nlohmann::json m{{"type", "manifest_chunk"}, {"request", c.request}};
+  if (!c.error.empty()) {
+    m["error"] = c.error;
+    return m;
+  }
+  m["from"] = c.from;
+  m["total"] = c.total;
+  m["files"] = c.files;
+  return m;
+}
+
+Result<ManifestChunk, std::string> read_manifest_chunk(const nlohmann::json& m) {
+  ManifestChunk c;
+  if (!m.contains("request") || !m["request"].is_string()) {
+    return fail(std::string("manifest_chunk: \"request\" must be a string"));
+  }
+  c.request = m["request"].get<std::string>();
+  if (m.contains("error")) {
+    c.error = m.value("error", std::string("(no reason given)")).substr(0, 4096);
+    if (c.error.empty()) c.error = "(no reason given)";
+    return c;
+  }
+  for (auto [key, target] : {std::pair{"from", &c.from}, std::pair{"total", &c.total}}) {
+    if (!m.contains(key) || !m[key].is_number_integer() || m[key].get<std::int64_t>() < 0) {
+      return fail("manifest_chunk: \"" + std::string(key) + "\" must be a whole number >= 0");
+    }
+    *target = m[key].get<std::int64_t>();
+  }
+  if (!m.contains("files") || !m["files"].is_array()) {
+    return fail(std::string("manifest_chunk: \"files\" must be an array"));
+  }
+  c.files = m["files"];
+  return c;
 }
 
 nlohmann::json stage_report_message(const StageReport& r) {

@@ -105,10 +105,33 @@ struct StageOrder {
   std::string source;   // where the agent reads from (plugins/staging)
   std::string dataset, version;
   std::optional<dataset::Manifest> manifest;
+  // A copy to make whose manifest is not in the order (a million-file manifest is ~100 MB of
+  // JSON): the agent fetches it in slices (manifest_request) before staging. Its file count.
+  // Neither this nor `manifest`: a check of a copy the node holds.
+  std::optional<std::int64_t> manifest_files;
 };
 nlohmann::json stage_order_message(const StageOrder& order);
 // Checks the manifest completely (every path) before the agent touches its disk.
 Result<StageOrder, std::string> read_stage_order(const nlohmann::json& message);
+
+// A slice of a stage order's manifest, asked by the agent from file `from` on; the controller
+// answers with the files from there (as many as fit in about 1 MiB), or an error.
+struct ManifestRequest {
+  std::string request;  // the stage order's
+  std::string dataset, version;
+  std::int64_t from = 0;
+};
+nlohmann::json manifest_request_message(const ManifestRequest& r);
+Result<ManifestRequest, std::string> read_manifest_request(const nlohmann::json& message);
+struct ManifestChunk {
+  std::string request;
+  std::int64_t from = 0, total = 0;  // where this slice starts; the manifest's file count
+  nlohmann::json files = nlohmann::json::array();  // entries as dataset::to_json writes them
+  std::string error;                               // set: no slice (the version is unknown, ...)
+};
+nlohmann::json manifest_chunk_message(const ManifestChunk& c);
+// Checks the envelope; the entries are checked with the whole manifest (manifest_from_json).
+Result<ManifestChunk, std::string> read_manifest_chunk(const nlohmann::json& message);
 
 // How a stage order is going: progress while "staging", then once "done" (with the cache's
 // contents after it) or "failed" (with the stager's error kind and message).

@@ -34,6 +34,7 @@
 #include "controller/api/session_api.hpp"
 #include "controller/api/ui_files.hpp"
 #include "controller/nodes/agent_gateway.hpp"
+#include "controller/nodes/manifest_server.hpp"
 #include "controller/nodes/node_registry.hpp"
 #include "controller/runtime/job_logs.hpp"
 #include "controller/runtime/job_runner.hpp"
@@ -295,6 +296,25 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     SY_LOG(error, "store") << runner_datasets.error().message;
     return 1;
   }
+  // Manifests for agents' stage orders, read on the server's own thread and connection.
+  auto manifest_db = store::Db::open(db_path, store::Db::Mode::read_only);
+  if (!manifest_db) {
+    SY_LOG(error, "store") << manifest_db.error().message;
+    return 1;
+  }
+  auto manifest_reads = store::DatasetStore::open(manifest_db.value());
+  if (!manifest_reads) {
+    SY_LOG(error, "store") << manifest_reads.error().message;
+    return 1;
+  }
+  nodes::ManifestServer manifests(manifest_reads.value(),
+                                  [&gateway](const std::string& node, const nlohmann::json& m) {
+                                    return gateway.send_to(node, m);
+                                  });
+  gateway.set_on_manifest_request(
+      [&manifests](const std::string& node, protocol::ManifestRequest r) {
+        manifests.request(node, std::move(r));
+      });
   job_api.set_staging(staging);
   runtime::JobLogs logs(config.state_dir + "/logs");
   job_api.set_logs(logs);
@@ -404,6 +424,7 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
     server.stop_accepting();
     events.stop();
     gateway.stop();
+    manifests.stop();
     scheduling.stop();
     runner.stop();
     retention.stop();

@@ -78,14 +78,17 @@ Result<std::uint64_t, std::string> parse_digest_hex(std::string_view text) {
   return v;
 }
 
+nlohmann::json to_json(const FileEntry& f) {
+  return {{"path", f.path},
+          {"size", f.size},
+          {"mtime_ns", f.mtime_ns},
+          {"digest", digest_hex(f.digest)}};
+}
+
 nlohmann::json to_json(const Manifest& manifest) {
   nlohmann::json files = nlohmann::json::array();
-  for (const auto& f : manifest.files) {
-    files.push_back({{"path", f.path},
-                     {"size", f.size},
-                     {"mtime_ns", f.mtime_ns},
-                     {"digest", digest_hex(f.digest)}});
-  }
+  for (const auto& f : manifest.files)
+    files.push_back(to_json(f));
   return {{"name", manifest.name}, {"version", manifest.version()}, {"files", std::move(files)}};
 }
 

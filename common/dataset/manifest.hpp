@@ -39,6 +39,7 @@ struct Manifest {
 Result<void, std::string> check_relative_path(std::string_view path);
 
 nlohmann::json to_json(const Manifest& manifest);
+nlohmann::json to_json(const FileEntry& file);  // one of to_json(Manifest)'s "files"
 // Checks everything: name, every path, sizes, digests as hex, sorted and unique paths. The error
 // names the field, e.g. `files[3].path: ".." is not allowed`.
 Result<Manifest, std::string> manifest_from_json(const nlohmann::json& json);

@@ -52,6 +52,14 @@ void AgentGateway::on_message(const std::shared_ptr<api::WebSocketConnection>& c
     if (on_job_message_) on_job_message_(node, type.value(), message);
     return;
   }
+  if (type.value() == "manifest_request") {
+    const std::string node = node_of(c);
+    if (node.empty()) return refuse(c, "manifest_request before register");
+    auto r = protocol::read_manifest_request(message);
+    if (!r) return refuse(c, r.error());
+    if (on_manifest_request_) on_manifest_request_(node, std::move(r).value());
+    return;
+  }
   refuse(c, "unknown message type '" + type.value() + "'");
 }
 

@@ -49,6 +49,9 @@ class AgentGateway : public api::WebSocketHandler {
   using JobMessage = std::function<void(const std::string& node, const std::string& type,
                                         const nlohmann::json& message)>;
   void set_on_job_message(JobMessage f) { on_job_message_ = std::move(f); }
+  // manifest_request messages (a stage order's manifest, asked for in slices).
+  using ManifestRequested = std::function<void(const std::string& node, protocol::ManifestRequest)>;
+  void set_on_manifest_request(ManifestRequested f) { on_manifest_request_ = std::move(f); }
   // The address the node's agent connects from: how the node's peers reach it (MASTER_ADDR).
   std::string address_of(const std::string& node);
   bool connected(const std::string& node);
@@ -82,6 +85,7 @@ class AgentGateway : public api::WebSocketHandler {
   std::function<void()> on_change_;
   JobReports on_job_reports_;
   JobMessage on_job_message_;
+  ManifestRequested on_manifest_request_;
 };
 
 }  // namespace sy::nodes

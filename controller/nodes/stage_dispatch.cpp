@@ -30,14 +30,11 @@ Result<std::string, DispatchFailure> dispatch_stage(store::DatasetStore& dataset
                              .source = row.value()->source,
                              .dataset = dataset,
                              .version = current.version,
-                             .manifest = std::nullopt};
+                             .manifest = std::nullopt,
+                             .manifest_files = std::nullopt};
+  // A copy to make names its manifest; the agent fetches it in slices (manifest_server.hpp).
   if (full || !node_holds(registry, node, dataset, current.version)) {
-    auto manifest = datasets.manifest(dataset, current.version);
-    if (!manifest) return fail(DispatchFailure{Why::store, manifest.error().message});
-    if (!manifest.value()) {
-      return fail(DispatchFailure{Why::store, "dataset " + dataset + " has no manifest"});
-    }
-    order.manifest = std::move(manifest).value();
+    order.manifest_files = current.files;
   }
   order.request = staging.start(node,
                                 {.dataset = dataset,

@@ -251,10 +251,37 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
                                    .source = "/shared/ds",
                                    .dataset = "ds",
                                    .version = "0123456789abcdef",
-                                   .manifest = std::nullopt};
+                                   .manifest = std::nullopt,
+                                   .manifest_files = std::nullopt};
   auto check_back = protocol::read_stage_order(protocol::stage_order_message(check));
   REQUIRE(check_back.ok());
   CHECK_FALSE(check_back->manifest);
+  CHECK_FALSE(check_back->manifest_files);
+  // A copy to make names its manifest by its file count; the agent fetches it.
+  auto copy = check;
+  copy.manifest_files = 500'000;
+  auto copy_back = protocol::read_stage_order(protocol::stage_order_message(copy));
+  REQUIRE(copy_back.ok());
+  CHECK(copy_back->manifest_files == 500'000);
+  auto bad_count = protocol::stage_order_message(copy);
+  bad_count["manifest_files"] = -1;
+  CHECK(protocol::read_stage_order(bad_count).error() ==
+        "stage: \"manifest_files\" must be a whole number >= 0");
+  // Its slices: the request and the answer, checked both ways.
+  const protocol::ManifestRequest ask{
+      .request = "stage-1", .dataset = "ds", .version = "0123456789abcdef", .from = 10'000};
+  auto ask_back = protocol::read_manifest_request(protocol::manifest_request_message(ask));
+  REQUIRE(ask_back.ok());
+  CHECK(ask_back->from == 10'000);
+  auto bad_ask = protocol::manifest_request_message(ask);
+  bad_ask["version"] = "latest";
+  CHECK(protocol::read_manifest_request(bad_ask).error() ==
+        "manifest_request: \"version\" must be 16 hex digits");
+  auto bad_chunk = protocol::manifest_chunk_message(
+      {.request = "stage-1", .from = 0, .total = 2, .files = nlohmann::json::array(), .error = ""});
+  bad_chunk["files"] = "everything";
+  CHECK(protocol::read_manifest_chunk(bad_chunk).error() ==
+        "manifest_chunk: \"files\" must be an array");
   CHECK(check_back->version == "0123456789abcdef");
   auto bad_check = protocol::stage_order_message(check);
   bad_check["dataset"] = "../ds";
