@@ -12,10 +12,10 @@
 // Prints one RESULT line and, with --json FILE, every figure. Exits 1 when a check failed: a
 // refused submit, a job launched twice, a job lost in the restart, a job not completed.
 //
-//   sy-bench-fleet --controller-binary build/release/controller/sy-controller \
-//     --state-dir /tmp/fleet --topology examples/topologies/dgx-h100.yaml --nodes 10000 \
-//     --gpus-per-job 8 --queued 100000 --rate 1000 --seconds 60 --duration-ms 30000-120000 \
-//     --restart --json fleet.json
+//   sy-bench-fleet --controller-binary build/release/controller/sy-controller
+//     --state-dir /tmp/fleet --topology examples/topologies/dgx-h100.yaml --nodes 10000
+//     --queued 100000 --rate 1000 --seconds 60 --duration-ms 30000-120000 --restart
+//     --json fleet.json                        (one command; bench/fleet/run runs it)
 #include <sys/resource.h>
 
 #include <algorithm>
