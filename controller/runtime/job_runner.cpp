@@ -51,12 +51,12 @@ JobRunner::JobRunner(boost::asio::io_context& ioc, store::CommitQueue& writes,
       default_time_limit_ms_(default_time_limit_ms) {}
 
 JobRunner::~JobRunner() {
-  writes_.set_on_jobs_changed({});
+  writes_.set_on_jobs_changed(this, {});
 }
 
 void JobRunner::start() {
-  writes_.set_on_jobs_changed([this](std::vector<std::int64_t> ids) {
-    boost::asio::post(ioc_, [this, ids = std::move(ids)] {
+  writes_.set_on_jobs_changed(this, [this](const std::vector<std::int64_t>& ids) {
+    boost::asio::post(ioc_, [this, ids] {
       if (!stopped_) refresh(ids);
     });
   });

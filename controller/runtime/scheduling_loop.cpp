@@ -62,6 +62,10 @@ void SchedulingLoop::schedule_pass() {
 }
 
 void SchedulingLoop::start() {
+  writes_.set_on_jobs_changed(this, [this](const std::vector<JobId>& ids) {
+    queue_.mark(ids);
+    request();
+  });
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sy-scheduler");
     ioc_.run();
@@ -78,6 +82,7 @@ void SchedulingLoop::periodic() {
 }
 
 void SchedulingLoop::stop() {
+  writes_.set_on_jobs_changed(this, {});
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;
@@ -102,42 +107,35 @@ void SchedulingLoop::run_pass() {
   const std::int64_t now = now_ms_();
   last_pass_ = std::chrono::steady_clock::now();
   const auto started = last_pass_;
-  auto waiting = reads_.waiting();
-  auto allocations = reads_.allocations();
-  auto array_active = reads_.array_active();
   auto datasets = datasets_.list();
-  if (!waiting || !allocations || !array_active || !datasets) {
+  if (auto fresh = queue_.refresh(reads_); !fresh || !datasets) {
     SY_LOG(error, "scheduler") << "cannot read the queue: "
-                               << (!waiting       ? waiting.error().message
-                                   : !allocations ? allocations.error().message
-                                   : !datasets    ? datasets.error().message
-                                                  : array_active.error().message);
+                               << (!fresh ? fresh.error().message : datasets.error().message);
     return finished();
   }
-  if (waiting->empty()) return finished();
+  if (queue_.waiting_count() == 0) return finished();
   auto input = std::make_shared<PassInput>(build_pass_input(
-      registry_.list(), waiting.value(), allocations.value(), now, datasets.value()));
-  input->snapshot.array_active = std::move(array_active).value();
+      registry_.list(), queue_.pending(), queue_.allocations(), now, datasets.value()));
+  input->snapshot.array_active = queue_.array_active();
+  const auto& pending = input->snapshot.pending;
   std::set<JobId> targets;
-  for (const auto& j : waiting.value()) {
-    targets.insert(j.after_ok.begin(), j.after_ok.end());
-    targets.insert(j.after_any.begin(), j.after_any.end());
+  for (const auto& j : pending) {
+    for (const auto& d : j.after)
+      targets.insert(d.job);
   }
   auto states = reads_.states_of({targets.begin(), targets.end()});
   // Ended use comes from the ledger (one row per account and user), running use from the jobs.
   auto ledger = reads_.usage_ledger();
-  auto running = reads_.running_usage();
-  if (!ledger || !running || !states) {
+  if (!ledger || !states) {
     SY_LOG(error, "scheduler") << "cannot read "
-                               << (!ledger    ? "usage: " + ledger.error().message
-                                   : !running ? "usage: " + running.error().message
-                                              : "dependencies: " + states.error().message);
+                               << (!ledger ? "usage: " + ledger.error().message
+                                           : "dependencies: " + states.error().message);
     return finished();
   }
   for (const auto& o : states.value())
     input->snapshot.outcomes[o.id] = outcome_of(o.state);
   input->snapshot.usage =
-      sched::fair_share_usage(ledger.value(), running.value(), now, half_life_ms_);
+      sched::fair_share_usage(ledger.value(), queue_.running_usage(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
   if (decided->wake_ms > 0) {
     wake_.expires_after(
@@ -148,10 +146,10 @@ void SchedulingLoop::run_pass() {
   }
 
   // Reasons to write: only where the wait changed since the last pass and the text differs
-  // from what the job has. waiting[i] and the snapshot's pending[i] are the same job.
+  // from what the job has.
   std::unordered_map<JobId, std::size_t> index;
-  for (std::size_t i = 0; i < waiting->size(); ++i)
-    index[(*waiting)[i].id] = i;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    index[pending[i].id] = i;
   auto reasons = std::make_shared<std::vector<std::pair<JobId, std::string>>>();
   std::map<JobId, sched::Wait> waits;
   for (const auto& wait : decided->waits) {
@@ -161,9 +159,8 @@ void SchedulingLoop::run_pass() {
     waits.emplace(wait.job, wait);
     if (same) continue;
     const std::size_t i = index.at(wait.job);
-    std::string text =
-        sched::explain_wait(input->snapshot, *decided, input->snapshot.pending[i], wait);
-    if (text != (*waiting)[i].reason) reasons->emplace_back(wait.job, std::move(text));
+    std::string text = sched::explain_wait(input->snapshot, *decided, pending[i], wait);
+    if (text != queue_.reason(wait.job)) reasons->emplace_back(wait.job, std::move(text));
   }
   last_waits_ = std::move(waits);
   const std::string profile = profile_.name;
@@ -189,7 +186,21 @@ void SchedulingLoop::run_pass() {
         }
         return {};
       },
-      [this, input, decided, started](Result<void, store::StoreError> committed) {
+      [this, input, decided, reasons, started](Result<void, store::StoreError> committed) {
+        // The next pass must see what this one started as holding its GPUs: read those jobs
+        // again before it (the change feed comes only after this).
+        std::vector<JobId> moved;
+        for (const auto& start : decided->starts)
+          moved.push_back(start.job);
+        for (const auto& drop : decided->drops)
+          moved.push_back(drop.job);
+        queue_.mark(moved);
+        if (committed) {
+          boost::asio::post(ioc_, [this, reasons] {
+            for (auto& [job, reason] : *reasons)
+              queue_.set_reason(job, std::move(reason));
+          });
+        }
         if (on_pass_) {
           on_pass_(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -6,8 +6,10 @@
 // dependency can never be met are cancelled. A pass is also due when a job's begin time comes.
 //
 // Passes run on the loop's own thread (with its timers), so that the API and the agents'
-// connections on the io thread never wait for one: a pass reads its input through its own read
-// connection, decides over that immutable snapshot, and hands its decisions to the commit queue.
+// connections on the io thread never wait for one. The loop keeps the queue in memory
+// (QueueState: read whole at start, then the jobs the commit queue's change feed names); a pass
+// takes an immutable snapshot of it, decides over that, and hands its decisions to the commit
+// queue.
 
 #include <chrono>
 #include <cstdint>
@@ -24,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "controller/nodes/node_registry.hpp"
+#include "controller/runtime/queue_state.hpp"
 #include "controller/scheduler/plan.hpp"
 #include "controller/store/commit_queue.hpp"
 #include "controller/store/dataset_store.hpp"
@@ -34,7 +37,8 @@ namespace sy::runtime {
 class SchedulingLoop {
  public:
   using Clock = std::function<std::int64_t()>;
-  // `reads` and `datasets` share a read connection used only by this loop.
+  // `reads` and `datasets` share a read connection used only by this loop. Subscribes to
+  // `writes`' change feed from start() to stop().
   SchedulingLoop(store::CommitQueue& writes, store::JobStore& reads, store::DatasetStore& datasets,
                  nodes::NodeRegistry& registry, sched::Profile profile,
                  std::int64_t fair_share_half_life_ms, Clock now_ms);
@@ -78,6 +82,7 @@ class SchedulingLoop {
   boost::asio::steady_timer delay_;
   PassTimed on_pass_;
   boost::asio::steady_timer wake_;  // the earliest begin time the last pass saw ahead
+  QueueState queue_;
   // The last pass's waits: a reason is formatted only when its wait changed. Loop thread only.
   std::map<sched::JobId, sched::Wait> last_waits_;
   std::chrono::steady_clock::time_point last_pass_{};

@@ -8,7 +8,7 @@
 namespace sy::runtime {
 
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
-                           const std::vector<store::WaitingJob>& waiting,
+                           std::vector<sched::PendingJob> pending,
                            const std::vector<store::AllocationRow>& allocations,
                            std::int64_t now_ms, const std::vector<store::DatasetRow>& datasets) {
   PassInput in;
@@ -50,33 +50,46 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     node.room = sched::take(node.room, a.cpus, a.memory_mib);
     in.snapshot.running.push_back({a.job, it->second, a.gpus, a.end_ms, a.cpus, a.memory_mib});
   }
-  for (const auto& j : waiting) {
-    sched::PendingJob p;
-    p.id = j.id;
-    p.user = j.user;
-    p.account = j.account;
-    p.priority = j.priority;
-    p.submit_ms = j.submit_ms;
-    p.nodes = j.nodes;
-    p.gpus_per_node = j.gpus_per_node;
-    p.cpus_per_node = j.cpus_per_gpu * j.gpus_per_node;
-    p.memory_per_node_mib = j.memory_per_gpu_mib * j.gpus_per_node;
-    p.time_limit_ms = j.time_limit_s ? *j.time_limit_s * 1000 : 0;
-    p.gpu_model = j.gpu_model;
-    p.min_gpu_memory_mib = j.gpu_memory_mib;
-    p.features = j.features;
-    p.datasets = j.datasets;
-    for (auto d : j.after_ok)
-      p.after.push_back({d, true});
-    for (auto d : j.after_any)
-      p.after.push_back({d, false});
-    p.begin_ms = j.begin_ms;
-    p.array_id = j.array_id;
-    if (j.array_id != 0) p.label = std::to_string(j.array_id) + "_" + std::to_string(j.array_index);
-    p.array_limit = j.array_limit;
-    in.snapshot.pending.push_back(std::move(p));
-  }
+  in.snapshot.pending = std::move(pending);
   return in;
+}
+
+PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
+                           const std::vector<store::WaitingJob>& waiting,
+                           const std::vector<store::AllocationRow>& allocations,
+                           std::int64_t now_ms, const std::vector<store::DatasetRow>& datasets) {
+  std::vector<sched::PendingJob> pending;
+  pending.reserve(waiting.size());
+  for (const auto& j : waiting)
+    pending.push_back(pending_job(j));
+  return build_pass_input(std::move(nodes), std::move(pending), allocations, now_ms, datasets);
+}
+
+sched::PendingJob pending_job(const store::WaitingJob& j) {
+  sched::PendingJob p;
+  p.id = j.id;
+  p.user = j.user;
+  p.account = j.account;
+  p.priority = j.priority;
+  p.submit_ms = j.submit_ms;
+  p.nodes = j.nodes;
+  p.gpus_per_node = j.gpus_per_node;
+  p.cpus_per_node = j.cpus_per_gpu * j.gpus_per_node;
+  p.memory_per_node_mib = j.memory_per_gpu_mib * j.gpus_per_node;
+  p.time_limit_ms = j.time_limit_s ? *j.time_limit_s * 1000 : 0;
+  p.gpu_model = j.gpu_model;
+  p.min_gpu_memory_mib = j.gpu_memory_mib;
+  p.features = j.features;
+  p.datasets = j.datasets;
+  for (auto d : j.after_ok)
+    p.after.push_back({d, true});
+  for (auto d : j.after_any)
+    p.after.push_back({d, false});
+  p.begin_ms = j.begin_ms;
+  p.array_id = j.array_id;
+  if (j.array_id != 0) p.label = std::to_string(j.array_id) + "_" + std::to_string(j.array_index);
+  p.array_limit = j.array_limit;
+  return p;
 }
 
 sched::Outcome outcome_of(JobState state) {

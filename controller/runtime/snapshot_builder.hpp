@@ -24,10 +24,19 @@ struct PassInput {
 // `datasets`: the registry's current versions. A node counts as holding a dataset when its
 // agent reported the current version in its cache (an older version is staged anew).
 PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
+                           std::vector<sched::PendingJob> pending,
+                           const std::vector<store::AllocationRow>& allocations,
+                           std::int64_t now_ms,
+                           const std::vector<store::DatasetRow>& datasets = {});
+// The same from the waiting jobs' rows.
+PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
                            const std::vector<store::WaitingJob>& waiting,
                            const std::vector<store::AllocationRow>& allocations,
                            std::int64_t now_ms,
                            const std::vector<store::DatasetRow>& datasets = {});
+
+// A waiting job's row as the scheduler takes it.
+sched::PendingJob pending_job(const store::WaitingJob& j);
 
 // What the scheduler calls the state of a job another depends on.
 sched::Outcome outcome_of(JobState state);

@@ -51,9 +51,13 @@ void CommitQueue::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-void CommitQueue::set_on_jobs_changed(JobsChanged f) {
+void CommitQueue::set_on_jobs_changed(const void* subscriber, JobsChanged f) {
   std::lock_guard<std::mutex> lock(feed_mutex_);
-  on_jobs_changed_ = std::move(f);
+  if (f) {
+    on_jobs_changed_[subscriber] = std::move(f);
+  } else {
+    on_jobs_changed_.erase(subscriber);
+  }
 }
 
 CommitStats CommitQueue::stats() const {
@@ -121,7 +125,8 @@ void CommitQueue::commit_batch(std::vector<std::pair<Apply, Done>>& batch) {
   std::sort(changed.begin(), changed.end());
   changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
   std::lock_guard<std::mutex> lock(feed_mutex_);
-  if (on_jobs_changed_) on_jobs_changed_(std::move(changed));
+  for (const auto& [subscriber, f] : on_jobs_changed_)
+    f(changed);
 }
 
 }  // namespace sy::store

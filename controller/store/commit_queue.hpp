@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -52,9 +53,10 @@ class CommitQueue {
   void submit(Apply apply, Done done);
   // The change feed: after each committed batch whose writes moved jobs through their states,
   // those jobs (each once), on the writer thread after the batch's `done`s. Must not block.
-  // Replaces the previous subscriber; an empty function unsubscribes, after any call under way.
-  using JobsChanged = std::function<void(std::vector<JobId>)>;
-  void set_on_jobs_changed(JobsChanged f);
+  // One function per subscriber (the scheduler and the job runner each keep their own copy of
+  // the jobs); an empty function unsubscribes, after any call under way.
+  using JobsChanged = std::function<void(const std::vector<JobId>&)>;
+  void set_on_jobs_changed(const void* subscriber, JobsChanged f);
   // Finishes every queued write, then ends the writer thread. Idempotent.
   void stop();
   CommitStats stats() const;
@@ -75,7 +77,7 @@ class CommitQueue {
   bool stopping_ = false;
   CommitStats stats_;
   std::mutex feed_mutex_;  // held while the feed is called
-  JobsChanged on_jobs_changed_;
+  std::map<const void*, JobsChanged> on_jobs_changed_;
   std::thread writer_;
 };
 

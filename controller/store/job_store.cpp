@@ -497,42 +497,110 @@ Result<std::vector<sched::UsageRecord>, StoreError> JobStore::usage_since(std::i
 
 namespace sy::store {
 
+namespace {
+
+// The columns a waiting job is read from (read_waiting), then the state and the start.
+constexpr const char* kWaitingColumns =
+    "id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
+    "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0), "
+    "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit, "
+    "COALESCE(array_index, 0), cpus_per_gpu, memory_per_gpu_mib, state, start_ms";
+
+WaitingJob read_waiting(const Statement& stmt) {
+  WaitingJob j;
+  j.id = stmt.column_int(0);
+  j.user = stmt.column_text(1);
+  j.account = stmt.column_text(2);
+  j.priority = static_cast<int>(stmt.column_int(3));
+  j.submit_ms = stmt.column_int(4);
+  j.nodes = static_cast<int>(stmt.column_int(5));
+  j.gpus_per_node = static_cast<int>(stmt.column_int(6));
+  j.time_limit_s = stmt.column_optional_int(7);
+  j.reason = stmt.column_text(8);
+  j.gpu_model = stmt.column_text(9);
+  j.gpu_memory_mib = stmt.column_int(10);
+  j.features = split_commas(stmt.column_text(11));
+  j.datasets = split_commas(stmt.column_text(12));
+  j.after_ok = split_ids(stmt.column_text(13));
+  j.after_any = split_ids(stmt.column_text(14));
+  j.begin_ms = stmt.column_int(15);
+  j.array_id = stmt.column_int(16);
+  j.array_limit = static_cast<int>(stmt.column_int(17));
+  j.array_index = static_cast<int>(stmt.column_int(18));
+  j.cpus_per_gpu = static_cast<int>(stmt.column_int(19));
+  j.memory_per_gpu_mib = stmt.column_int(20);
+  return j;
+}
+
+}  // namespace
+
 Result<std::vector<WaitingJob>, StoreError> JobStore::waiting() {
-  auto stmt = db_->prepare(
-      "SELECT id, user_name, COALESCE(account, user_name), priority, submit_ms, nodes, "
-      "gpus_per_node, time_limit_s, reason, COALESCE(gpu_model, ''), COALESCE(gpu_memory_mib, 0), "
-      "features, datasets, after_ok, after_any, begin_ms, COALESCE(array_id, 0), array_limit, "
-      "COALESCE(array_index, 0), cpus_per_gpu, memory_per_gpu_mib FROM jobs "
-      "WHERE state IN ('PENDING', 'REQUEUED') "
-      "ORDER BY id");
+  auto stmt = db_->prepare(std::string("SELECT ") + kWaitingColumns +
+                           " FROM jobs WHERE state IN ('PENDING', 'REQUEUED') ORDER BY id");
   if (!stmt) return fail(std::move(stmt).error());
   std::vector<WaitingJob> out;
+  auto walked = stmt->each([&] { out.push_back(read_waiting(stmt.value())); });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
+Result<std::vector<SchedulingRow>, StoreError> JobStore::unfinished_scheduling_rows() {
+  auto stmt = db_->prepare(std::string("SELECT ") + kWaitingColumns +
+                           " FROM jobs WHERE state IN ('PENDING', 'REQUEUED', 'STAGING', "
+                           "'RUNNING') ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<SchedulingRow> out;
   auto walked = stmt->each([&] {
-    WaitingJob j;
-    j.id = stmt->column_int(0);
-    j.user = stmt->column_text(1);
-    j.account = stmt->column_text(2);
-    j.priority = static_cast<int>(stmt->column_int(3));
-    j.submit_ms = stmt->column_int(4);
-    j.nodes = static_cast<int>(stmt->column_int(5));
-    j.gpus_per_node = static_cast<int>(stmt->column_int(6));
-    j.time_limit_s = stmt->column_optional_int(7);
-    j.reason = stmt->column_text(8);
-    j.gpu_model = stmt->column_text(9);
-    j.gpu_memory_mib = stmt->column_int(10);
-    j.features = split_commas(stmt->column_text(11));
-    j.datasets = split_commas(stmt->column_text(12));
-    j.after_ok = split_ids(stmt->column_text(13));
-    j.after_any = split_ids(stmt->column_text(14));
-    j.begin_ms = stmt->column_int(15);
-    j.array_id = stmt->column_int(16);
-    j.array_limit = static_cast<int>(stmt->column_int(17));
-    j.array_index = static_cast<int>(stmt->column_int(18));
-    j.cpus_per_gpu = static_cast<int>(stmt->column_int(19));
-    j.memory_per_gpu_mib = stmt->column_int(20);
-    out.push_back(std::move(j));
+    if (auto state = parse_state(stmt->column_text(21))) {
+      out.push_back({*state, read_waiting(stmt.value()), stmt->column_optional_int(22), {}});
+    }
   });
   if (!walked) return fail(std::move(walked).error());
+  auto held = allocations();  // by job id, as `out` is
+  if (!held) return fail(std::move(held).error());
+  auto row = out.begin();
+  for (auto& a : held.value()) {
+    while (row != out.end() && row->job.id < a.job)
+      ++row;
+    if (row == out.end()) break;
+    if (row->job.id == a.job) row->allocations.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<SchedulingRow>, StoreError> JobStore::scheduling_rows(
+    const std::vector<JobId>& ids) {
+  auto job = db_->prepare(std::string("SELECT ") + kWaitingColumns + " FROM jobs WHERE id = ?1");
+  if (!job) return fail(std::move(job).error());
+  auto held = db_->prepare(
+      "SELECT job_id, node, gpus, end_ms, cpus, memory_mib FROM allocations WHERE job_id = ?1 "
+      "ORDER BY node");
+  if (!held) return fail(std::move(held).error());
+  std::vector<SchedulingRow> out;
+  for (JobId id : ids) {
+    job->bind(1, id);
+    auto row = job->step();
+    if (!row) return fail(std::move(row).error());
+    if (!row.value()) {
+      job->reset();
+      continue;
+    }
+    auto state = parse_state(job->column_text(21));
+    if (!state) {
+      job->reset();
+      continue;
+    }
+    SchedulingRow r{*state, read_waiting(job.value()), job->column_optional_int(22), {}};
+    job->reset();
+    held->bind(1, id);
+    auto walked = held->each([&] {
+      r.allocations.push_back({held->column_int(0), held->column_text(1),
+                               static_cast<std::uint64_t>(held->column_int(2)), held->column_int(3),
+                               static_cast<int>(held->column_int(4)), held->column_int(5)});
+    });
+    if (!walked) return fail(std::move(walked).error());
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

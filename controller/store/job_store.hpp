@@ -66,6 +66,15 @@ struct WaitingJob {
   std::int64_t memory_per_gpu_mib = 0;  // 0: not asked for
 };
 
+// What the scheduler keeps of one job (JobStore::scheduling_rows): its columns as a waiting job
+// has them, whatever its state, when it started and the GPUs it holds.
+struct SchedulingRow {
+  JobState state = JobState::pending;
+  WaitingJob job;
+  std::optional<std::int64_t> start_ms;
+  std::vector<AllocationRow> allocations;
+};
+
 // Where a job another job depends on stands.
 struct JobOutcome {
   JobId id = 0;
@@ -114,6 +123,11 @@ class JobStore {
   Result<std::vector<AllocationRow>, StoreError> allocations();
   // PENDING and REQUEUED jobs, by id.
   Result<std::vector<WaitingJob>, StoreError> waiting();
+  // These jobs as the scheduler keeps them (those that exist), by id lookups: the scheduler's
+  // queue is read whole once and then job by job, as commits move them.
+  Result<std::vector<SchedulingRow>, StoreError> scheduling_rows(const std::vector<JobId>& ids);
+  // Every job waiting, staging or running, by id, in two reads.
+  Result<std::vector<SchedulingRow>, StoreError> unfinished_scheduling_rows();
   // The states of these jobs (those that exist).
   Result<std::vector<JobOutcome>, StoreError> states_of(const std::vector<JobId>& ids);
   // Tasks staging or running, per array.

@@ -126,10 +126,18 @@ TEST_CASE("the change feed names each job a commit moved, once, after the commit
   auto q = start_queue(dir.file("s.db"), 64);
   std::mutex mutex;
   std::vector<std::vector<JobId>> fed;
-  q->set_on_jobs_changed([&](std::vector<JobId> ids) {
+  int other = 0, gone = 0;
+  q->set_on_jobs_changed(&fed, [&](const std::vector<JobId>& ids) {
     std::lock_guard<std::mutex> lock(mutex);
-    fed.push_back(std::move(ids));
+    fed.push_back(ids);
   });
+  // Each subscriber has its own feed; one that unsubscribes hears nothing more.
+  q->set_on_jobs_changed(&other, [&](const std::vector<JobId>& ids) {
+    std::lock_guard<std::mutex> lock(mutex);
+    other += static_cast<int>(ids.size());
+  });
+  q->set_on_jobs_changed(&gone, [&](const std::vector<JobId>&) { ++gone; });
+  q->set_on_jobs_changed(&gone, {});
   const JobId a = insert(*q, job(1)).get();
   const JobId b = insert(*q, job(2)).get();
   // A write that cancels a job, and one that fails before it changes anything: the first job
@@ -163,4 +171,6 @@ TEST_CASE("the change feed names each job a commit moved, once, after the commit
   CHECK(std::count(all.begin(), all.end(), a) == 2);  // submitted, then cancelled
   CHECK(std::count(all.begin(), all.end(), b) == 1);  // submitted
   CHECK(std::count(all.begin(), all.end(), JobId{424242}) == 0);
+  CHECK(other == static_cast<int>(all.size()));
+  CHECK(gone == 0);
 }

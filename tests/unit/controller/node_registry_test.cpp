@@ -121,7 +121,7 @@ TEST_CASE("nodes of the same hardware share one topology shape", "[nodes]") {
   }
   CHECK(registry.get("n7")->topology->gpus[1].uuid == "GPU-7-1");
   // The pass places on shapes.
-  const auto input = runtime::build_pass_input(views, {}, {}, 0, {});
+  const auto input = runtime::build_pass_input(views, std::vector<sched::PendingJob>{}, {}, 0, {});
   CHECK(input.snapshot.nodes[1].topology == input.snapshot.nodes[2].topology);
 }
 
@@ -191,7 +191,8 @@ TEST_CASE("the pass counts a node's copy only when it is the dataset's current v
   store::DatasetRow imagenet;
   imagenet.name = "imagenet";
   imagenet.current = {.version = "00000000000000bb", .bytes = 120, .files = 3, .created_ms = 0};
-  const auto in = runtime::build_pass_input(registry.list(), {}, {}, 5000, {imagenet});
+  const auto in = runtime::build_pass_input(registry.list(), std::vector<sched::PendingJob>{}, {},
+                                            5000, {imagenet});
   CHECK(in.snapshot.dataset_bytes == std::map<std::string, std::int64_t>{{"imagenet", 120}});
   CHECK(in.snapshot.nodes[0].cached.empty());  // an old imagenet; coco is not registered
   CHECK(in.snapshot.nodes[1].cached == std::map<std::string, std::int64_t>{{"imagenet", 90}});
