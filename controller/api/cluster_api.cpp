@@ -1,25 +1,39 @@
 #include "controller/api/cluster_api.hpp"
 
+#include <optional>
+#include <set>
+
 namespace sy::api {
 
 Result<nlohmann::json, std::string> ClusterApi::view(const Viewer& viewer) {
   ClusterInputs in;
   {
     const std::scoped_lock lock(reads_mutex_);
-    store::JobFilter active;
-    for (JobState s : kAllJobStates) {
-      if (!is_terminal(s)) active.states.insert(s);
-    }
-    active.limit = 100000;
-    auto jobs = reads_.list(active);
+    const auto user = viewer.admin ? std::nullopt : std::optional<std::string>(viewer.user);
+    auto placed = reads_.placed_jobs();
     auto held = reads_.allocations();
-    if (!jobs) return fail(jobs.error().message);
+    auto counts = reads_.count_unfinished(user);
+    if (!placed) return fail(placed.error().message);
     if (!held) return fail(held.error().message);
-    in.active_jobs = std::move(jobs).value();
+    if (!counts) return fail(counts.error().message);
+    for (auto& p : placed.value())
+      in.holders.emplace(p.id, std::move(p));
     in.allocations = std::move(held).value();
+    in.counts = std::move(counts).value();
+    // The queue's page: what holds GPUs first, then what waits, each by id.
+    for (const auto& states :
+         {std::set<JobState>{JobState::staging, JobState::running},
+          std::set<JobState>{JobState::pending, JobState::held, JobState::requeued}}) {
+      const auto room = static_cast<int>(kQueueShown) - static_cast<int>(in.queue_jobs.size());
+      if (room <= 0) break;
+      auto page = reads_.list({states, user, 0, room});
+      if (!page) return fail(page.error().message);
+      for (auto& j : page.value())
+        in.queue_jobs.push_back(std::move(j));
+    }
   }
   in.nodes = registry_.list();
-  for (const auto& job : in.active_jobs) {
+  for (const auto& job : in.queue_jobs) {
     if (job.state != JobState::staging) continue;
     StagingProgress p;
     for (const auto& order : staging_.for_job(job.id)) {

@@ -14,15 +14,17 @@ nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
 }
 
 // What a GPU cell shows of the job holding it.
-nlohmann::json gpu_job(const JobRecord& job, const Viewer& viewer) {
-  nlohmann::json out{{"ring_link", job.placement.value("ring_link", nlohmann::json(nullptr))},
-                     {"ring_gbps", job.placement.value("ring_gbps", nlohmann::json(nullptr))}};
+nlohmann::json gpu_job(const store::PlacedJobRow& job, const Viewer& viewer) {
+  nlohmann::json out{
+      {"ring_link",
+       job.ring_link.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.ring_link)},
+      {"ring_gbps", job.ring_gbps ? nlohmann::json(*job.ring_gbps) : nlohmann::json(nullptr)}};
   if (!viewer.sees(job.user)) {
     out["other"] = true;
     return out;
   }
-  out["id"] = job.display_id();
-  out["name"] = job.spec.name;
+  out["id"] = job.label;
+  out["name"] = job.name;
   out["user"] = job.user;
   out["state"] = std::string(state_name(job.state));
   return out;
@@ -57,16 +59,13 @@ nlohmann::json queue_entry(const JobRecord& job, const ClusterInputs& in) {
 }  // namespace
 
 nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer) {
-  std::map<JobId, const JobRecord*> jobs;
-  for (const auto& j : in.active_jobs)
-    jobs[j.id] = &j;
   // (node, GPU index) -> the job holding it
-  std::map<std::pair<std::string, int>, const JobRecord*> holder;
+  std::map<std::pair<std::string, int>, const store::PlacedJobRow*> holder;
   for (const auto& a : in.allocations) {
-    auto job = jobs.find(a.job);
-    if (job == jobs.end()) continue;  // ended between the two reads
+    auto job = in.holders.find(a.job);
+    if (job == in.holders.end()) continue;  // ended between the two reads
     for (int i = 0; i < 64; ++i) {
-      if (a.gpus & (std::uint64_t{1} << i)) holder[{a.node, i}] = job->second;
+      if (a.gpus & (std::uint64_t{1} << i)) holder[{a.node, i}] = &job->second;
     }
   }
 
@@ -104,12 +103,15 @@ nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer) {
   if (auto none = leaves.find(""); none != leaves.end()) leaf_list.push_back(none->second);
 
   nlohmann::json states = nlohmann::json::object();
+  std::int64_t unfinished = 0;
+  for (const auto& [state, n] : in.counts) {
+    if (n == 0) continue;
+    states[std::string(state_name(state))] = n;
+    unfinished += n;
+  }
   std::vector<const JobRecord*> shown;
-  for (const auto& j : in.active_jobs) {
-    if (!viewer.sees(j.user)) continue;
-    states[std::string(state_name(j.state))] =
-        states.value(std::string(state_name(j.state)), 0) + 1;
-    shown.push_back(&j);
+  for (const auto& j : in.queue_jobs) {
+    if (viewer.sees(j.user) && !is_terminal(j.state)) shown.push_back(&j);
   }
   // Running and staging jobs first (what holds the cluster now), then the waiting ones in
   // submission order.
@@ -122,6 +124,10 @@ nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer) {
   nlohmann::json queue = nlohmann::json::array();
   for (std::size_t i = 0; i < shown.size() && i < kQueueShown; ++i)
     queue.push_back(queue_entry(*shown[i], in));
+  // The counts and the page are two reads: the rest is never negative.
+  const auto more = std::max<std::int64_t>(
+      unfinished - static_cast<std::int64_t>(queue.size()),
+      static_cast<std::int64_t>(shown.size()) - static_cast<std::int64_t>(queue.size()));
 
   return {{"viewer", {{"user", viewer.user}, {"admin", viewer.admin}}},
           {"totals",
@@ -131,7 +137,7 @@ nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer) {
             {"jobs", std::move(states)}}},
           {"leaves", std::move(leaf_list)},
           {"queue", std::move(queue)},
-          {"queue_more", shown.size() > kQueueShown ? shown.size() - kQueueShown : 0}};
+          {"queue_more", more}};
 }
 
 }  // namespace sy::api

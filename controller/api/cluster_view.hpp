@@ -29,10 +29,16 @@ struct StagingProgress {
   std::int64_t bytes_done = 0, bytes_total = 0;
 };
 
+// Every figure is whole (no job left out at any size): GPU cells come from every placed job,
+// totals from counts; only the queue's rows are a page (the first kQueueShown).
 struct ClusterInputs {
   std::vector<nodes::NodeView> nodes;
   std::vector<store::AllocationRow> allocations;
-  std::vector<JobRecord> active_jobs;  // every job that has not ended, by id
+  std::map<JobId, store::PlacedJobRow> holders;  // every staging or running job
+  std::map<JobState, std::int64_t> counts;       // the viewer's jobs that have not ended
+  // The jobs the queue shows (the viewer's, not ended): at least the first kQueueShown of them
+  // in queue order (staging and running first, then the others, each by id), or all.
+  std::vector<JobRecord> queue_jobs;
   std::map<JobId, StagingProgress> staging;
 };
 
@@ -40,8 +46,8 @@ struct ClusterInputs {
 // nodes: [{name, state, reason, gpus: [{index, model, job?}]}]}], "queue": [...], "queue_more"}
 nlohmann::json cluster_view(const ClusterInputs& in, const Viewer& viewer);
 
-// The queue shows at most this many jobs (waiting first by id, then running); `queue_more`
-// counts the rest.
+// The queue shows at most this many jobs (running and staging first by id, then waiting);
+// `queue_more` counts the rest.
 inline constexpr std::size_t kQueueShown = 500;
 
 }  // namespace sy::api

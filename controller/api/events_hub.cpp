@@ -1,5 +1,8 @@
 #include "controller/api/events_hub.hpp"
 
+#include <functional>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.hpp"
@@ -12,7 +15,62 @@ std::string error_message(const std::string& message) {
   return nlohmann::json{{"type", "error"}, {"message", message}}.dump();
 }
 
+std::size_t hash_of(const nlohmann::json& part) {
+  return std::hash<std::string>{}(part.dump());
+}
+
 }  // namespace
+
+ClusterParts cluster_parts(nlohmann::json view) {
+  ClusterParts p;
+  p.view = std::move(view);
+  nlohmann::json layout = nlohmann::json::array();
+  for (const auto& leaf : p.view["leaves"]) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& node : leaf["nodes"]) {
+      const std::string name = node["name"].get<std::string>();
+      names.push_back(name);
+      p.nodes[name] = hash_of(node);
+      p.node_objects.push_back(&node);
+    }
+    layout.push_back({leaf["leaf"], leaf["spine"], std::move(names)});
+  }
+  p.layout = hash_of(layout);
+  p.totals = hash_of(p.view["totals"]);
+  p.queue = hash_of({p.view["queue"], p.view["queue_more"]});
+  return p;
+}
+
+std::string cluster_update(const ClusterParts& now, DashboardSent& sent) {
+  if (now.layout != sent.layout) {
+    sent = {now.layout, now.nodes, now.totals, now.queue};
+    return nlohmann::json{{"type", "cluster"}, {"cluster", now.view}}.dump();
+  }
+  nlohmann::json delta{{"type", "cluster_delta"}};
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto* node : now.node_objects) {
+    const std::string& name = (*node)["name"].get_ref<const std::string&>();
+    const std::size_t h = now.nodes.at(name);
+    auto& was = sent.nodes[name];
+    if (was == h) continue;
+    was = h;
+    nodes.push_back(*node);
+  }
+  bool changed = !nodes.empty();
+  if (changed) delta["nodes"] = std::move(nodes);
+  if (now.totals != sent.totals) {
+    sent.totals = now.totals;
+    delta["totals"] = now.view["totals"];
+    changed = true;
+  }
+  if (now.queue != sent.queue) {
+    sent.queue = now.queue;
+    delta["queue"] = now.view["queue"];
+    delta["queue_more"] = now.view["queue_more"];
+    changed = true;
+  }
+  return changed ? delta.dump() : std::string();
+}
 
 EventsHub::EventsHub(boost::asio::io_context& ioc, TokenCheck check, ViewOf view,
                      std::chrono::milliseconds period)
@@ -70,10 +128,10 @@ void EventsHub::on_message(const std::shared_ptr<WebSocketConnection>& c, std::s
     c->send(error_message(view.error()));
     return c->close();
   }
-  std::string text_view = view->dump();
-  c->send(nlohmann::json{{"type", "cluster"}, {"cluster", std::move(view).value()}}.dump());
+  DashboardSent sent;
+  c->send(cluster_update(cluster_parts(std::move(view).value()), sent));
   const std::scoped_lock lock(mutex_);
-  subscribers_[c] = {token, *viewer, std::move(text_view)};
+  subscribers_[c] = {token, *viewer, std::move(sent)};
 }
 
 void EventsHub::on_closed(const std::shared_ptr<WebSocketConnection>& c) {
@@ -87,8 +145,8 @@ void EventsHub::push_changes() {
     const std::scoped_lock lock(mutex_);
     now.assign(subscribers_.begin(), subscribers_.end());
   }
-  // One view per distinct viewer: (user, admin) -> its text, or "" when it could not be made.
-  std::map<std::pair<std::string, bool>, std::pair<nlohmann::json, std::string>> views;
+  // One view per distinct viewer: (user, admin) -> its parts, or none when it could not be made.
+  std::map<std::pair<std::string, bool>, std::optional<ClusterParts>> views;
   for (auto& [c, s] : now) {
     const auto viewer = check_(s.token);
     if (!viewer) {
@@ -105,18 +163,17 @@ void EventsHub::push_changes() {
       if (!v) {
         SY_LOG(warn, "dashboard") << "cannot make the cluster view: " << v.error();
       }
-      std::string text = v ? v->dump() : "";
       it = views
-               .emplace(key, std::make_pair(v ? std::move(v).value() : nlohmann::json(),
-                                            std::move(text)))
+               .emplace(key, v ? std::optional<ClusterParts>(cluster_parts(std::move(v).value()))
+                               : std::nullopt)
                .first;
     }
-    if (it->second.second.empty() || it->second.second == s.last_sent) continue;
-    c->send(nlohmann::json{{"type", "cluster"}, {"cluster", it->second.first}}.dump());
+    if (!it->second) continue;
+    std::string update = cluster_update(*it->second, s.sent);
+    if (update.empty()) continue;
+    c->send(std::move(update));
     const std::scoped_lock lock(mutex_);
-    if (auto sub = subscribers_.find(c); sub != subscribers_.end()) {
-      sub->second.last_sent = it->second.second;
-    }
+    if (auto sub = subscribers_.find(c); sub != subscribers_.end()) sub->second.sent = s.sent;
   }
 }
 

@@ -356,6 +356,50 @@ Result<JobRecord, StoreError> JobStore::apply_event(JobId id, JobEvent event,
   return job;
 }
 
+Result<std::vector<PlacedJobRow>, StoreError> JobStore::placed_jobs() {
+  auto stmt = db_->prepare(
+      "SELECT id, array_id, array_index, name, user_name, state, "
+      "COALESCE(json_extract(placement_json, '$.ring_link'), ''), "
+      "json_extract(placement_json, '$.ring_gbps') IS NULL, "
+      "COALESCE(json_extract(placement_json, '$.ring_gbps'), 0) "
+      "FROM jobs WHERE state IN ('STAGING', 'RUNNING') ORDER BY id");
+  if (!stmt) return fail(std::move(stmt).error());
+  std::vector<PlacedJobRow> out;
+  auto walked = stmt->each([&] {
+    PlacedJobRow r;
+    r.id = stmt->column_int(0);
+    const auto array_id = stmt->column_optional_int(1);
+    const auto array_index = stmt->column_optional_int(2);
+    r.label = array_id && array_index
+                  ? std::to_string(*array_id) + "_" + std::to_string(*array_index)
+                  : std::to_string(r.id);
+    r.name = stmt->column_text(3);
+    r.user = stmt->column_text(4);
+    r.state = parse_state(stmt->column_text(5)).value_or(JobState::running);
+    r.ring_link = stmt->column_text(6);
+    if (stmt->column_int(7) == 0) r.ring_gbps = stmt->column_double(8);
+    out.push_back(std::move(r));
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
+Result<std::map<JobState, std::int64_t>, StoreError> JobStore::count_unfinished(
+    const std::optional<std::string>& user) {
+  auto stmt =
+      db_->prepare(std::string("SELECT state, COUNT(*) FROM jobs WHERE state IN ('PENDING', "
+                               "'HELD', 'STAGING', 'RUNNING', 'REQUEUED')") +
+                   (user ? " AND user_name = ?1" : "") + " GROUP BY state");
+  if (!stmt) return fail(std::move(stmt).error());
+  if (user) stmt->bind(1, std::string_view(*user));
+  std::map<JobState, std::int64_t> out;
+  auto walked = stmt->each([&] {
+    if (const auto s = parse_state(stmt->column_text(0))) out[*s] = stmt->column_int(1);
+  });
+  if (!walked) return fail(std::move(walked).error());
+  return out;
+}
+
 Result<std::map<JobState, std::int64_t>, StoreError> JobStore::count_by_state() {
   auto stmt = db_->prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state");
   if (!stmt) return fail(std::move(stmt).error());

@@ -75,6 +75,16 @@ struct SchedulingRow {
   std::vector<AllocationRow> allocations;
 };
 
+// What the dashboard shows of a job holding GPUs: plain columns, no spec to parse.
+struct PlacedJobRow {
+  JobId id = 0;
+  std::string label;  // as people name it: "12" or an array task's "12_3"
+  std::string name, user;
+  JobState state = JobState::staging;
+  std::string ring_link;            // empty: none (one GPU)
+  std::optional<double> ring_gbps;  // none: unlimited (one GPU) or not placed by a profile
+};
+
 // Where a job another job depends on stands.
 struct JobOutcome {
   JobId id = 0;
@@ -132,6 +142,12 @@ class JobStore {
   Result<std::vector<JobOutcome>, StoreError> states_of(const std::vector<JobId>& ids);
   // Tasks staging or running, per array.
   Result<std::map<JobId, int>, StoreError> array_active();
+  // Every STAGING or RUNNING job, by id, as the dashboard draws it on its GPUs.
+  Result<std::vector<PlacedJobRow>, StoreError> placed_jobs();
+  // How many jobs that have not ended are in each state (states with none left out), of one
+  // user or of everyone: the dashboard's totals.
+  Result<std::map<JobState, std::int64_t>, StoreError> count_unfinished(
+      const std::optional<std::string>& user);
   // How many jobs are in each state (every state present, 0 where none): /metrics.
   Result<std::map<JobState, std::int64_t>, StoreError> count_by_state();
   // Jobs that started at or after `since_ms`, for fair share: (account or user, GPUs, start, end).

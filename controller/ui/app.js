@@ -304,6 +304,22 @@ function setLive(on, text) {
   live.textContent = text;
 }
 
+// What changed since the last message: nodes (by name) whose cells changed, and the totals
+// and the queue when they did. Nodes that come or go bring a whole view instead.
+function applyDelta(cluster, delta) {
+  if (delta.nodes) {
+    const byName = new Map(delta.nodes.map((n) => [n.name, n]));
+    for (const leaf of cluster.leaves) {
+      leaf.nodes = leaf.nodes.map((n) => byName.get(n.name) || n);
+    }
+  }
+  if (delta.totals) cluster.totals = delta.totals;
+  if (delta.queue) {
+    cluster.queue = delta.queue;
+    cluster.queue_more = delta.queue_more;
+  }
+}
+
 function connect() {
   if (state.fatal) return;
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
@@ -316,12 +332,17 @@ function connect() {
       showFatal(msg.message);
       return;
     }
-    if (msg.type !== 'cluster') return;
+    if (msg.type === 'cluster') {
+      state.cluster = msg.cluster;
+    } else if (msg.type === 'cluster_delta' && state.cluster) {
+      applyDelta(state.cluster, msg);
+    } else {
+      return;
+    }
     state.retryMs = 1000;
     state.updates++;
     document.body.dataset.updates = String(state.updates);
     setLive(true, 'live');
-    state.cluster = msg.cluster;
     renderCluster();
     if (state.route.view === 'job') loadJob();
   };

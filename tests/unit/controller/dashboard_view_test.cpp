@@ -7,6 +7,7 @@
 #include "common/document.hpp"
 #include "common/topology/topology_file.hpp"
 #include "controller/api/cluster_view.hpp"
+#include "controller/api/events_hub.hpp"
 #include "controller/api/session_tokens.hpp"
 #include "controller/runtime/job_logs.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -49,12 +50,36 @@ JobRecord job(JobId id, const std::string& user, JobState state, std::string rea
   return j;
 }
 
-ClusterInputs cluster() {
+store::PlacedJobRow placed(const JobRecord& j) {
+  return {j.id,
+          j.display_id(),
+          j.spec.name,
+          j.user,
+          j.state,
+          j.placement.value("ring_link", std::string()),
+          j.placement.contains("ring_gbps")
+              ? std::optional<double>(j.placement["ring_gbps"].get<double>())
+              : std::nullopt};
+}
+
+// What ClusterApi reads for `viewer` when the store holds `jobs`.
+ClusterInputs inputs(const std::vector<JobRecord>& jobs, const Viewer& viewer) {
   ClusterInputs in;
+  for (const auto& j : jobs) {
+    if (j.state == JobState::running || j.state == JobState::staging) in.holders[j.id] = placed(j);
+    if (!viewer.sees(j.user) || is_terminal(j.state)) continue;
+    in.counts[j.state]++;
+    in.queue_jobs.push_back(j);
+  }
+  return in;
+}
+
+ClusterInputs cluster(const Viewer& viewer = {"root", true}) {
+  ClusterInputs in = inputs(
+      {job(1, "alice", JobState::running), job(2, "bob", JobState::staging),
+       job(3, "alice", JobState::pending, "waiting for 8 GPUs"), job(4, "bob", JobState::held)},
+      viewer);
   in.nodes = {node("c", ""), node("b", "leaf2"), node("a", "leaf1")};
-  in.active_jobs = {job(1, "alice", JobState::running), job(2, "bob", JobState::staging),
-                    job(3, "alice", JobState::pending, "waiting for 8 GPUs"),
-                    job(4, "bob", JobState::held)};
   in.allocations = {{1, "a", 0b0011, 0}, {2, "b", 0b1000, 0}, {99, "c", 0b0001, 0}};
   in.staging[2] = {100, 400};
   return in;
@@ -102,7 +127,7 @@ TEST_CASE("the queue shows running jobs first then waiting ones with reasons", "
 }
 
 TEST_CASE("a user who is not an admin sees others' GPUs only as taken", "[dashboard]") {
-  const auto v = cluster_view(cluster(), {"alice", false});
+  const auto v = cluster_view(cluster({"alice", false}), {"alice", false});
   CHECK(v["viewer"]["user"] == "alice");
   const auto& mine = v["leaves"][0]["nodes"][0]["gpus"][0]["job"];
   CHECK(mine["user"] == "alice");
@@ -119,13 +144,80 @@ TEST_CASE("a user who is not an admin sees others' GPUs only as taken", "[dashbo
 }
 
 TEST_CASE("the queue is cut at its limit and says how many more wait", "[dashboard]") {
-  ClusterInputs in;
+  std::vector<JobRecord> jobs;
   for (JobId id = 1; id <= static_cast<JobId>(kQueueShown) + 7; ++id)
-    in.active_jobs.push_back(job(id, "alice", JobState::pending, "waiting"));
-  const auto v = cluster_view(in, {"alice", false});
+    jobs.push_back(job(id, "alice", JobState::pending, "waiting"));
+  const auto v = cluster_view(inputs(jobs, {"alice", false}), {"alice", false});
   CHECK(v["queue"].size() == kQueueShown);
   CHECK(v["queue_more"] == 7);
   CHECK(v["leaves"].empty());
+}
+
+// Past the queue's page nothing is dropped: every placed job's GPUs are drawn held and the
+// totals and queue_more count every job, though the queue read only its first page.
+TEST_CASE("a cluster larger than the queue's page loses no job in the view", "[dashboard]") {
+  std::vector<JobRecord> jobs;
+  std::vector<store::AllocationRow> allocations;
+  std::vector<nodes::NodeView> nodes;
+  for (int n = 0; n < 200; ++n) {
+    nodes.push_back(node("n" + std::to_string(1000 + n), "leaf1"));
+    for (int g = 0; g < 4; ++g) {
+      const JobId id = n * 4 + g + 1;
+      jobs.push_back(job(id, "alice", JobState::running));
+      allocations.push_back({id, nodes.back().name, std::uint64_t{1} << g, 0});
+    }
+  }
+  for (JobId id = 801; id <= 2000; ++id)
+    jobs.push_back(job(id, "alice", JobState::pending, "waiting"));
+  ClusterInputs in = inputs(jobs, {"root", true});
+  in.queue_jobs.resize(kQueueShown);  // the store is asked for one page
+  in.nodes = nodes;
+  in.allocations = allocations;
+  const auto v = cluster_view(in, {"root", true});
+  CHECK(v["totals"]["allocated"] == 800);
+  CHECK(v["totals"]["jobs"]["RUNNING"] == 800);
+  CHECK(v["totals"]["jobs"]["PENDING"] == 1200);
+  CHECK(v["queue"].size() == kQueueShown);
+  CHECK(v["queue_more"] == 2000 - static_cast<int>(kQueueShown));
+  CHECK(v["leaves"][0]["nodes"][199]["gpus"][3]["job"]["id"] == "800");
+}
+
+TEST_CASE("a dashboard is sent its whole view once, then only what changed", "[dashboard]") {
+  DashboardSent sent;
+  ClusterInputs in = cluster();
+  const auto first =
+      nlohmann::json::parse(cluster_update(cluster_parts(cluster_view(in, {"root", true})), sent));
+  CHECK(first["type"] == "cluster");
+  CHECK(first["cluster"]["leaves"].size() == 3);
+  // Nothing changed: nothing is sent.
+  CHECK(cluster_update(cluster_parts(cluster_view(in, {"root", true})), sent).empty());
+  // Job 2 ends: node b's cell frees, the totals and the queue change; nodes a and c are not sent.
+  in.allocations.erase(in.allocations.begin() + 1);
+  in.holders.erase(2);
+  in.counts.erase(JobState::staging);
+  in.queue_jobs.erase(in.queue_jobs.begin() + 1);
+  const auto delta =
+      nlohmann::json::parse(cluster_update(cluster_parts(cluster_view(in, {"root", true})), sent));
+  CHECK(delta["type"] == "cluster_delta");
+  REQUIRE(delta["nodes"].size() == 1);
+  CHECK(delta["nodes"][0]["name"] == "b");
+  CHECK(delta["nodes"][0]["gpus"][3]["job"].is_null());
+  CHECK(delta["totals"]["allocated"] == 2);
+  CHECK(delta["queue"].size() == 3);
+  CHECK(delta["queue_more"] == 0);
+  // A job waits longer with a new reason: only the queue.
+  in.queue_jobs[1].reason = "waiting for 16 GPUs";
+  const auto reason =
+      nlohmann::json::parse(cluster_update(cluster_parts(cluster_view(in, {"root", true})), sent));
+  CHECK_FALSE(reason.contains("nodes"));
+  CHECK_FALSE(reason.contains("totals"));
+  CHECK(reason["queue"][1]["reason"] == "waiting for 16 GPUs");
+  // A node joins: the layout changed, the whole view again.
+  in.nodes.push_back(node("d", "leaf2"));
+  const auto whole =
+      nlohmann::json::parse(cluster_update(cluster_parts(cluster_view(in, {"root", true})), sent));
+  CHECK(whole["type"] == "cluster");
+  CHECK(whole["cluster"]["leaves"][1]["nodes"].size() == 2);
 }
 
 TEST_CASE("session tokens expire and are unguessable strings", "[dashboard]") {
