@@ -188,14 +188,20 @@ bool JobRunner::stop_ended(std::int64_t id, Launch& l) {
 
 void JobRunner::drive_job(const JobRecord& job, std::optional<Versions>& current) {
   if (settling_.contains(job.id)) return;
-  const auto nodes = placed_nodes(job);
-  if (nodes.empty()) return;
   const auto down = [this](const std::string& n) {
     const auto state = registry_.state_of(n);
     return !state || *state == nodes::NodeState::down;
   };
   if (job.state == JobState::running) {
-    auto& l = launched_.try_emplace(job.id, launch_of(job)).first->second;  // after a restart
+    // A sweep visits every running job: its launch holds the node names, so the placement's
+    // JSON is read once per job (after a restart), not once per sweep.
+    auto it = launched_.find(job.id);
+    if (it == launched_.end()) {
+      auto l = launch_of(job);
+      if (l.nodes.empty()) return;
+      it = launched_.emplace(job.id, std::move(l)).first;
+    }
+    auto& l = it->second;
     for (const auto& n : l.nodes) {
       if (!down(n)) continue;
       stop_everywhere(job.id, l, "node " + n + " went DOWN");
@@ -209,6 +215,8 @@ void JobRunner::drive_job(const JobRecord& job, std::optional<Versions>& current
     return enforce_time_limit(job, l);
   }
   if (launched_.contains(job.id)) return;  // its agent's answer is on the way
+  const auto nodes = placed_nodes(job);
+  if (nodes.empty()) return;
   for (const auto& n : nodes) {
     if (down(n)) {
       return settle(

@@ -48,11 +48,15 @@ void SchedulingLoop::request() {
 }
 
 // At once when the last pass is long past; otherwise when the minimum interval is up, so a
-// storm of submits costs a pass per interval rather than a pass per submit.
-// Requests come from any thread; the timer and last_pass_ are only touched on the loop thread.
+// storm of submits costs a pass per interval rather than a pass per submit. The interval is at
+// least twice the last pass's own work: under a storm the scheduler takes at most half a core,
+// and the API and the writer keep the rest (as Slurm's sched_min_interval does, adapted).
+// Requests come from any thread; the timer, last_pass_ and last_cost_ are only touched on the
+// loop thread.
 void SchedulingLoop::schedule_pass() {
   boost::asio::post(ioc_, [this] {
-    const auto due = last_pass_ + kMinInterval;
+    const auto due =
+        last_pass_ + std::max<std::chrono::steady_clock::duration>(kMinInterval, 2 * last_cost_);
     if (std::chrono::steady_clock::now() >= due) return run_pass();
     delay_.expires_at(due);
     delay_.async_wait([this](const boost::system::error_code& ec) {
@@ -105,15 +109,18 @@ void SchedulingLoop::finished() {
 
 void SchedulingLoop::run_pass() {
   const std::int64_t now = now_ms_();
-  last_pass_ = std::chrono::steady_clock::now();
-  const auto started = last_pass_;
+  const auto started = std::chrono::steady_clock::now();
   auto datasets = datasets_.list();
   if (auto fresh = queue_.refresh(reads_); !fresh || !datasets) {
     SY_LOG(error, "scheduler") << "cannot read the queue: "
                                << (!fresh ? fresh.error().message : datasets.error().message);
+    last_pass_ = started;
     return finished();
   }
+  // A pass that finds nobody waiting costs a few reads: it does not hold back the next one (on
+  // an idle cluster the submit right after a job's start report is placed at once).
   if (queue_.waiting_count() == 0) return finished();
+  last_pass_ = started;
   auto input = std::make_shared<PassInput>(build_pass_input(
       registry_.list(), queue_.pending(), queue_.allocations(), now, datasets.value()));
   input->snapshot.array_active = queue_.array_active();
@@ -137,6 +144,7 @@ void SchedulingLoop::run_pass() {
   input->snapshot.usage =
       sched::fair_share_usage(ledger.value(), queue_.running_usage(), now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
+  last_cost_ = std::chrono::steady_clock::now() - started;
   if (decided->wake_ms > 0) {
     wake_.expires_after(
         std::chrono::milliseconds(std::max<std::int64_t>(decided->wake_ms - now, 0)));

@@ -86,6 +86,7 @@ class SchedulingLoop {
   // The last pass's waits: a reason is formatted only when its wait changed. Loop thread only.
   std::map<sched::JobId, sched::Wait> last_waits_;
   std::chrono::steady_clock::time_point last_pass_{};
+  std::chrono::steady_clock::duration last_cost_{};  // the last pass's own work, commit aside
   std::mutex mutex_;
   bool running_ = false;
   bool again_ = false;
