@@ -368,11 +368,13 @@ Result<std::vector<PlacedJobRow>, StoreError> JobStore::placed_jobs() {
   auto walked = stmt->each([&] {
     PlacedJobRow r;
     r.id = stmt->column_int(0);
-    const auto array_id = stmt->column_optional_int(1);
-    const auto array_index = stmt->column_optional_int(2);
-    r.label = array_id && array_index
-                  ? std::to_string(*array_id) + "_" + std::to_string(*array_index)
-                  : std::to_string(r.id);
+    // Named as everywhere else ("12" or "12_3"): the record's rule, not a copy of it.
+    JobRecord named;
+    named.id = r.id;
+    named.array_id = stmt->column_optional_int(1);
+    if (const auto index = stmt->column_optional_int(2))
+      named.array_index = static_cast<int>(*index);
+    r.label = named.display_id();
     r.name = stmt->column_text(3);
     r.user = stmt->column_text(4);
     r.state = parse_state(stmt->column_text(5)).value_or(JobState::running);

@@ -227,6 +227,12 @@ TEST_CASE("an array is one row per task, found by 'array_index'", "[store][array
   CHECK_FALSE(again->created);
   CHECK(again->tasks == r->tasks);
   CHECK(store->list({})->size() == 5);
+  // Placed, a task is drawn on its GPUs under the same name.
+  REQUIRE(store->start_job(r->tasks[2], {{r->tasks[2], "n1", 0b1, 5000, 0, 0}}, "{}", 100).ok());
+  auto placed = store->placed_jobs();
+  REQUIRE(placed.ok());
+  REQUIRE(placed->size() == 1);
+  CHECK(placed->front().label == std::to_string(r->id) + "_6");
 }
 
 TEST_CASE("dependencies must name existing jobs", "[store][dependency]") {
