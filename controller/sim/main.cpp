@@ -111,6 +111,10 @@ int main(int argc, char** argv) {
   if (ec)
     return std::cerr << "sy-sim: cannot create " << out_dir << ": " << ec.message() << "\n", 1;
 
+  const sim::ModelCoverage coverage = model->coverage(trace.value());
+  if (const std::string w = sim::coverage_warning(coverage); !w.empty()) {
+    std::cerr << "sy-sim: " << w << "\n";
+  }
   const sim::Simulator simulator(cluster.value(), model.value(), options);
   nlohmann::json summary = nlohmann::json::array();
   std::vector<sim::SimResult> results;
@@ -131,12 +135,14 @@ int main(int argc, char** argv) {
     std::cerr << "sy-sim: gnuplot is not installed; " << out_dir << "/plots.gp draws the plots\n";
   }
   std::cout << sim::markdown_table(summary);
-  std::ofstream(out_dir + "/summary.json") << nlohmann::json{{"trace", trace_file},
-                                                             {"cluster", cluster_file},
-                                                             {"gpus", cluster->total_gpus()},
-                                                             {"nodes", cluster->nodes.size()},
-                                                             {"policies", summary}}
-                                                  .dump(2)
-                                           << "\n";
+  std::ofstream(out_dir + "/summary.json")
+      << nlohmann::json{{"trace", trace_file},
+                        {"cluster", cluster_file},
+                        {"gpus", cluster->total_gpus()},
+                        {"nodes", cluster->nodes.size()},
+                        {"models", sim::coverage_json(coverage)},
+                        {"policies", summary}}
+             .dump(2)
+      << "\n";
   return 0;
 }

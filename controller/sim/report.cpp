@@ -29,6 +29,52 @@ nlohmann::json stats(const std::vector<double>& v) {
 
 }  // namespace
 
+const char* class_source_name(ClassSource s) {
+  switch (s) {
+    case ClassSource::named:
+      return "named";
+    case ClassSource::drawn_unnamed:
+      return "drawn-unnamed";
+    case ClassSource::drawn_unmatched:
+      return "drawn-unmatched";
+  }
+  return "named";
+}
+
+nlohmann::json coverage_json(const ModelCoverage& c) {
+  // The most common unmatched names first: those are the aliases worth adding.
+  std::vector<std::pair<std::string, std::size_t>> names(c.unmatched_names.begin(),
+                                                         c.unmatched_names.end());
+  std::stable_sort(names.begin(), names.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json unmatched = nlohmann::json::array();
+  for (const auto& [name, count] : names)
+    unmatched.push_back({{"model", name}, {"jobs", count}});
+  return {{"named", c.named},
+          {"drawn_unnamed", c.drawn_unnamed},
+          {"drawn_unmatched", c.drawn_unmatched},
+          {"unmatched", unmatched}};
+}
+
+std::string coverage_warning(const ModelCoverage& c) {
+  if (c.drawn_unmatched == 0) return "";
+  std::string names;
+  std::size_t shown = 0;
+  const nlohmann::json unmatched = coverage_json(c)["unmatched"];
+  for (const auto& entry : unmatched) {
+    if (shown++ == 5) {
+      names += ", ...";
+      break;
+    }
+    names += (names.empty() ? "" : ", ") + entry["model"].get<std::string>() + ": " +
+             std::to_string(entry["jobs"].get<std::size_t>());
+  }
+  return "warning: " + std::to_string(c.drawn_unmatched) +
+         " jobs name a model no class's alias matches (" + names +
+         "); each was given a class drawn by its id. Add the names to a class's 'match' in the "
+         "runtime model.";
+}
+
 nlohmann::json summarize(const SimResult& r, int cluster_gpus) {
   std::vector<double> jct, queue;
   std::int64_t first = 0, last = 0;
@@ -159,16 +205,19 @@ std::string markdown_table(const nlohmann::json& summaries) {
 
 std::string jobs_csv(const SimResult& r) {
   std::ostringstream out;
-  out << "job_id,class,gpus,nodes,submit_s,start_s,end_s,queue_s,jct_s,runtime_s,staging_s,"
+  out << "job_id,class,class_from,gpus,nodes,submit_s,start_s,end_s,queue_s,jct_s,runtime_s,"
+         "staging_s,"
          "ring_gbps,best_gbps,cache_hit\n";
   char line[512];
   for (const JobOutcome& j : r.jobs) {
     auto gbps = [](double g) { return std::isfinite(g) ? g : -1.0; };
-    std::snprintf(line, sizeof line, ",%s,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.2f,%.2f,%s\n",
-                  j.model_class.c_str(), j.gpus, j.nodes, j.submit_ms / 1000.0, j.start_ms / 1000.0,
-                  j.end_ms / 1000.0, (j.start_ms - j.submit_ms) / 1000.0,
-                  (j.end_ms - j.submit_ms) / 1000.0, j.runtime_s, j.staging_s, gbps(j.ring_gbps),
-                  gbps(j.best_gbps), j.has_dataset ? (j.cache_hit ? "yes" : "no") : "-");
+    std::snprintf(line, sizeof line,
+                  ",%s,%s,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.2f,%.2f,%s\n",
+                  j.model_class.c_str(), class_source_name(j.class_source), j.gpus, j.nodes,
+                  j.submit_ms / 1000.0, j.start_ms / 1000.0, j.end_ms / 1000.0,
+                  (j.start_ms - j.submit_ms) / 1000.0, (j.end_ms - j.submit_ms) / 1000.0,
+                  j.runtime_s, j.staging_s, gbps(j.ring_gbps), gbps(j.best_gbps),
+                  j.has_dataset ? (j.cache_hit ? "yes" : "no") : "-");
     out << j.id << line;
   }
   return out.str();

@@ -14,6 +14,12 @@
 namespace sy::sim {
 
 nlohmann::json summarize(const SimResult& result, int cluster_gpus);
+const char* class_source_name(ClassSource source);
+// How many jobs got their class by name and how many by a draw (and why), for summary.json; the
+// unmatched names most common first.
+nlohmann::json coverage_json(const ModelCoverage& coverage);
+// One line for stderr when some named models matched no alias; empty when all did.
+std::string coverage_warning(const ModelCoverage& coverage);
 // One row per job: id, class, gpus, nodes, submit/start/end (s), queue and jct (s), runtime,
 // staging, ring and best ring (GB/s), cache hit.
 std::string jobs_csv(const SimResult& result);

@@ -142,9 +142,9 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
   });
 
   sched::Snapshot s = empty_snapshot(trace);
-  std::vector<const ModelClass*> classes(trace.size());
+  std::vector<ClassChoice> classes(trace.size());
   for (std::size_t i = 0; i < trace.size(); ++i) {
-    classes[i] = &model_.class_of(trace[i]);
+    classes[i] = model_.choose(trace[i]);
   }
   std::vector<Cache> caches(cluster_.nodes.size());
   // (end, job index): the next job to end first; ties by trace order.
@@ -219,14 +219,16 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       const TraceJob& t = trace[j];
       JobOutcome& o = out.jobs[j];
       o.id = t.id;
-      o.model_class = classes[j]->name;
+      o.model_class = classes[j].model_class->name;
+      o.class_source = classes[j].source;
       o.gpus = t.gpus;
       o.nodes = static_cast<int>(st.placements.size());
       o.start_ms = now;
       o.duration_s = static_cast<double>(t.duration_s);
       o.best_gbps = best_gbps(t.gpus);
       o.ring_gbps = std::min(st.ring_gbps, model_.network_gbps(spread_of(cluster_, st.placements)));
-      o.runtime_s = model_.runtime_s(*classes[j], o.duration_s, o.best_gbps, o.ring_gbps);
+      o.runtime_s =
+          model_.runtime_s(*classes[j].model_class, o.duration_s, o.best_gbps, o.ring_gbps);
       std::int64_t ready = now;
       o.has_dataset = !t.dataset.empty();
       o.cache_hit = o.has_dataset;

@@ -19,6 +19,7 @@ namespace sy::sim {
 struct JobOutcome {
   std::string id;
   std::string model_class;
+  ClassSource class_source = ClassSource::named;
   int gpus = 0;
   int nodes = 0;
   std::int64_t submit_ms = 0;
