@@ -1,5 +1,6 @@
 // sy-sim: replays a job trace on a simulated cluster under one or more scheduling policies, with
 // the controller's own scheduler, and writes what each policy achieved.
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,13 +12,15 @@
 #include "controller/sim/policies.hpp"
 #include "controller/sim/report.hpp"
 #include "controller/sim/simulator.hpp"
+#include "controller/sim/synthetic_trace.hpp"
 #include "plugins/placement/placement_scorer.hpp"
 
 namespace {
 
 constexpr const char* kUsage =
-    R"(usage: sy-sim --trace FILE.csv --cluster CLUSTER.yaml [--policy NAME ...]
-              [--model MODEL.yaml] [--out DIR] [--limit-factor X] [--tier0 SIZE]
+    R"(usage: sy-sim (--trace FILE.csv | --synthetic [GENERATOR OPTIONS]) --cluster CLUSTER.yaml
+              [--policy NAME ...] [--model MODEL.yaml] [--out DIR] [--limit-factor X]
+              [--tier0 SIZE] [--backfill-depth N]
 
 Replays the trace (../shared/traces/README.md format) on the cluster, once per policy, with the
 scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.csv.
@@ -30,6 +33,19 @@ scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.c
   --tier0 SIZE        every node's dataset cache, e.g. 200G (default: the cluster file's)
   --backfill-depth N  jobs backfill looks at after the reservation (default 1000, as the
                       controller's scheduler.backfill_depth)
+
+--synthetic replays a generated trace instead, written to DIR/trace.csv (docs/architecture.md):
+  --jobs N            jobs (default 5000)
+  --load X            offered GPU demand over the submit span / the cluster's GPUs (default 1.0;
+                      above 1 the queue grows while jobs arrive)
+  --multi-gpu-share X share of jobs with more than one GPU, 0-1 (default 0.15)
+  --sizes MIX         their sizes, GPUS:WEIGHT,... (default 2:25,4:30,8:30,16:10,32:5)
+  --duration-median S run time at the best placement: log-normal, median S seconds
+                      (default 1800), clipped to 60 s - 7 days
+  --duration-sigma X  its log-scale spread (default 1.5)
+  --users N           users, each its own account (default 8)
+  --datasets N        datasets of 1-200 GB, one per job (default 20; 0: none)
+  --seed N            the generator's seed (default 1)
 )";
 
 int usage_error(const std::string& m) {
@@ -47,15 +63,48 @@ int main(int argc, char** argv) {
   sim::SimOptions options;
   int backfill_depth = 1000;
   std::int64_t tier0_mib = 0;  // 0: the cluster file's
+  bool synthetic = false;
+  sim::SyntheticSpec spec;
+  const auto number = [](const std::string& text, double& out) {
+    char* end = nullptr;
+    out = std::strtod(text.c_str(), &end);
+    return !text.empty() && *end == '\0';
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
       return 0;
     }
+    if (arg == "--synthetic") {
+      synthetic = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
     const std::string value = argv[++i];
-    if (arg == "--trace") {
+    double x = 0;
+    if (arg == "--jobs" || arg == "--users" || arg == "--datasets" || arg == "--seed") {
+      if (!number(value, x) || x != std::floor(x) || x < 0 || x > 1e15)
+        return usage_error(arg + ": '" + value + "' is not a whole number");
+      if (arg == "--seed") {
+        spec.seed = static_cast<std::uint64_t>(x);
+      } else {
+        (arg == "--jobs"    ? spec.jobs
+         : arg == "--users" ? spec.users
+                            : spec.datasets) = static_cast<int>(std::min(x, 1e9));
+      }
+    } else if (arg == "--load" || arg == "--multi-gpu-share" || arg == "--duration-median" ||
+               arg == "--duration-sigma") {
+      if (!number(value, x)) return usage_error(arg + ": '" + value + "' is not a number");
+      (arg == "--load"              ? spec.load
+       : arg == "--multi-gpu-share" ? spec.multi_gpu_share
+       : arg == "--duration-median" ? spec.duration_median_s
+                                    : spec.duration_sigma) = x;
+    } else if (arg == "--sizes") {
+      auto mix = sim::parse_size_mix(value);
+      if (!mix) return usage_error("--sizes: " + mix.error());
+      spec.sizes = std::move(mix).value();
+    } else if (arg == "--trace") {
       trace_file = value;
     } else if (arg == "--cluster") {
       cluster_file = value;
@@ -86,18 +135,36 @@ int main(int argc, char** argv) {
       return usage_error("unknown argument '" + arg + "'");
     }
   }
-  if (trace_file.empty() || cluster_file.empty())
-    return usage_error("--trace and --cluster are required");
+  if (cluster_file.empty()) return usage_error("--cluster is required");
+  if (synthetic == !trace_file.empty())
+    return usage_error("give either --trace FILE or --synthetic, not both or neither");
+  if (synthetic) {
+    if (auto ok = sim::validate(spec); !ok) return usage_error("--synthetic: " + ok.error());
+  }
   if (policies.empty()) policies = sim::kPolicies;
   if (out_dir.find('\'') != std::string::npos) return usage_error("--out must not contain a quote");
 
-  auto trace = sim::load_trace(trace_file);
-  if (!trace) return std::cerr << "sy-sim: " << trace.error() << "\n", 2;
   auto cluster = sim::load_sim_cluster(cluster_file);
   if (!cluster) return std::cerr << "sy-sim: " << cluster.error().to_string() << "\n", 2;
   if (tier0_mib > 0) cluster->tier0_bytes = tier0_mib * 1024 * 1024;
   auto model = sim::RuntimeModel::load(model_file);
   if (!model) return std::cerr << "sy-sim: " << model.error().to_string() << "\n", 2;
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec)
+    return std::cerr << "sy-sim: cannot create " << out_dir << ": " << ec.message() << "\n", 1;
+  Result<std::vector<sim::TraceJob>, std::string> trace = fail(std::string());
+  if (synthetic) {
+    std::vector<std::string> names;
+    for (const auto& c : model->classes())
+      names.push_back(c.name);
+    trace = sim::synthetic_trace(spec, cluster->total_gpus(), names);
+    trace_file = out_dir + "/trace.csv";
+    std::ofstream(trace_file) << sim::trace_csv(trace.value());
+  } else {
+    trace = sim::load_trace(trace_file);
+    if (!trace) return std::cerr << "sy-sim: " << trace.error() << "\n", 2;
+  }
   const auto scorers = placement::make_placement_scorers();
   std::vector<sched::Profile> profiles;
   for (const auto& name : policies) {
@@ -106,11 +173,6 @@ int main(int argc, char** argv) {
     p->backfill_depth = backfill_depth;
     profiles.push_back(std::move(p).value());
   }
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec)
-    return std::cerr << "sy-sim: cannot create " << out_dir << ": " << ec.message() << "\n", 1;
-
   const sim::ModelCoverage coverage = model->coverage(trace.value());
   if (const std::string w = sim::coverage_warning(coverage); !w.empty()) {
     std::cerr << "sy-sim: " << w << "\n";
@@ -135,14 +197,26 @@ int main(int argc, char** argv) {
     std::cerr << "sy-sim: gnuplot is not installed; " << out_dir << "/plots.gp draws the plots\n";
   }
   std::cout << sim::markdown_table(summary);
-  std::ofstream(out_dir + "/summary.json")
-      << nlohmann::json{{"trace", trace_file},
-                        {"cluster", cluster_file},
-                        {"gpus", cluster->total_gpus()},
-                        {"nodes", cluster->nodes.size()},
-                        {"models", sim::coverage_json(coverage)},
-                        {"policies", summary}}
-             .dump(2)
-      << "\n";
+  nlohmann::json written{{"trace", trace_file},
+                         {"cluster", cluster_file},
+                         {"gpus", cluster->total_gpus()},
+                         {"nodes", cluster->nodes.size()},
+                         {"models", sim::coverage_json(coverage)},
+                         {"policies", summary}};
+  if (synthetic) {
+    nlohmann::json sizes = nlohmann::json::object();
+    for (const auto& [gpus, weight] : spec.sizes)
+      sizes[std::to_string(gpus)] = weight;
+    written["synthetic"] = {{"jobs", spec.jobs},
+                            {"load", spec.load},
+                            {"multi_gpu_share", spec.multi_gpu_share},
+                            {"sizes", sizes},
+                            {"duration_median_s", spec.duration_median_s},
+                            {"duration_sigma", spec.duration_sigma},
+                            {"users", spec.users},
+                            {"datasets", spec.datasets},
+                            {"seed", spec.seed}};
+  }
+  std::ofstream(out_dir + "/summary.json") << written.dump(2) << "\n";
   return 0;
 }
