@@ -133,6 +133,15 @@ Plan plan(const Snapshot& s, const Profile& profile) {
                : room[node];
   };
   std::vector<int> reserved_nodes;
+  // What a job that would still run when the reservation begins may use: kept as starts change
+  // it rather than rebuilt for every such job (a scan of every node each time, on a long queue
+  // the pass's largest cost).
+  std::vector<GpuMask> outside_free(s.nodes.size());
+  std::vector<Room> outside_room(s.nodes.size());
+  auto follow_outside = [&](int node) {
+    outside_free[node] = free[node] & ~reserved[node];
+    outside_room[node] = outside_reservation(node);
+  };
   std::map<JobId, int> array_active = s.array_active;
   std::unordered_set<JobId> pending_ids;
   for (const auto& j : s.pending) {
@@ -254,15 +263,9 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         choice = place_indexed(job, !out.reservation || ends_before_reservation, answered);
       }
       if (!answered) {
-        std::vector<GpuMask> usable = free;
-        std::vector<Room> usable_room = room;
-        if (out.reservation && !ends_before_reservation) {
-          for (std::size_t n = 0; n < usable.size(); ++n) {
-            usable[n] &= ~reserved[n];
-            usable_room[n] = outside_reservation(static_cast<int>(n));
-          }
-        }
-        choice = placer.place(job, usable, usable_room);
+        choice = out.reservation && !ends_before_reservation
+                     ? placer.place(job, outside_free, outside_room)
+                     : placer.place(job, free, room);
       }
     }
     if (choice) {
@@ -275,8 +278,10 @@ Plan plan(const Snapshot& s, const Profile& profile) {
             {job.id, p.node, p.gpus, end, job.cpus_per_node, job.memory_per_node_mib});
       }
       placer.staged(choice->placements, job);
-      for (const auto& p : choice->placements)
+      for (const auto& p : choice->placements) {
         reindex(p.node);
+        if (out.reservation) follow_outside(p.node);
+      }
       if (job.array_id != 0) ++array_active[job.array_id];
       out.starts.push_back({job.id, choice->placements, choice->ring_gbps,
                             out.reservation.has_value(), choice->staging_ms, end, choice->scores,
@@ -305,6 +310,8 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     }
     out.waits.push_back({job.id, WaitWhy::reserved, 0, r->start_ms, 0});
     out.reservation = std::move(r);
+    for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n)
+      follow_outside(n);
     reserved_job = &job;
     if (!profile.backfill) blocked = true;
   }

@@ -1,6 +1,7 @@
 #include "controller/sim/simulator.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -152,6 +153,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends;
   std::unordered_map<std::size_t, std::vector<sched::NodePlacement>> held;
 
+  bool caches_changed = false;  // since the last pass, other than as that pass foresaw
   // Starts copying `dataset` to `node` at `now` unless it is there or on its way; returns when the
   // copy is complete (now if it cannot be cached: the job then reads it remotely, unstaged).
   auto stage = [&](int node, const std::string& dataset, std::int64_t now, bool pin,
@@ -168,14 +170,37 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     hit = false;
     const auto ms = static_cast<std::int64_t>(
         std::ceil(static_cast<double>(bytes) * 1000.0 / cluster_.staging_bytes_per_s));
-    if (!c.make_room(bytes, cluster_.tier0_bytes)) return now + ms;
-    c.entries[dataset] = {bytes, now + ms, now, pin ? 1 : 0};
-    c.used += bytes;
-    // Evictions may have removed other datasets: refresh what the scheduler sees of this node.
-    s.nodes[node].cached.clear();
-    for (const auto& [name, e] : c.entries)
-      s.nodes[node].cached[name] = e.bytes;
+    const std::size_t held_before = c.entries.size();
+    const bool room = c.make_room(bytes, cluster_.tier0_bytes);
+    const bool evicted = c.entries.size() != held_before;
+    if (room) {
+      c.entries[dataset] = {bytes, now + ms, now, pin ? 1 : 0};
+      c.used += bytes;
+    }
+    // Evictions (even where the copy then found too little room) removed other datasets:
+    // refresh what the scheduler sees of this node. A pre-stage copy, or an eviction, is
+    // something the pass that decided it did not see.
+    if (room || evicted) {
+      s.nodes[node].cached.clear();
+      for (const auto& [name, e] : c.entries)
+        s.nodes[node].cached[name] = e.bytes;
+    }
+    if (evicted || (room && !pin)) caches_changed = true;
     return now + ms;
+  };
+
+  // Whether the last pass left a reservation standing, and whether it looked at as many jobs
+  // behind it as backfill may: with no job ended since, a pass for arrivals alone then gives
+  // every queued job the same answer as before (the queue keeps its order, the GPUs are as they
+  // were, the reservation cannot move earlier), and an arrival can start only where it fits the
+  // free GPUs. Such passes are skipped: under overload they are most of them.
+  bool reservation_stands = false;
+  bool backfill_depth_reached = false;
+  auto fits_free_gpus = [&](const sched::PendingJob& p) {
+    int nodes = 0;
+    for (const auto& n : s.nodes)
+      nodes += std::popcount(n.free) >= p.gpus_per_node;
+    return nodes >= p.nodes;
   };
 
   std::size_t next = 0;
@@ -184,7 +209,9 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     now = ends.empty() ? trace[arrivals[next]].submit_s * 1000 : ends.top().first;
     if (next < arrivals.size()) now = std::min(now, trace[arrivals[next]].submit_s * 1000);
     // Everything that happens at this moment, then one pass.
+    bool changed = false;  // a job ended: GPUs came free
     while (!ends.empty() && ends.top().first == now) {
+      changed = true;
       const std::size_t j = ends.top().second;
       ends.pop();
       for (const auto& p : held[j]) {
@@ -206,13 +233,21 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     while (next < arrivals.size() && trace[arrivals[next]].submit_s * 1000 == now) {
       const std::size_t j = arrivals[next++];
       sched::PendingJob p = pending_job(trace[j], j, now);
+      if (!backfill_depth_reached && fits_free_gpus(p)) changed = true;
       s.pending.push_back(std::move(p));
       out.jobs[j].submit_ms = now;
     }
-    if (s.pending.empty()) continue;
+    if (s.pending.empty() || (reservation_stands && !changed && !caches_changed)) continue;
     s.now_ms = now;
     const sched::Plan plan = sched::plan(s, profile);
     ++out.passes;
+    caches_changed = false;
+    // A pass that started jobs decided its reservation before some of them: the next pass,
+    // which sees them running, may place it elsewhere, so it is never skipped.
+    reservation_stands = plan.reservation.has_value() && plan.starts.empty();
+    backfill_depth_reached =
+        std::any_of(plan.waits.begin(), plan.waits.end(),
+                    [](const sched::Wait& w) { return w.why == sched::WaitWhy::backfill_depth; });
     std::unordered_set<sched::JobId> started;
     for (const auto& st : plan.starts) {
       const std::size_t j = static_cast<std::size_t>(st.job - 1);
