@@ -1,13 +1,13 @@
 #include "controller/sim/synthetic_trace.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
 #include <random>
 
 #include "common/comma_list.hpp"
+#include "common/parse_number.hpp"
 
 namespace sy::sim {
 namespace {
@@ -32,12 +32,6 @@ class Draw {
   std::mt19937_64 bits_;
 };
 
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && p == text.data() + text.size();
-}
-
 }  // namespace
 
 Result<std::vector<std::pair<int, double>>, std::string> parse_size_mix(const std::string& text) {
@@ -47,8 +41,8 @@ Result<std::vector<std::pair<int, double>>, std::string> parse_size_mix(const st
     int gpus = 0;
     double weight = 0;
     if (colon == std::string::npos ||
-        !parse_number(std::string_view(item).substr(0, colon), gpus) ||
-        !parse_number(std::string_view(item).substr(colon + 1), weight)) {
+        !parse_whole_number(std::string_view(item).substr(0, colon), gpus) ||
+        !parse_whole_number(std::string_view(item).substr(colon + 1), weight)) {
       return fail("'" + item + "' is not GPUS:WEIGHT (e.g. 8:30)");
     }
     if (gpus < 2 || gpus > 4096) return fail("'" + item + "': a multi-GPU size is 2-4096 GPUs");

@@ -2,12 +2,12 @@
 
 #include "common/file_text.hpp"
 
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "common/comma_list.hpp"
+#include "common/parse_number.hpp"
 
 namespace sy::sim {
 namespace {
@@ -18,12 +18,6 @@ std::vector<std::string> cells_of(const std::string& line) {
   if (!cells.empty() && !cells.back().empty() && cells.back().back() == '\r')
     cells.back().pop_back();
   return cells;
-}
-
-template <class T>
-bool whole(const std::string& text, T& out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && p == text.data() + text.size();
 }
 
 }  // namespace
@@ -61,14 +55,14 @@ Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
     };
     TraceJob j;
     j.id = cells[column["job_id"]];
-    if (!whole(cells[column["submit_s"]], j.submit_s) || j.submit_s < 0) {
+    if (!parse_whole_number(cells[column["submit_s"]], j.submit_s) || j.submit_s < 0) {
       return fail(where("submit_s") + "'" + cells[column["submit_s"]] +
                   "' is not a whole number of seconds >= 0");
     }
-    if (!whole(cells[column["gpus"]], j.gpus) || j.gpus < 1) {
+    if (!parse_whole_number(cells[column["gpus"]], j.gpus) || j.gpus < 1) {
       return fail(where("gpus") + "'" + cells[column["gpus"]] + "' is not a GPU count >= 1");
     }
-    if (!whole(cells[column["duration_s"]], j.duration_s) || j.duration_s < 1) {
+    if (!parse_whole_number(cells[column["duration_s"]], j.duration_s) || j.duration_s < 1) {
       return fail(where("duration_s") + "'" + cells[column["duration_s"]] +
                   "' is not a whole number of seconds >= 1");
     }
