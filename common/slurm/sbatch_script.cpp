@@ -13,9 +13,11 @@ namespace sy::slurm {
 namespace {
 
 // One word of a directive (or of the command line), and where it was written.
+constexpr int kCommandLine = -1, kEnvironment = -2;
+
 struct Word {
   std::string text;
-  int line = 0;  // -1: the command line
+  int line = 0;  // the script's line, or kCommandLine, or kEnvironment
 };
 
 enum class Arg { none, required, optional };
@@ -99,7 +101,8 @@ struct Request {
   std::string export_spec = "ALL";
   bool singleton = false;
   // The command line's first GPU option replaces every GPU count the script gave.
-  bool command_line_gpus = false;
+  // Where the GPU request came from: 0 the script, 1 SBATCH_* variables, 2 the command line.
+  int gpu_source = 0;
 };
 
 class Translator {
@@ -109,12 +112,17 @@ class Translator {
   Result<SbatchJob, SpecError> run(std::string_view script);
 
  private:
+  // Words from the command line have line kCommandLine, from SBATCH_* variables kEnvironment.
+  std::string source_name(int line) const {
+    return line == kCommandLine   ? std::string("command line")
+           : line == kEnvironment ? std::string("environment (SBATCH_*)")
+                                  : ctx_.file;
+  }
   SpecError error(int line, const std::string& field, const std::string& message) const {
-    return SpecError{line < 0 ? std::string("command line") : ctx_.file, std::max(line, 0),
-                     line > 0 ? 1 : 0, field, message};
+    return SpecError{source_name(line), std::max(line, 0), line > 0 ? 1 : 0, field, message};
   }
   void warn(int line, const std::string& option, const std::string& message) {
-    out_.warnings.push_back((line < 0    ? std::string("command line")
+    out_.warnings.push_back((line < 0    ? source_name(line)
                              : line == 0 ? ctx_.file
                                          : ctx_.file + ":" + std::to_string(line)) +
                             ": " + option + ": " + message);
@@ -207,8 +215,27 @@ Result<void, SpecError> Translator::check_interpreter(std::string_view script) {
 
 Result<std::vector<Word>, SpecError> Translator::directive_words(std::string_view script) {
   std::vector<Word> words;
+  // sbatch's input variables, as sbatch reads them: over the script, under the command line.
+  static const std::pair<const char*, const char*> kInputVariables[] = {
+      {"SBATCH_ACCOUNT", "--account"},
+      {"SBATCH_TIMELIMIT", "--time"},
+      {"SBATCH_JOB_NAME", "--job-name"},
+      {"SBATCH_GPUS", "--gpus"},
+      {"SBATCH_GPUS_PER_NODE", "--gpus-per-node"},
+      {"SBATCH_GRES", "--gres"},
+      {"SBATCH_EXCLUSIVE", "--exclusive"},
+      {"SBATCH_REQUEUE", "--requeue"},
+      {"SBATCH_NO_REQUEUE", "--no-requeue"}};
+  for (const auto& [variable, option] : kInputVariables) {
+    const auto it = ctx_.environment.find(variable);
+    if (it == ctx_.environment.end()) continue;
+    const std::string flag = option;
+    // Flags are set by their variable's presence, as sbatch's are.
+    const bool is_flag = flag == "--exclusive" || flag == "--requeue" || flag == "--no-requeue";
+    words.push_back({is_flag ? flag : flag + "=" + it->second, kEnvironment});
+  }
   for (const auto& w : ctx_.command_line)
-    words.push_back({w, -1});
+    words.push_back({w, kCommandLine});
   std::vector<Word> from_script;
   int line_no = 0;
   std::size_t start = 0;
@@ -228,7 +255,7 @@ Result<std::vector<Word>, SpecError> Translator::directive_words(std::string_vie
     for (auto& w : split.value())
       from_script.push_back({std::move(w), line_no});
   }
-  // The command line is applied last: sbatch's options override the script's directives.
+  // The variables, then the command line, are applied last: they override the directives.
   from_script.insert(from_script.end(), words.begin(), words.end());
   return from_script;
 }
@@ -307,12 +334,14 @@ Result<void, SpecError> Translator::apply(const OptionInfo& o, const std::string
     field = mib.value();
     return {};
   };
-  // sbatch's options on the command line override the script's: the first GPU option there
-  // replaces whatever GPU counts and type the script's directives gave, in any of their forms.
+  // sbatch's options on the command line override SBATCH_* variables, which override the
+  // script's: the first GPU option of a source replaces whatever GPU counts and type the sources
+  // below it gave, in any of their forms.
   const bool gpu_option =
       n == "gpus-per-node" || n == "gpus" || n == "gpus-per-task" || n == "gres";
-  if (gpu_option && line < 0 && !req_.command_line_gpus) {
-    req_.command_line_gpus = true;
+  const int source = line == kCommandLine ? 2 : line == kEnvironment ? 1 : 0;
+  if (gpu_option && source > req_.gpu_source) {
+    req_.gpu_source = source;
     req_.gpus_per_node.reset();
     req_.gres_gpus.reset();
     req_.gpus_total.reset();

@@ -140,6 +140,32 @@ TEST_CASE("sbatch options on the command line override the script's", "[slurm]")
   CHECK(spec.name == "job.sbatch");
 }
 
+TEST_CASE("SBATCH_* variables override the script and the command line overrides them", "[slurm]") {
+  const std::string script =
+      "#!/bin/sh\n#SBATCH -J from-script -t 5 --gpus-per-node 2 -A research\necho hi\n";
+  SbatchContext ctx = context();
+  ctx.environment["SBATCH_TIMELIMIT"] = "30";
+  ctx.environment["SBATCH_JOB_NAME"] = "from-env";
+  ctx.environment["SBATCH_GRES"] = "gpu:4";
+  ctx.environment["SBATCH_REQUEUE"] = "";
+  JobSpec spec = job_of(script, ctx);
+  CHECK(spec.time_limit_s == 1800);
+  CHECK(spec.name == "from-env");
+  CHECK(spec.resources.gpus_per_node == 4);  // the variable's GPU form replaced the script's
+  CHECK(spec.account == std::optional<std::string>("research"));
+  CHECK(spec.requeue);
+  ctx.command_line = {"--time=10", "--gpus-per-node=8"};
+  spec = job_of(script, ctx);
+  CHECK(spec.time_limit_s == 600);
+  CHECK(spec.resources.gpus_per_node == 8);
+  CHECK(spec.name == "from-env");
+  // A wrong value names where it came from.
+  ctx.command_line.clear();
+  ctx.environment["SBATCH_TIMELIMIT"] = "soon";
+  CHECK(refusal(script, ctx).find("environment (SBATCH_*)") != std::string::npos);
+  CHECK(refusal(script, ctx).find("--time") != std::string::npos);
+}
+
 TEST_CASE("sbatch exclusive gives whole nodes and GPU counts must agree", "[slurm]") {
   CHECK(job_of("#!/bin/bash\n#SBATCH --exclusive -N 2\nsrun true\n").resources.gpus_per_node == 8);
   auto translated =
