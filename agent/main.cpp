@@ -15,6 +15,7 @@
 
 #include "agent/agent_config.hpp"
 #include "agent/agent_metrics.hpp"
+#include "agent/command_line.hpp"
 #include "agent/controller_link.hpp"
 #include "agent/discovery.hpp"
 #include "agent/job_cgroup.hpp"
@@ -35,60 +36,6 @@
 #include "common/units.hpp"
 
 namespace {
-
-constexpr const char* kUsage = R"(usage: sy-agent [options]
-       sy-agent discover [--topology FILE]
-       sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
-       sy-agent rsh HOST COMMAND...      (inside an mpi job: Open MPI's launch agent)
-       sy-agent rank -- COMMAND...       (inside an mpi job: each rank)
-       sy-agent batch|task ...           (inside a job submitted as a Slurm batch script;
-                                         the job's `srun` and `scontrol` are this program too)
-
-Discovers this node's GPUs, NICs and links, registers them with the controller and keeps
-the registration alive with heartbeats, reconnecting whenever the controller restarts.
-
-options (each may also be set in the --config file, under its name with '_' for '-';
-flags override the file; tls: {ca, cert, key} holds the --tls-* files, features is a list):
-  --config FILE           YAML settings (schemas/agent-config.schema.json; under systemd
-                          /etc/switchyard/agent.yaml)
-  --check-config          validate the settings (file and flags) and exit
-  --controller ADDRESS    the controller: https://HOST:PORT, or HOST:PORT with --insecure
-                          (default 127.0.0.1:6820)
-  --tls-ca FILE           the cluster CA's certificate: the controller's must come from it
-  --tls-cert FILE         this node's certificate (its common name is the node's name;
-  --tls-key FILE          scripts/cluster-ca node NAME makes it) and private key
-  --insecure              plain TCP without certificates (local development only)
-  --topology FILE         present this topology (schemas/topology.schema.json) instead of
-                          discovering one: how a whole fake cluster runs on one machine
-  --node-name NAME        the node's name (default: the host name)
-  --features LIST         features this node offers to jobs that ask for them, comma-separated
-                          (e.g. ib,nvme); added to those of the topology file
-  --tier0 DIR             the dataset cache on local NVMe (default /var/lib/switchyard/tier0)
-  --tier0-quota SIZE      how much of it datasets may use (default 90% of the filesystem)
-  --stage-bandwidth SIZE  read datasets from shared storage no faster than SIZE per second
-                          (e.g. 500M; default: no limit)
-  --spool DIR             where jobs' scripts, dataset links and output go
-                          (default /var/lib/switchyard/jobs)
-  --mpirun PATH           the mpirun that mpi jobs start (default: mpirun on PATH)
-  --cgroup DIR|auto|none  where each job gets a cgroup v2 directory, so that no process it
-                          starts outlives it (default auto: below the agent's own cgroup when
-                          it may create one there; none: process groups only)
-  --metrics-listen HOST:PORT
-                          serve GET /metrics (Prometheus text: jobs, Tier-0 cache, staging)
-                          on this address, plain HTTP (default: not served)
-  --drain-on-stop         on SIGTERM, drain the node and stop only once its jobs have ended
-                          (a second SIGTERM stops at once)
-  --log-level LEVEL       debug, info, warn or error (default info)
-  --version, -h/--help
-
-SIGTERM or SIGINT stops the agent and the jobs it runs (see --drain-on-stop). SIGHUP reads --config again: log_level
-and stage_bandwidth change at once; other changed settings are named in the log and wait for a
-restart. Under systemd (Type=notify) it reports readiness, reloads and stopping, and pings the
-watchdog (WatchdogSec=).
-
-`sy-agent discover` prints the topology the agent would register (JSON) and exits.
-`sy-agent stage` copies a directory as the agent stages datasets (sy-agent stage --help).
-)";
 
 int usage_error(const std::string& m) {
   std::cerr << "sy-agent: " << m << "\n(see sy-agent --help)\n";
@@ -144,76 +91,17 @@ int main(int argc, char** argv) {
     return agent::run_batch_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "task")
     return agent::run_task_command(argc - 1, argv + 1);
-  if (argc > 1 && std::string(argv[1]) == "stage")
-    return agent::run_stage_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "rsh") return agent::run_rsh_command(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "rank")
     return agent::run_rank_command(argc - 1, argv + 1);
-  bool discover_only = false, check_only = false;
-  std::string config_path;
-  // Flags are kept as given and laid over the file, at start and on every SIGHUP.
-  agent::AgentSettings flags;
-  std::vector<std::string agent::AgentSettings::*> flags_given;
-  bool insecure_flag = false, drain_flag = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg == "--version") {
-      std::cout << "sy-agent " << SY_VERSION << "\n";
-      return 0;
-    }
-    if (arg == "--insecure") {
-      insecure_flag = true;
-      continue;
-    }
-    if (arg == "--drain-on-stop") {
-      drain_flag = true;
-      continue;
-    }
-    if (arg == "--check-config") {
-      check_only = true;
-      continue;
-    }
-    if (arg == "discover" && i == 1) {
-      discover_only = true;
-      continue;
-    }
-    if (arg == "--config") {
-      if (i + 1 >= argc) return usage_error(arg + " needs a value");
-      config_path = argv[++i];
-      continue;
-    }
-    using S = agent::AgentSettings;
-    const std::pair<const char*, std::string S::*> options[] = {
-        {"--controller", &S::controller},
-        {"--topology", &S::topology_file},
-        {"--node-name", &S::node_name},
-        {"--log-level", &S::log_level},
-        {"--features", &S::features},
-        {"--tier0", &S::tier0_dir},
-        {"--tier0-quota", &S::tier0_quota},
-        {"--spool", &S::spool_dir},
-        {"--stage-bandwidth", &S::stage_bandwidth},
-        {"--mpirun", &S::mpirun},
-        {"--cgroup", &S::cgroup},
-        {"--metrics-listen", &S::metrics_listen}};
-    std::string S::*member = nullptr;
-    for (const auto& [name, m] : options) {
-      if (arg == name) member = m;
-    }
-    std::string* target = member                ? &(flags.*member)
-                          : arg == "--tls-ca"   ? &flags.tls.ca
-                          : arg == "--tls-cert" ? &flags.tls.cert
-                          : arg == "--tls-key"  ? &flags.tls.key
-                                                : nullptr;
-    if (!target) return usage_error("unknown argument '" + arg + "'");
-    if (i + 1 >= argc) return usage_error(arg + " needs a value");
-    *target = argv[++i];
-    if (member) flags_given.push_back(member);
-  }
+  agent::AgentCommandLine cl;
+  if (const auto stop = command_line::parse(cl.app, argc, argv)) return *stop;
+  if (cl.stage->parsed()) return agent::run_stage_command(cl.stage_options);
+  const bool discover_only = cl.discover->parsed(), check_only = cl.check_only;
+  const std::string& config_path = cl.config_path;
+  const agent::AgentSettings& flags = cl.flags;
+  const auto& flags_given = cl.flags_given;
+  const bool insecure_flag = cl.insecure, drain_flag = cl.drain_on_stop;
   auto load = [&]() -> Result<agent::AgentSettings, std::string> {
     agent::AgentSettings s;
     if (!config_path.empty()) {

@@ -17,29 +17,6 @@
 namespace sy::agent {
 namespace {
 
-constexpr const char* kUsage =
-    R"(usage: sy-agent stage --from SRC --to DST [--parallel N] [--full-check]
-                      [--manifest FILE | --version V] [--write-manifest FILE]
-       sy-agent stage --from SRC --dataset NAME --cache DIR [--parallel N]
-
-Copies the directory SRC to DST the way the agent stages datasets: many files in flight, every
-file hashed (XXH3) as it is written, DST published only when complete (until then the copy is in
-.DST.partial beside it), resumable after a kill, and a second run on an unchanged SRC and intact
-DST costs one stat per file. DST must not exist, be empty, or be a copy made by this command.
-
-With --dataset and --cache, SRC is hashed first (as `sy dataset add` does) and the copy goes to
-DIR/NAME@VERSION, where an agent started with --tier0 DIR finds it and reports it: a node's cache
-can be seeded by hand.
-
-  --parallel N           files (or 8 MiB pieces of large files) in flight (default 16)
-  --full-check           re-hash every file of an existing DST instead of trusting unchanged stats
-  --manifest FILE        stage this manifest (JSON, as GET /v1/datasets/NAME/manifest answers)
-                         instead of listing SRC: what the agent does with a stage order
-  --write-manifest FILE  write the manifest of what was staged, digests included
-  --version V            check an existing DST of version V against its own record (what an
-                         agent does with a check order: no manifest, no listing of SRC)
-)";
-
 int usage_error(const std::string& m) {
   std::cerr << "sy-agent stage: " << m << "\n(see sy-agent stage --help)\n";
   return 2;
@@ -47,44 +24,14 @@ int usage_error(const std::string& m) {
 
 }  // namespace
 
-int run_stage_command(int argc, char** argv) {
-  std::string from, to, dataset_name, cache_dir, manifest_in, manifest_out, version;
+int run_stage_command(const StageCommandOptions& o) {
+  std::string from = o.from, to = o.to;
+  const std::string &dataset_name = o.dataset_name, &cache_dir = o.cache_dir,
+                    &manifest_in = o.manifest_in, &manifest_out = o.manifest_out,
+                    &version = o.version;
   staging::StageRequest request;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg == "--full-check") {
-      request.full_check = true;
-      continue;
-    }
-    if (i + 1 >= argc) return usage_error(arg + " needs a value");
-    const std::string value = argv[++i];
-    if (arg == "--from") {
-      from = value;
-    } else if (arg == "--to") {
-      to = value;
-    } else if (arg == "--dataset") {
-      dataset_name = value;
-    } else if (arg == "--cache") {
-      cache_dir = value;
-    } else if (arg == "--manifest") {
-      manifest_in = value;
-    } else if (arg == "--write-manifest") {
-      manifest_out = value;
-    } else if (arg == "--version") {
-      version = value;
-    } else if (arg == "--parallel") {
-      char* end = nullptr;
-      const long n = std::strtol(value.c_str(), &end, 10);
-      if (*end != '\0' || n < 1 || n > 256) return usage_error("--parallel must be 1-256");
-      request.parallel = static_cast<int>(n);
-    } else {
-      return usage_error("unknown argument '" + arg + "'");
-    }
-  }
+  request.full_check = o.full_check;
+  request.parallel = o.parallel;
   if (dataset_name.empty() != cache_dir.empty()) {
     return usage_error("--dataset and --cache go together");
   }

@@ -128,21 +128,24 @@ Result<JobSpec, std::string> job_from_batch_script(const std::string& file, cons
   return std::move(spec).value();
 }
 
+// SY_ACCOUNT and SY_TIME_LIMIT: for a job that names no account or time limit, as sbatch's
+// SBATCH_ACCOUNT and SBATCH_TIMELIMIT are (those act on batch scripts, in the translation).
+std::optional<std::string> apply_environment_defaults(JobSpec& spec) {
+  const char* account = std::getenv("SY_ACCOUNT");
+  if (account != nullptr && *account != '\0' && !spec.account) spec.account = account;
+  const char* limit = std::getenv("SY_TIME_LIMIT");
+  if (limit != nullptr && *limit != '\0' && !spec.time_limit_s) {
+    auto seconds = parse_duration_seconds(limit);
+    if (!seconds) return "SY_TIME_LIMIT='" + std::string(limit) + "': " + seconds.error();
+    spec.time_limit_s = seconds.value();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-int cmd_submit(const Invocation& inv) {
-  bool parsable = false, json = false;
-  // sy's own flags; the rest before the file are sbatch options for a batch script.
-  std::vector<std::string> rest;
-  for (const auto& a : inv.args) {
-    if (a == "--parsable") {
-      parsable = true;
-    } else if (a == "--json") {
-      json = true;
-    } else {
-      rest.push_back(a);
-    }
-  }
+int cmd_submit(const ClientConfig& config, const SubmitOptions& o) {
+  std::vector<std::string> rest = o.words;
   if (rest.empty() || rest.back().empty() || rest.back()[0] == '-') {
     return usage("submit",
                  "which job file? (sy submit FILE.yaml, or sy submit [SBATCH OPTIONS] "
@@ -152,7 +155,7 @@ int cmd_submit(const Invocation& inv) {
   rest.pop_back();
   auto text = read_file_text(file);
   if (!text) return failed(text.error());
-  ApiClient api(inv.config, current_user());
+  ApiClient api(config, current_user());
   Result<JobSpec, std::string> spec = fail(std::string());
   if (slurm::looks_like_batch_script(text.value())) {
     spec = job_from_batch_script(file, text.value(), rest, api);
@@ -169,11 +172,12 @@ int cmd_submit(const Invocation& inv) {
     spec = std::move(from_yaml).value();
   }
   if (!spec) return failed(spec.error());
+  if (const auto wrong = apply_environment_defaults(spec.value())) return usage("submit", *wrong);
   auto reply = api.submit(spec.value(), new_idempotency_key());
   if (!reply) return failed(reply.error());
-  if (json) {
+  if (o.json) {
     std::cout << nlohmann::json{{"id", reply->id}, {"name", spec->name}}.dump() << "\n";
-  } else if (parsable) {
+  } else if (o.parsable) {
     std::cout << reply->id << "\n";
   } else if (!reply->tasks.empty()) {
     std::cout << "Submitted array job " << reply->id << " (" << reply->tasks.size() << " tasks"
@@ -187,39 +191,17 @@ int cmd_submit(const Invocation& inv) {
   return 0;
 }
 
-int cmd_queue(const Invocation& inv) {
+int cmd_queue(const ClientConfig& config, const QueueOptions& o) {
   ListQuery query;
-  bool json = false, watch = false;
-  double interval = 2;
-  long iterations = 0;  // 0: until interrupted
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--watch" || a == "-w") {
-      watch = true;
-    } else if ((a == "--interval" || a == "-n") && i + 1 < inv.args.size()) {
-      interval = std::atof(inv.args[++i].c_str());
-      if (interval < 0.2) return usage("queue", "--interval must be at least 0.2 seconds");
-    } else if (a == "--iterations" && i + 1 < inv.args.size()) {
-      iterations = std::atol(inv.args[++i].c_str());
-      if (iterations < 1) return usage("queue", "--iterations must be at least 1");
-    } else if (a == "--all" || a == "-a") {
-      query.states = "all";
-    } else if ((a == "--state" || a == "-t" || a == "--user" || a == "-u") &&
-               i + 1 < inv.args.size()) {
-      (a == "--state" || a == "-t" ? query.states : query.user.emplace()) = inv.args[++i];
-    } else {
-      return usage("queue", "unknown argument '" + a + "'");
-    }
-  }
-  if (json && watch) return usage("queue", "--watch is for people; --json is for programs");
-  ApiClient api(inv.config, current_user());
+  query.states = o.states;
+  query.user = o.user;
+  if (o.json && o.watch) return usage("queue", "--watch is for people; --json is for programs");
+  ApiClient api(config, current_user());
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   for (long shown = 1;; ++shown) {
     auto jobs = api.list(query);
     if (!jobs) return failed(jobs.error());
-    if (json) {
+    if (o.json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& j : jobs.value())
         out.push_back(job_record_to_json(j));
@@ -234,38 +216,27 @@ int cmd_queue(const Invocation& inv) {
                      j.spec.time_limit_s ? format_duration(*j.spec.time_limit_s) : "default",
                      short_time(j.submit_ms), nodelist_or_reason(j)});
     }
-    if (watch) {
+    if (o.watch) {
       // As watch(1) does: on a terminal the newest table replaces the last.
       if (tty) std::cout << "\033[H\033[2J";
       const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::system_clock::now().time_since_epoch());
-      std::cout << "Every " << interval << "s: sy queue    " << short_time(now.count()) << "\n\n";
+      std::cout << "Every " << o.interval_s << "s: sy queue    " << short_time(now.count())
+                << "\n\n";
     }
     table.print(std::cout);
     std::cout << std::flush;
-    if (!watch || (iterations > 0 && shown >= iterations)) return 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(interval * 1000)));
+    if (!o.watch || (o.iterations > 0 && shown >= o.iterations)) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(o.interval_s * 1000)));
   }
 }
 
-int cmd_show(const Invocation& inv) {
-  bool json = false;
-  std::optional<std::string> id;
-  for (const auto& a : inv.args) {
-    if (a == "--json") {
-      json = true;
-    } else if (!id && parse_job_ref(a)) {
-      id = a;
-    } else {
-      return usage("show", "'" + a + "' is not a job id");
-    }
-  }
-  if (!id) return usage("show", "which job? (sy show ID)");
-  ApiClient api(inv.config, current_user());
-  auto job = api.get(*id);
+int cmd_show(const ClientConfig& config, const ShowOptions& o) {
+  ApiClient api(config, current_user());
+  auto job = api.get(o.id);
   if (!job) return failed(job.error());
   const JobRecord& j = job.value();
-  if (json) {
+  if (o.json) {
     std::cout << job_record_to_json(j).dump(2) << "\n";
     return 0;
   }
@@ -357,14 +328,8 @@ int cmd_show(const Invocation& inv) {
   return 0;
 }
 
-int cmd_cancel(const Invocation& inv) {
-  std::vector<std::string> ids;
-  for (const auto& a : inv.args) {
-    if (!parse_job_ref(a)) return usage("cancel", "'" + a + "' is not a job id (12, or 12_3)");
-    ids.push_back(a);
-  }
-  if (ids.empty()) return usage("cancel", "which job? (sy cancel ID [ID...])");
-  ApiClient api(inv.config, current_user());
+int cmd_cancel(const ClientConfig& config, const std::vector<std::string>& ids) {
+  ApiClient api(config, current_user());
   int code = 0;
   for (const auto& id : ids) {
     auto reply = api.cancel(id);

@@ -9,28 +9,19 @@
 
 namespace sy::cli {
 
-int cmd_dashboard(const Invocation& inv) {
-  std::string ttl;
-  bool json = false;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    if (inv.args[i] == "--ttl" && i + 1 < inv.args.size()) {
-      ttl = inv.args[++i];
-    } else if (inv.args[i] == "--json") {
-      json = true;
-    } else {
-      return usage("dashboard", "unknown argument '" + inv.args[i] + "'");
-    }
-  }
-  ApiClient api(inv.config, current_user());
+int cmd_dashboard(const ClientConfig& config, const DashboardOptions& o) {
+  const std::string& ttl = o.ttl;
+  const bool json = o.json;
+  ApiClient api(config, current_user());
   auto session = api.open_session(ttl);
   if (!session) return failed(session.error());
   std::string url = session->value("url", std::string());
   // Reached over TCP, the address sy used is one this machine's browser can reach too; the
   // controller's own idea of its address is the fallback (sy on the local socket).
-  if (inv.config.controller.kind != ServerAddress::Kind::local) {
+  if (config.controller.kind != ServerAddress::Kind::local) {
     const std::string scheme =
-        inv.config.controller.kind == ServerAddress::Kind::tls ? "https://" : "http://";
-    url = scheme + inv.config.controller.endpoint.to_string() +
+        config.controller.kind == ServerAddress::Kind::tls ? "https://" : "http://";
+    url = scheme + config.controller.endpoint.to_string() +
           "/ui/#/?token=" + session->value("token", std::string());
     (*session)["url"] = url;
   }

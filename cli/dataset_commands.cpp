@@ -9,7 +9,6 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
-#include "cli/name_argument.hpp"
 #include "cli/progress_text.hpp"
 #include "cli/table.hpp"
 #include "common/units.hpp"
@@ -17,24 +16,10 @@
 namespace sy::cli {
 namespace {
 
-int dataset_add(const Invocation& inv) {
-  std::string name, source;
-  bool json = false;
-  for (std::size_t i = 1; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--source") {
-      if (i + 1 >= inv.args.size()) return usage("dataset add", "--source needs a directory");
-      source = inv.args[++i];
-    } else if (name.empty() && !a.starts_with("-")) {
-      name = a;
-    } else {
-      return usage("dataset add", "unknown argument '" + a + "'");
-    }
-  }
-  if (name.empty() || source.empty())
-    return usage("dataset add", "use: sy dataset add NAME --source DIR");
+int dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
+  std::string source = o.source;
+  const std::string& name = o.name;
+  const bool json = o.json;
   // The controller reads the source itself, so a relative path means the caller's directory.
   if (!source.starts_with("/") && source.find("://") == std::string::npos) {
     char* cwd = ::getcwd(nullptr, 0);
@@ -43,7 +28,7 @@ int dataset_add(const Invocation& inv) {
       std::free(cwd);
     }
   }
-  ApiClient api(inv.config, current_user());
+  ApiClient api(config, current_user());
   auto added = api.add_dataset(name, source);
   if (!added) return failed(added.error());
   if (json) {
@@ -58,14 +43,8 @@ int dataset_add(const Invocation& inv) {
   return 0;
 }
 
-int dataset_list(const Invocation& inv) {
-  bool json = false;
-  for (std::size_t i = 1; i < inv.args.size(); ++i) {
-    if (inv.args[i] != "--json")
-      return usage("dataset list", "unknown argument '" + inv.args[i] + "'");
-    json = true;
-  }
-  ApiClient api(inv.config, current_user());
+int dataset_list(const ClientConfig& config, bool json) {
+  ApiClient api(config, current_user());
   auto list = api.list_datasets();
   if (!list) return failed(list.error());
   if (json) {
@@ -82,10 +61,9 @@ int dataset_list(const Invocation& inv) {
   return 0;
 }
 
-int dataset_show(const Invocation& inv) {
-  const auto arg = read_name_argument(inv.args, 1, "dataset show", "dataset");
-  if (!arg) return 2;
-  ApiClient api(inv.config, current_user());
+int dataset_show(const ClientConfig& config, const NameOptions& o) {
+  const NameOptions* arg = &o;
+  ApiClient api(config, current_user());
   auto d = api.get_dataset(arg->name);
   if (!d) return failed(d.error());
   if (arg->json) {
@@ -120,12 +98,14 @@ int dataset_show(const Invocation& inv) {
 
 }  // namespace
 
-int cmd_dataset(const Invocation& inv) {
-  const std::string sub = inv.args.empty() ? "" : inv.args[0];
-  if (sub == "add") return dataset_add(inv);
-  if (sub == "list") return dataset_list(inv);
-  if (sub == "show") return dataset_show(inv);
-  return usage("dataset", "use: sy dataset add NAME --source DIR | list | show NAME");
+int cmd_dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
+  return dataset_add(config, o);
+}
+int cmd_dataset_list(const ClientConfig& config, bool json) {
+  return dataset_list(config, json);
+}
+int cmd_dataset_show(const ClientConfig& config, const NameOptions& o) {
+  return dataset_show(config, o);
 }
 
 }  // namespace sy::cli
@@ -133,24 +113,11 @@ int cmd_dataset(const Invocation& inv) {
 namespace sy::cli {
 namespace {}  // namespace
 
-int cmd_stage(const Invocation& inv) {
-  std::string name, node;
-  bool json = false;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--node" || a == "-w") {
-      if (i + 1 >= inv.args.size()) return usage("stage", a + " needs a node name");
-      node = inv.args[++i];
-    } else if (name.empty() && !a.starts_with("-")) {
-      name = a;
-    } else {
-      return usage("stage", "unknown argument '" + a + "'");
-    }
-  }
-  if (name.empty() || node.empty()) return usage("stage", "use: sy stage DATASET --node NODE");
-  ApiClient api(inv.config, current_user());
+int cmd_stage(const ClientConfig& config, const StageOptions& o) {
+  const std::string& name = o.dataset;
+  const std::string& node = o.node;
+  const bool json = o.json;
+  ApiClient api(config, current_user());
   auto order = api.stage_dataset(name, node);
   if (!order) return failed(order.error());
   const std::string request = order->value("request", "");

@@ -8,7 +8,7 @@
 namespace sy::cli {
 
 inline int usage(const std::string& command, const std::string& message) {
-  std::cerr << "sy " << command << ": " << message << "\n(see sy help)\n";
+  std::cerr << "sy " << command << ": " << message << "\n(see sy " << command << " --help)\n";
   return 2;
 }
 

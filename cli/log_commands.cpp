@@ -30,34 +30,11 @@ std::string lines_of_rank(const std::string& text, int rank) {
 
 }  // namespace
 
-int cmd_logs(const Invocation& inv) {
-  std::string id;
-  bool follow = false;
-  std::optional<int> rank;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "-f" || a == "--follow") {
-      follow = true;
-    } else if (a == "--rank") {
-      int r = -1;
-      if (i + 1 >= inv.args.size()) return usage("logs", "--rank needs a rank (0, 1, ...)");
-      const std::string& v = inv.args[++i];
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), r);
-      if (ec != std::errc() || p != v.data() + v.size() || r < 0) {
-        return usage("logs", "--rank: '" + v + "' is not a rank (0, 1, ...)");
-      }
-      rank = r;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage("logs", "unknown option '" + a + "'");
-    } else if (!id.empty()) {
-      return usage("logs", "give one job");
-    } else {
-      if (!parse_job_ref(a)) return usage("logs", "'" + a + "' is not a job id (12, or 12_3)");
-      id = a;
-    }
-  }
-  if (id.empty()) return usage("logs", "which job? (sy logs ID [-f] [--rank R])");
-  ApiClient api(inv.config, current_user());
+int cmd_logs(const ClientConfig& config, const LogsOptions& o) {
+  const std::string& id = o.id;
+  const bool follow = o.follow;
+  const std::optional<int>& rank = o.rank;
+  ApiClient api(config, current_user());
   std::int64_t offset = 0;
   while (true) {
     auto slice = api.job_logs(id, offset);

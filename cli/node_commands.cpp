@@ -5,7 +5,6 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
-#include "cli/name_argument.hpp"
 #include "cli/table.hpp"
 #include "common/topology/topology_file.hpp"
 #include "common/units.hpp"
@@ -57,13 +56,8 @@ void print_matrix(std::ostream& out, const topo::NodeTopology& t) {
 
 }  // namespace
 
-int cmd_nodes(const Invocation& inv) {
-  bool json = false;
-  for (const auto& a : inv.args) {
-    if (a != "--json") return usage("nodes", "unknown argument '" + a + "'");
-    json = true;
-  }
-  ApiClient api(inv.config, current_user());
+int cmd_nodes(const ClientConfig& config, bool json) {
+  ApiClient api(config, current_user());
   auto nodes = api.list_nodes();
   if (!nodes) return failed(nodes.error());
   if (json) {
@@ -83,11 +77,9 @@ int cmd_nodes(const Invocation& inv) {
   return 0;
 }
 
-int cmd_node(const Invocation& inv) {
-  if (inv.args.empty() || inv.args[0] != "show") return usage("node", "use: sy node show NAME");
-  const auto arg = read_name_argument(inv.args, 1, "node show", "node");
-  if (!arg) return 2;
-  ApiClient api(inv.config, current_user());
+int cmd_node_show(const ClientConfig& config, const NameOptions& o) {
+  const NameOptions* arg = &o;
+  ApiClient api(config, current_user());
   auto node = api.get_node(arg->name);
   if (!node) return failed(node.error());
   if (arg->json) {
@@ -132,32 +124,20 @@ int cmd_node(const Invocation& inv) {
 }
 
 namespace {
-int drain_or_resume(const Invocation& inv, bool drain) {
-  const char* command = drain ? "drain" : "resume";
-  std::string name, reason;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    if (drain && inv.args[i] == "--reason" && i + 1 < inv.args.size()) {
-      reason = inv.args[++i];
-    } else if (name.empty() && inv.args[i][0] != '-') {
-      name = inv.args[i];
-    } else {
-      return usage(command, "unknown argument '" + inv.args[i] + "'");
-    }
-  }
-  if (name.empty()) return usage(command, std::string("which node? (sy ") + command + " NAME)");
-  ApiClient api(inv.config, current_user());
-  auto node = api.set_drain(name, drain, reason);
+int drain_or_resume(const ClientConfig& config, const DrainOptions& o, bool drain) {
+  ApiClient api(config, current_user());
+  auto node = api.set_drain(o.node, drain, o.reason);
   if (!node) return failed(node.error());
-  std::cout << "Node " << name << " is " << node->value("state", "?") << "\n";
+  std::cout << "Node " << o.node << " is " << node->value("state", "?") << "\n";
   return 0;
 }
 }  // namespace
 
-int cmd_drain(const Invocation& inv) {
-  return drain_or_resume(inv, true);
+int cmd_drain(const ClientConfig& config, const DrainOptions& o) {
+  return drain_or_resume(config, o, true);
 }
-int cmd_resume(const Invocation& inv) {
-  return drain_or_resume(inv, false);
+int cmd_resume(const ClientConfig& config, const DrainOptions& o) {
+  return drain_or_resume(config, o, false);
 }
 
 }  // namespace sy::cli

@@ -33,13 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kUsage =
-    "sy slurm-start [--shared-dir DIR] [--state-dir DIR] [--topology FILE] [--insecure]\n"
-    "               [--wait SECONDS] -- COMMAND...\n"
-    "  run inside a Slurm allocation (sbatch, or salloc ... srun --pty): starts a controller\n"
-    "  on this node and an agent on every allocated node, runs COMMAND with SY_CONTROLLER set\n"
-    "  to it, and stops them all when COMMAND ends";
-
 std::string env_or(const char* name, const std::string& fallback = "") {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
@@ -155,36 +148,13 @@ std::string sh_quote(const std::string& text) {
 
 }  // namespace
 
-int cmd_slurm_start(const Invocation& inv) {
+int cmd_slurm_start(const ClientConfig& client_config, const SlurmStartOptions& o) {
   const std::string job = env_or("SLURM_JOB_ID"), node = env_or("SLURMD_NODENAME");
-  std::string shared_dir, state_dir, topology;
-  bool insecure = false;
-  int wait_s = 120;
-  std::vector<std::string> command;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    const bool has_next = i + 1 < inv.args.size();
-    if (a == "--") {
-      command.assign(inv.args.begin() + static_cast<long>(i) + 1, inv.args.end());
-      break;
-    } else if (a == "--shared-dir" && has_next) {
-      shared_dir = inv.args[++i];
-    } else if (a == "--state-dir" && has_next) {
-      state_dir = inv.args[++i];
-    } else if (a == "--topology" && has_next) {
-      topology = fs::absolute(inv.args[++i]).string();
-    } else if (a == "--wait" && has_next) {
-      wait_s = std::atoi(inv.args[++i].c_str());
-    } else if (a == "--insecure") {
-      insecure = true;
-    } else if (a == "--help" || a == "-h") {
-      std::cout << "usage: " << kUsage << "\n";
-      return 0;
-    } else {
-      return usage("slurm-start", "unknown argument '" + a + "'\n" + kUsage);
-    }
-  }
-  if (command.empty()) return usage("slurm-start", std::string("give a command\n") + kUsage);
+  std::string shared_dir = o.shared_dir, state_dir = o.state_dir;
+  const std::string topology = o.topology.empty() ? "" : fs::absolute(o.topology).string();
+  const bool insecure = o.insecure;
+  const int wait_s = o.wait_s;
+  const std::vector<std::string>& command = o.command;
   if (job.empty() || env_or("SLURM_JOB_NODELIST").empty()) {
     return failed_start(
         "not inside a Slurm allocation (SLURM_JOB_ID and SLURM_JOB_NODELIST are "
@@ -286,7 +256,7 @@ int cmd_slurm_start(const Invocation& inv) {
             shared_dir + "/srun-agents.log");
 
   // Ready when every node has registered.
-  ClientConfig config = inv.config;
+  ClientConfig config = client_config;
   config.controller =
       parse_server_address("unix:" + state_dir + "/controller/sy.sock", 6820).value();
   ApiClient api(config, current_user());

@@ -98,22 +98,11 @@ Frame render(ApiClient& api, bool colour) {
 
 }  // namespace
 
-int cmd_top(const Invocation& inv) {
-  bool once = false;
-  double interval = 2;
-  for (std::size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "--once") {
-      once = true;
-    } else if ((a == "--interval" || a == "-n") && i + 1 < inv.args.size()) {
-      interval = std::atof(inv.args[++i].c_str());
-      if (interval < 0.2) return usage("top", "--interval must be at least 0.2 seconds");
-    } else {
-      return usage("top", "unknown argument '" + a + "' (sy top [--interval S] [--once])");
-    }
-  }
+int cmd_top(const ClientConfig& config, const TopOptions& o) {
+  const bool once = o.once;
+  const double interval = o.interval_s;
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
-  ApiClient api(inv.config, current_user());
+  ApiClient api(config, current_user());
   while (true) {
     const Frame f = render(api, tty);
     // Home and clear, then the frame: a terminal shows only the newest.

@@ -34,6 +34,7 @@
 
 #include "bench/fleet/controller_process.hpp"
 #include "bench/fleet/fake_fleet.hpp"
+#include "common/command_line/command_line.hpp"
 #include "common/http_client.hpp"
 #include "common/topology/topology_file.hpp"
 
@@ -51,12 +52,7 @@ struct Options {
 };
 
 int usage(const std::string& why) {
-  std::cerr << "sy-bench-fleet: " << why
-            << "\nusage: sy-bench-fleet --controller-binary PATH --state-dir DIR --topology FILE"
-               " [--nodes N] [--gpus-per-job G] [--queued Q] [--rate R --seconds S]"
-               " [--clients C] [--duration-ms MIN[-MAX]] [--idle-latency K] [--restart]"
-               " [--drain-seconds T] [--connects-per-s N] [--register-seconds T]"
-               " [--controller-config YAML] [--json FILE]\n";
+  std::cerr << "sy-bench-fleet: " << why << "\n(see sy-bench-fleet --help)\n";
   return 2;
 }
 
@@ -194,61 +190,46 @@ void raise_fd_limit() {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--restart") {
-      o.restart = true;
-      continue;
-    }
-    if (i + 1 >= argc) return usage(flag + " needs a value");
-    const std::string v = argv[++i];
-    auto number = [&](int& target) {
-      target = std::atoi(v.c_str());
-      return target >= 0;
-    };
-    bool ok = true;
-    if (flag == "--controller-binary")
-      o.controller_binary = v;
-    else if (flag == "--state-dir")
-      o.state_dir = v;
-    else if (flag == "--topology")
-      o.topology = v;
-    else if (flag == "--json")
-      o.json_out = v;
-    else if (flag == "--controller-config")
-      o.config_yaml = v;
-    else if (flag == "--nodes")
-      ok = number(o.nodes);
-    else if (flag == "--gpus-per-job")
-      ok = number(o.gpus_per_job);
-    else if (flag == "--queued")
-      ok = number(o.queued);
-    else if (flag == "--rate")
-      ok = number(o.rate);
-    else if (flag == "--seconds")
-      ok = number(o.seconds);
-    else if (flag == "--clients")
-      ok = number(o.clients);
-    else if (flag == "--idle-latency")
-      ok = number(o.idle_latency);
-    else if (flag == "--drain-seconds")
-      ok = number(o.drain_seconds);
-    else if (flag == "--connects-per-s")
-      ok = number(o.connects_per_s);
-    else if (flag == "--register-seconds")
-      ok = number(o.register_seconds);
-    else if (flag == "--duration-ms") {
-      auto r = parse_range(v);
-      ok = r.has_value();
-      if (r) std::tie(o.min_ms, o.max_ms) = *r;
-    } else
-      return usage("unknown argument '" + flag + "'");
-    if (!ok) return usage(flag + ": '" + v + "' is not a valid value");
-  }
-  if (o.controller_binary.empty() || o.state_dir.empty() || o.topology.empty())
-    return usage("--controller-binary, --state-dir and --topology are required");
-  if (o.nodes < 1 || o.clients < 1 || o.gpus_per_job < 1)
-    return usage("--nodes, --clients and --gpus-per-job must be at least 1");
+  CLI::App app{"", "sy-bench-fleet"};
+  command_line::set_up_program(
+      app,
+      "simulates N agents against a real sy-controller and measures registration, submits,\n"
+      "passes and restarts (docs/benchmarks.md, bench/fleet/run).");
+  app.add_option("--controller-binary", o.controller_binary, "the sy-controller to start")
+      ->required()
+      ->type_name("PATH");
+  app.add_option("--state-dir", o.state_dir, "its state directory")->required()->type_name("DIR");
+  app.add_option("--topology", o.topology, "the topology every simulated node presents")
+      ->required()
+      ->type_name("FILE");
+  app.add_option("--controller-config", o.config_yaml, "the controller's configuration, inline")
+      ->type_name("YAML");
+  app.add_option("--json", o.json_out, "write the report here")->type_name("FILE");
+  const auto count = [&](const char* name, int& target, const char* help, int min) {
+    app.add_option(name, target, help)->check(CLI::Range(min, 100000000))->type_name("N");
+  };
+  count("--nodes", o.nodes, "simulated nodes (default 100)", 1);
+  count("--gpus-per-job", o.gpus_per_job, "GPUs of every job (default 1)", 1);
+  count("--queued", o.queued, "jobs queued before the load (default 0)", 0);
+  count("--rate", o.rate, "submits per second during the load (default 0: none)", 0);
+  count("--seconds", o.seconds, "seconds of load", 0);
+  count("--clients", o.clients, "concurrent submitting clients (default 8)", 1);
+  count("--idle-latency", o.idle_latency, "submit->launch samples on the idle cluster", 0);
+  count("--drain-seconds", o.drain_seconds, "seconds to wait for the queue to drain", 0);
+  count("--connects-per-s", o.connects_per_s, "agent connects per second (default 0: all at once)",
+        0);
+  count("--register-seconds", o.register_seconds, "seconds allowed to register (default 120)", 1);
+  app.add_option_function<std::string>(
+         "--duration-ms",
+         [&](const std::string& v) {
+           const auto r = parse_range(v);
+           if (!r) throw CLI::ValidationError("--duration-ms", "'" + v + "' is not MIN[-MAX]");
+           std::tie(o.min_ms, o.max_ms) = *r;
+         },
+         "how long every job runs, or a range drawn from (default 1000)")
+      ->type_name("MIN[-MAX]");
+  app.add_flag("--restart", o.restart, "SIGKILL and restart the controller under load");
+  if (const auto stop = command_line::parse(app, argc, argv)) return *stop;
   auto topology = topo::load_node_topology(o.topology);
   if (!topology) return usage(topology.error().to_string());
   raise_fd_limit();

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/command_line/command_line.hpp"
 #include "common/topology/topology_file.hpp"
 #include "controller/scheduler/plan.hpp"
 #include "controller/scheduler/profiles.hpp"
@@ -40,27 +41,24 @@ long peak_rss_kib() {
 int main(int argc, char** argv) {
   std::string topologies = "examples/topologies", trace, data_trace;
   int nodes = 10000, leaves = 40, spines = 4, jobs = 100000, repeat = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--topologies")
-      topologies = value;
-    else if (flag == "--trace")
-      trace = value;
-    else if (flag == "--data-trace")
-      data_trace = value;
-    else if (flag == "--nodes")
-      nodes = std::atoi(value.c_str());
-    else if (flag == "--leaves")
-      leaves = std::atoi(value.c_str());
-    else if (flag == "--spines")
-      spines = std::atoi(value.c_str());
-    else if (flag == "--jobs")
-      jobs = std::atoi(value.c_str());
-    else if (flag == "--repeat")
-      repeat = std::atoi(value.c_str());
-    else
-      return std::cerr << "unknown flag " << flag << "\n", 2;
-  }
+  CLI::App app{"", "sy-bench-sched"};
+  sy::command_line::set_up_program(
+      app,
+      "times the scheduler's pass on a generated cluster and queue drawn from a trace's job\n"
+      "sizes (docs/benchmarks.md).");
+  app.add_option("--topologies", topologies, "the fixture topologies' directory")->type_name("DIR");
+  app.add_option("--trace", trace, "the trace whose GPU counts the queue draws from")
+      ->required()
+      ->type_name("FILE.csv");
+  app.add_option("--data-trace", data_trace, "a trace with datasets, for the data-aware passes")
+      ->type_name("FILE.csv");
+  app.add_option("--nodes", nodes, "nodes (default 10000)")->check(CLI::PositiveNumber);
+  app.add_option("--leaves", leaves, "leaf switches (default 40)")->check(CLI::PositiveNumber);
+  app.add_option("--spines", spines, "spine switches (default 4)")->check(CLI::PositiveNumber);
+  app.add_option("--jobs", jobs, "queued jobs (default 100000)")->check(CLI::PositiveNumber);
+  app.add_option("--repeat", repeat, "passes timed per case (default 5)")
+      ->check(CLI::PositiveNumber);
+  if (const auto stop = sy::command_line::parse(app, argc, argv)) return *stop;
   // Only the GPU counts are kept: the memory figure is the scheduler's, not the trace's.
   std::vector<int> sizes;
   {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/units.hpp"
+#include "controller/sim/command_line.hpp"
 #include "controller/sim/policies.hpp"
 #include "controller/sim/report.hpp"
 #include "controller/sim/simulator.hpp"
@@ -16,37 +17,6 @@
 #include "plugins/placement/placement_scorer.hpp"
 
 namespace {
-
-constexpr const char* kUsage =
-    R"(usage: sy-sim (--trace FILE.csv | --synthetic [GENERATOR OPTIONS]) --cluster CLUSTER.yaml
-              [--policy NAME ...] [--model MODEL.yaml] [--out DIR] [--limit-factor X]
-              [--tier0 SIZE] [--backfill-depth N]
-
-Replays the trace (../shared/traces/README.md format) on the cluster, once per policy, with the
-scheduler the controller runs, and writes DIR/summary.json and DIR/jobs-POLICY.csv.
-
-  --policy NAME       fifo-firstfit, slurm-like, switchyard, switchyard-no-data,
-                      switchyard-no-topology (repeatable; default: all of them)
-  --model FILE        runtime model (default examples/sim/runtime-model.yaml)
-  --out DIR           where to write (default sim-out)
-  --limit-factor X    users' time limits are X times the ideal run time (default 2)
-  --tier0 SIZE        every node's dataset cache, e.g. 200G (default: the cluster file's)
-  --backfill-depth N  jobs backfill looks at after the reservation (default 1000, as the
-                      controller's scheduler.backfill_depth)
-
---synthetic replays a generated trace instead, written to DIR/trace.csv (docs/architecture.md):
-  --jobs N            jobs (default 5000)
-  --load X            offered GPU demand over the submit span / the cluster's GPUs (default 1.0;
-                      above 1 the queue grows while jobs arrive)
-  --multi-gpu-share X share of jobs with more than one GPU, 0-1 (default 0.15)
-  --sizes MIX         their sizes, GPUS:WEIGHT,... (default 2:25,4:30,8:30,16:10,32:5)
-  --duration-median S run time at the best placement: log-normal, median S seconds
-                      (default 1800), clipped to 60 s - 7 days
-  --duration-sigma X  its log-scale spread (default 1.5)
-  --users N           users, each its own account (default 8)
-  --datasets N        datasets of 1-200 GB, one per job (default 20; 0: none)
-  --seed N            the generator's seed (default 1)
-)";
 
 int usage_error(const std::string& m) {
   std::cerr << "sy-sim: " << m << "\n(see sy-sim --help)\n";
@@ -57,85 +27,17 @@ int usage_error(const std::string& m) {
 
 int main(int argc, char** argv) {
   using namespace sy;
-  std::string trace_file, cluster_file, model_file = "examples/sim/runtime-model.yaml",
-                                        out_dir = "sim-out";
-  std::vector<std::string> policies;
-  sim::SimOptions options;
-  int backfill_depth = 1000;
-  std::int64_t tier0_mib = 0;  // 0: the cluster file's
-  bool synthetic = false;
-  sim::SyntheticSpec spec;
-  const auto number = [](const std::string& text, double& out) {
-    char* end = nullptr;
-    out = std::strtod(text.c_str(), &end);
-    return !text.empty() && *end == '\0';
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg == "--synthetic") {
-      synthetic = true;
-      continue;
-    }
-    if (i + 1 >= argc) return usage_error(arg + " needs a value");
-    const std::string value = argv[++i];
-    double x = 0;
-    if (arg == "--jobs" || arg == "--users" || arg == "--datasets" || arg == "--seed") {
-      if (!number(value, x) || x != std::floor(x) || x < 0 || x > 1e15)
-        return usage_error(arg + ": '" + value + "' is not a whole number");
-      if (arg == "--seed") {
-        spec.seed = static_cast<std::uint64_t>(x);
-      } else {
-        (arg == "--jobs"    ? spec.jobs
-         : arg == "--users" ? spec.users
-                            : spec.datasets) = static_cast<int>(std::min(x, 1e9));
-      }
-    } else if (arg == "--load" || arg == "--multi-gpu-share" || arg == "--duration-median" ||
-               arg == "--duration-sigma") {
-      if (!number(value, x)) return usage_error(arg + ": '" + value + "' is not a number");
-      (arg == "--load"              ? spec.load
-       : arg == "--multi-gpu-share" ? spec.multi_gpu_share
-       : arg == "--duration-median" ? spec.duration_median_s
-                                    : spec.duration_sigma) = x;
-    } else if (arg == "--sizes") {
-      auto mix = sim::parse_size_mix(value);
-      if (!mix) return usage_error("--sizes: " + mix.error());
-      spec.sizes = std::move(mix).value();
-    } else if (arg == "--trace") {
-      trace_file = value;
-    } else if (arg == "--cluster") {
-      cluster_file = value;
-    } else if (arg == "--model") {
-      model_file = value;
-    } else if (arg == "--out") {
-      out_dir = value;
-    } else if (arg == "--policy") {
-      policies.push_back(value);
-    } else if (arg == "--backfill-depth") {
-      char* end = nullptr;
-      const long depth = std::strtol(value.c_str(), &end, 10);
-      if (*end != '\0' || depth < 0 || depth > 10000000) {
-        return usage_error("--backfill-depth must be a whole number 0-10000000");
-      }
-      backfill_depth = static_cast<int>(depth);
-    } else if (arg == "--tier0") {
-      auto mib = parse_size_mib(value, kMaxStorageSizeMib);
-      if (!mib) return usage_error("--tier0: " + mib.error());
-      tier0_mib = mib.value();
-    } else if (arg == "--limit-factor") {
-      char* end = nullptr;
-      options.limit_factor = std::strtod(value.c_str(), &end);
-      if (*end != '\0' || options.limit_factor < 1) {
-        return usage_error("--limit-factor must be a number >= 1");
-      }
-    } else {
-      return usage_error("unknown argument '" + arg + "'");
-    }
-  }
-  if (cluster_file.empty()) return usage_error("--cluster is required");
+  sim::SimCommandLine cl;
+  if (const auto stop = command_line::parse(cl.app, argc, argv)) return *stop;
+  std::string trace_file = cl.trace_file;
+  const std::string &cluster_file = cl.cluster_file, &model_file = cl.model_file,
+                    &out_dir = cl.out_dir;
+  std::vector<std::string> policies = cl.policies;
+  const sim::SimOptions options = cl.options;
+  const int backfill_depth = cl.backfill_depth;
+  const std::int64_t tier0_mib = cl.tier0_mib;
+  const bool synthetic = cl.synthetic;
+  const sim::SyntheticSpec& spec = cl.spec;
   if (synthetic == !trace_file.empty())
     return usage_error("give either --trace FILE or --synthetic, not both or neither");
   if (synthetic) {
