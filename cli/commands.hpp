@@ -18,8 +18,8 @@ struct SubmitOptions {
 struct QueueOptions {
   bool json = false, watch = false, all = false;
   double interval_s = 2;
-  long iterations = 0;  // 0: until interrupted
-  std::string states;
+  long iterations = 0;            // 0: until interrupted
+  std::string states = "active";  // a comma list, "active" or "all"
   std::optional<std::string> user;
 };
 struct ShowOptions {

@@ -143,6 +143,9 @@ void completion_paths(std::ostringstream& out, const CLI::App& app) {
 void set_up_program(CLI::App& app, const std::string& description) {
   app.description(description);
   app.set_help_flag("-h,--help", "print this help and exit");
+  // An option given twice takes its last value, as the tools' hand-written loops did and as
+  // scripts that append an override to a default command line expect.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", app.get_name() + " " + SY_VERSION,
                        "print the version and exit");
   // One sub-command at most: sbatch options after `submit` may be words like `queue`, which

@@ -271,15 +271,30 @@ TEST_CASE("values reach the commands typed", "[cli]") {
   CHECK(agent.flags.topology_file == "t.yaml");
   CHECK(agent.flags_given.size() == 1);
 
+  // Given twice, an option takes its last value (a default command line with an override
+  // appended); a repeatable one keeps every value.
+  sy::agent::AgentCommandLine twice;
+  REQUIRE_FALSE(
+      run_parse(twice.app, {"--topology", "a.yaml", "--node-name", "n1", "--topology", "b.yaml"})
+          .stop);
+  CHECK(twice.flags.topology_file == "b.yaml");
+  sy::cli::SyCommandLine queue_twice;
+  REQUIRE_FALSE(run_parse(queue_twice.app, {"queue", "-u", "ann", "-u", "bob"}).stop);
+  CHECK(queue_twice.queue.user == std::optional<std::string>("bob"));
+  sy::cli::SyCommandLine cancel;
+  REQUIRE_FALSE(run_parse(cancel.app, {"cancel", "4", "5_1", "6"}).stop);
+  CHECK(cancel.cancel_ids == std::vector<std::string>{"4", "5_1", "6"});
+
   sy::sim::SimCommandLine sim;
   REQUIRE_FALSE(run_parse(sim.app, {"--synthetic", "--cluster", "c.yaml", "--sizes", "2:1,8:3",
-                                    "--jobs", "50", "--tier0", "1G", "--policy", "slurm-like"})
+                                    "--jobs", "50", "--tier0", "1G", "--policy", "slurm-like",
+                                    "--policy", "switchyard"})
                     .stop);
   CHECK(sim.synthetic);
   CHECK(sim.spec.jobs == 50);
   CHECK(sim.spec.sizes == std::vector<std::pair<int, double>>{{2, 1}, {8, 3}});
   CHECK(sim.tier0_mib == 1024);
-  CHECK(sim.policies == std::vector<std::string>{"slurm-like"});
+  CHECK(sim.policies == std::vector<std::string>{"slurm-like", "switchyard"});
 }
 
 TEST_CASE("sbatch options after sy submit reach the translation in their order", "[cli]") {
