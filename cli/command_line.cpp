@@ -68,8 +68,10 @@ SyCommandLine::SyCommandLine() {
   c->add_option("-t,--state", queue.states, "only jobs in these states, comma-separated")
       ->type_name("S,S");
   c->add_option("-u,--user", queue.user, "only this user's jobs")->type_name("USER");
-  c->add_flag("--json", queue.json, "print the jobs as JSON");
-  c->add_flag("-w,--watch", queue.watch, "redraw the table every --interval seconds");
+  CLI::Option* json = c->add_flag("--json", queue.json, "print the jobs as JSON");
+  // --watch is for people, --json for programs.
+  c->add_flag("-w,--watch", queue.watch, "redraw the table every --interval seconds")
+      ->excludes(json);
   c->add_option("-n,--interval", queue.interval_s, "seconds between redraws (default 2)")
       ->check(command_line::at_least(0.2))
       ->type_name("S");

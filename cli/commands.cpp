@@ -195,7 +195,6 @@ int cmd_queue(const ClientConfig& config, const QueueOptions& o) {
   ListQuery query;
   query.states = o.states;
   query.user = o.user;
-  if (o.json && o.watch) return usage("queue", "--watch is for people; --json is for programs");
   ApiClient api(config, current_user());
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   for (long shown = 1;; ++shown) {

@@ -201,6 +201,7 @@ TEST_CASE("usage errors exit 2 and name the command and the option", "[cli]") {
       {{"queue", "--interval", "0.1"}, "--interval"},
       {{"queue", "--iterations", "many"}, "--iterations"},
       {{"queue", "--bogus"}, "--bogus"},
+      {{"queue", "--watch", "--json"}, "--json"},
       {{"logs", "abc"}, "'abc' is not a job id"},
       {{"logs", "12", "--rank", "-1"}, "--rank"},
       {{"show"}, "ID"},
