@@ -14,9 +14,8 @@
 #include "common/units.hpp"
 
 namespace sy::cli {
-namespace {
 
-int dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
+int cmd_dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
   std::string source = o.source;
   const std::string& name = o.name;
   const bool json = o.json;
@@ -43,7 +42,7 @@ int dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
   return 0;
 }
 
-int dataset_list(const ClientConfig& config, bool json) {
+int cmd_dataset_list(const ClientConfig& config, bool json) {
   ApiClient api(config, current_user());
   auto list = api.list_datasets();
   if (!list) return failed(list.error());
@@ -61,7 +60,7 @@ int dataset_list(const ClientConfig& config, bool json) {
   return 0;
 }
 
-int dataset_show(const ClientConfig& config, const NameOptions& o) {
+int cmd_dataset_show(const ClientConfig& config, const NameOptions& o) {
   const NameOptions* arg = &o;
   ApiClient api(config, current_user());
   auto d = api.get_dataset(arg->name);
@@ -95,23 +94,6 @@ int dataset_show(const ClientConfig& config, const NameOptions& o) {
   holders.print(std::cout);
   return 0;
 }
-
-}  // namespace
-
-int cmd_dataset_add(const ClientConfig& config, const DatasetAddOptions& o) {
-  return dataset_add(config, o);
-}
-int cmd_dataset_list(const ClientConfig& config, bool json) {
-  return dataset_list(config, json);
-}
-int cmd_dataset_show(const ClientConfig& config, const NameOptions& o) {
-  return dataset_show(config, o);
-}
-
-}  // namespace sy::cli
-
-namespace sy::cli {
-namespace {}  // namespace
 
 int cmd_stage(const ClientConfig& config, const StageOptions& o) {
   const std::string& name = o.dataset;

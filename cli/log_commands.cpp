@@ -1,5 +1,4 @@
 // sy logs: a job's output, kept by the controller as the job's agents ship it.
-#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <thread>
