@@ -26,47 +26,61 @@ bool has_features(const NodeInput& node, const PendingJob& job) {
                        job.features.end());
 }
 
-GangPlacer::GangPlacer(const Snapshot& snapshot, const Profile& profile)
-    : snapshot_(snapshot), profile_(profile) {
+GangPlacer::GangPlacer(const Snapshot& snapshot, const Profile& profile, OptionMemo* memo)
+    : snapshot_(snapshot),
+      profile_(profile),
+      cache_(memo != nullptr ? memo->for_profile(profile) : own_cache_),
+      rings_(memo != nullptr ? memo->rings() : own_rings_),
+      holding_(snapshot.holding != nullptr
+                   ? *snapshot.holding
+                   : own_holding_.emplace(snapshot.dataset_bytes, snapshot.nodes)) {
   for (const auto& [scorer, weight] : profile.scorers) {
     (scorer->per_job() ? job_scorers_ : node_scorers_).emplace_back(scorer, weight);
   }
   for (const auto& [scorer, weight] : job_scorers_) {
     no_data_score_ += weight * scorer->score({topo::NodeTopology{}, 0, 0, {}});
   }
-  for (int n = 0; n < static_cast<int>(snapshot.nodes.size()); ++n) {
-    for (const auto& [dataset, bytes] : snapshot.nodes[n].cached) {
-      auto size = snapshot.dataset_bytes.find(dataset);
-      if (bytes <= 0 || size == snapshot.dataset_bytes.end()) continue;
-      holders_[dataset].push_back(n);
-      if (bytes < size->second) partial_[dataset].push_back(n);
+}
+
+const std::vector<int>& GangPlacer::dataset_ids(const PendingJob& job) {
+  if (ids_job_ != &job || ids_job_id_ != job.id) {
+    job_ids_.clear();
+    for (const auto& d : job.datasets) {
+      if (const int id = dataset_id(d); id >= 0) job_ids_.push_back(id);
     }
+    ids_job_ = &job;
+    ids_job_id_ = job.id;
   }
+  return job_ids_;
 }
 
-std::int64_t GangPlacer::held(int node, const std::string& dataset) const {
-  auto size = snapshot_.dataset_bytes.find(dataset);
-  if (size == snapshot_.dataset_bytes.end()) return 0;
-  if (staged_.contains({node, dataset})) return size->second;
-  const auto& cached = snapshot_.nodes[node].cached;
-  auto it = cached.find(dataset);
-  return it == cached.end() ? 0 : std::min(it->second, size->second);
+std::int64_t GangPlacer::held(int node, int id) const {
+  return staged_.contains({node, id}) ? holding_.size(id) : holding_.held(node, id);
 }
 
-placement::DataNeed GangPlacer::data_need(int node, const PendingJob& job) const {
+const std::vector<int>& GangPlacer::holders(int id) const {
+  auto it = holders_now_.find(id);
+  return it == holders_now_.end() ? holding_.holders(id) : it->second;
+}
+
+const std::vector<int>& GangPlacer::partial_holders(int id) const {
+  auto it = partial_now_.find(id);
+  return it == partial_now_.end() ? holding_.partial(id) : it->second;
+}
+
+placement::DataNeed GangPlacer::data_need(int node, const PendingJob& job) {
   placement::DataNeed need;
   need.staging_bytes_per_s = profile_.staging_bytes_per_s;
   need.horizon_ms = profile_.staging_horizon_ms;
-  for (const auto& d : job.datasets) {
-    auto size = snapshot_.dataset_bytes.find(d);
-    if (size == snapshot_.dataset_bytes.end()) continue;  // not registered: nothing known to copy
-    need.total_bytes += size->second;
-    need.missing_bytes += size->second - held(node, d);
+  // A dataset not registered has nothing known to copy.
+  for (int id : dataset_ids(job)) {
+    need.total_bytes += holding_.size(id);
+    need.missing_bytes += holding_.size(id) - held(node, id);
   }
   return need;
 }
 
-int GangPlacer::job_score(int node, const PendingJob& job) const {
+int GangPlacer::job_score(int node, const PendingJob& job) {
   if (job.datasets.empty() || job_scorers_.empty()) return no_data_score_;
   const placement::ScoreInput in{*snapshot_.nodes[node].topology, 0, 0, data_need(node, job)};
   int score = 0;
@@ -75,40 +89,24 @@ int GangPlacer::job_score(int node, const PendingJob& job) const {
   return score;
 }
 
-std::vector<int> GangPlacer::holders(const PendingJob& job) const {
+std::vector<int> GangPlacer::holders(const PendingJob& job) {
   std::vector<int> out;
-  for (const auto& d : job.datasets) {
-    if (auto it = holders_.find(d); it != holders_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-    }
-  }
+  for (int id : dataset_ids(job))
+    out.insert(out.end(), holders(id).begin(), holders(id).end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-const std::vector<int>& GangPlacer::holders(const std::string& dataset) const {
-  static const std::vector<int> none;
-  auto it = holders_.find(dataset);
-  return it == holders_.end() ? none : it->second;
-}
-
-const std::vector<int>& GangPlacer::partial_holders(const std::string& dataset) const {
-  static const std::vector<int> none;
-  auto it = partial_.find(dataset);
-  return it == partial_.end() ? none : it->second;
-}
-
 void GangPlacer::staged(const std::vector<NodePlacement>& placements, const PendingJob& job) {
-  for (const auto& d : job.datasets) {
-    if (!snapshot_.dataset_bytes.contains(d)) continue;
-    auto& nodes = holders_[d];
-    auto& partial = partial_[d];
+  for (int id : dataset_ids(job)) {
+    auto& nodes = holders_now_.try_emplace(id, holding_.holders(id)).first->second;
+    auto& partial = partial_now_.try_emplace(id, holding_.partial(id)).first->second;
     for (const auto& p : placements) {
-      staged_[{p.node, d}] = 1;
+      staged_.insert({p.node, id});
       partial.erase(std::remove(partial.begin(), partial.end(), p.node), partial.end());
-      auto at = std::lower_bound(nodes.begin(), nodes.end(), p.node);
-      if (at == nodes.end() || *at != p.node) nodes.insert(at, p.node);
+      auto in = std::lower_bound(nodes.begin(), nodes.end(), p.node);
+      if (in == nodes.end() || *in != p.node) nodes.insert(in, p.node);
     }
   }
 }
@@ -151,13 +149,19 @@ const GangPlacer::Cached& GangPlacer::option(const topo::NodeTopology* topology,
   return it->second;
 }
 
+double GangPlacer::ring_gbps(const topo::NodeTopology& topology, GpuMask gpus) {
+  auto [it, added] = rings_.try_emplace({&topology, gpus}, 0.0);
+  if (added) it->second = topo::ring_bottleneck_gbps(topology, placement::gpus_of(gpus));
+  return it->second;
+}
+
 GangChoice GangPlacer::finish(const std::vector<NodeOption>& chosen, const PendingJob& job) {
   GangChoice c;
   c.ring_gbps = topo::kUnlimitedGbps;
   for (const NodeOption& o : chosen) {
     c.placements.push_back({o.node, o.gpus});
     const auto& t = *snapshot_.nodes[o.node].topology;
-    c.ring_gbps = std::min(c.ring_gbps, topo::ring_bottleneck_gbps(t, placement::gpus_of(o.gpus)));
+    c.ring_gbps = std::min(c.ring_gbps, ring_gbps(t, o.gpus));
   }
   // Each scorer's weighted contribution, averaged over the gang's nodes, for `sy show`.
   for (const auto& [scorer, weight] : profile_.scorers) {

@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_set>
 
 #include "common/units.hpp"
@@ -25,22 +26,28 @@ class Capacity {
  public:
   Capacity(const Snapshot& s, const std::vector<GpuMask>& free) {
     for (std::size_t n = 0; n < free.size(); ++n) {
-      if (s.nodes[n].schedulable) ++by_free_[std::popcount(free[n])];
+      if (!s.nodes[n].schedulable) continue;
+      ++by_free_[std::popcount(free[n])];
+      most_ = std::max(most_, std::popcount(free[n]));
     }
   }
   void change(GpuMask before, GpuMask after) {
     --by_free_[std::popcount(before)];
     ++by_free_[std::popcount(after)];
+    most_ = std::max(most_, std::popcount(after));
   }
   bool may_fit(const PendingJob& j) const {
     int nodes = 0;
-    for (int k = std::clamp(j.gpus_per_node, 0, 64); k <= 64; ++k)
+    for (int k = std::clamp(j.gpus_per_node, 0, 64); k <= most_; ++k)
       nodes += by_free_[k];
     return nodes >= j.nodes;
   }
 
  private:
   std::array<int, 65> by_free_{};
+  // No node has had more GPUs free than this, so no count above it is held: asked for every
+  // job in the queue, the sum stops here rather than at 64.
+  int most_ = 0;
 };
 
 // When could `job` start if nothing else started? Walks the ends of what holds GPUs now
@@ -113,10 +120,10 @@ Eligibility eligibility(const Snapshot& s, const PendingJob& job,
 
 }  // namespace
 
-Plan plan(const Snapshot& s, const Profile& profile) {
+Plan plan(const Snapshot& s, const Profile& profile, OptionMemo* memo) {
   Plan out;
   out.waits.reserve(s.pending.size());
-  GangPlacer placer(s, profile);
+  GangPlacer placer(s, profile, memo);
   std::vector<GpuMask> free(s.nodes.size());
   std::vector<Room> room(s.nodes.size());
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
@@ -162,11 +169,9 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   }
   // Per dataset, an index of the nodes that hold all of it, made when a job first needs it: the
   // best of them is the best full holder, so a job reading one dataset need not scan them all.
-  std::map<std::string, FreeIndex> data_index;
-  auto holds_all = [&](int node, const std::string& d) {
-    return placer.held(node, d) >= s.dataset_bytes.at(d);
-  };
-  auto full_holders_index = [&](const std::string& d) -> FreeIndex& {
+  std::map<int, FreeIndex> data_index;  // by the placer's dataset id
+  auto holds_all = [&](int node, int d) { return placer.held(node, d) >= placer.dataset_size(d); };
+  auto full_holders_index = [&](int d) -> FreeIndex& {
     auto it = data_index.find(d);
     if (it == data_index.end()) {
       std::vector<int> members;
@@ -202,9 +207,9 @@ Plan plan(const Snapshot& s, const Profile& profile) {
         best = o;
       }
     };
-    if (job.datasets.size() == 1 && s.dataset_bytes.contains(job.datasets.front())) {
+    if (job.datasets.size() == 1 && placer.dataset_ids(job).size() == 1) {
       // Full holders through their index, partial ones (being staged, say) one by one.
-      const std::string& d = job.datasets.front();
+      const int d = placer.dataset_ids(job).front();
       auto full = full_holders_index(d).best(job.gpus_per_node);
       if (full && !fits(room[full->node], job)) return std::nullopt;
       if (full) full->score += placer.job_score(full->node, job);
@@ -225,6 +230,14 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     if (!best) return std::nullopt;
     return placer.finish({*best}, job);
   };
+  // Once the reservation is made, GPUs, CPUs and memory are only taken for the rest of the pass
+  // and the reservation stays where it is: a job that found no room leaves none for a later job
+  // of the same shape (on the same side of the reservation's start) that may go on any node.
+  // Such jobs wait without being placed again; behind a reservation on a long queue they are
+  // most of the jobs backfill looks at.
+  using Shape =
+      std::tuple<int, int, int, std::int64_t, bool>;  // nodes, GPUs, CPUs, memory, ends before
+  std::set<Shape> no_room;
   const PendingJob* reserved_job = nullptr;
   int looked_at_after_reservation = 0;
   bool blocked = false;  // without backfill, the first job that waits holds back the rest
@@ -254,9 +267,14 @@ Plan plan(const Snapshot& s, const Profile& profile) {
     }
     // A job that would still run when the reservation begins must leave its GPUs alone.
     const bool ends_before_reservation = out.reservation && end <= out.reservation->start_ms;
+    const Shape shape{job.nodes, job.gpus_per_node, job.cpus_per_node, job.memory_per_node_mib,
+                      ends_before_reservation};
+    const bool by_shape = out.reservation && !job.constrained();
     std::optional<GangChoice> choice;
     if (!capacity.may_fit(job)) {
       // Not enough free GPUs anywhere: nothing to look at.
+    } else if (by_shape && no_room.contains(shape)) {
+      // A job of the same shape found no room since the reservation: neither will this one.
     } else {
       bool answered = false;
       if (index && job.nodes == 1 && !job.constrained()) {
@@ -267,6 +285,7 @@ Plan plan(const Snapshot& s, const Profile& profile) {
                      ? placer.place(job, outside_free, outside_room)
                      : placer.place(job, free, room);
       }
+      if (!choice && by_shape) no_room.insert(shape);
     }
     if (choice) {
       for (const auto& p : choice->placements) {
@@ -319,9 +338,9 @@ Plan plan(const Snapshot& s, const Profile& profile) {
   if (reserved_job != nullptr) {
     for (const auto& p : out.reservation->placements) {
       for (const auto& d : reserved_job->datasets) {
-        auto size = s.dataset_bytes.find(d);
-        if (size == s.dataset_bytes.end()) continue;
-        const std::int64_t missing = size->second - placer.held(p.node, d);
+        const int id = placer.dataset_id(d);
+        if (id < 0) continue;
+        const std::int64_t missing = placer.dataset_size(id) - placer.held(p.node, id);
         if (missing > 0) out.prestage.push_back({reserved_job->id, p.node, d, missing});
       }
     }

@@ -113,7 +113,10 @@ struct Plan {
   bool operator==(const Plan&) const = default;
 };
 
-Plan plan(const Snapshot& snapshot, const Profile& profile);
+class OptionMemo;
+// `memo`: what earlier passes worked out of the nodes' GPUs, to reuse (option_memo.hpp); the
+// plan is the same with it or without it.
+Plan plan(const Snapshot& snapshot, const Profile& profile, OptionMemo* memo = nullptr);
 
 // The one-line reason shown by `sy queue` and `sy show`, e.g. "waiting for 16 GPUs (2 nodes x 8
 // GPUs); reserved to start at 14:02 UTC under leaf2".

@@ -103,6 +103,8 @@ inline Room give_back(Room room, int cpus, std::int64_t memory_mib) {
   return room;
 }
 
+class DataHolding;
+
 struct Snapshot {
   std::int64_t now_ms = 0;
   std::vector<NodeInput> nodes;
@@ -112,6 +114,10 @@ struct Snapshot {
   std::map<std::string, std::int64_t> dataset_bytes;  // size of each dataset's current version
   std::unordered_map<JobId, Outcome> outcomes;        // of every job a pending job depends on
   std::map<JobId, int> array_active;                  // tasks staging or running, per array
+  // The nodes' caches by dataset number, kept up to date by a caller that plans pass after pass
+  // (data_holding.hpp); it must say what `nodes[].cached` and `dataset_bytes` say. nullptr: the
+  // pass works it out from them.
+  const DataHolding* holding = nullptr;
 };
 
 }  // namespace sy::sched
