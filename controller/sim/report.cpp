@@ -111,6 +111,8 @@ nlohmann::json summarize(const SimResult& r, int cluster_gpus) {
           {"staging_s_total", staging},
           {"cache_hit_rate", with_data ? static_cast<double>(hits) / with_data : 0.0},
           {"passes", r.passes},
+          {"replans", r.replans},
+          {"most_queued", r.most_queued},
           {"wall_s", r.wall_s}};
 }
 

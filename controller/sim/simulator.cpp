@@ -4,12 +4,16 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <limits>
 #include <map>
 #include <queue>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "controller/scheduler/data_holding.hpp"
+#include "controller/scheduler/option_memo.hpp"
 #include "plugins/placement/placement_scorer.hpp"
 
 namespace sy::sim {
@@ -148,6 +152,9 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     classes[i] = model_.choose(trace[i]);
   }
   std::vector<Cache> caches(cluster_.nodes.size());
+  // What the nodes' caches hold by dataset number, followed as copies and evictions change them.
+  sched::DataHolding holding(s.dataset_bytes, s.nodes);
+  if (options_.incremental) s.holding = &holding;
   // (end, job index): the next job to end first; ties by trace order.
   using End = std::pair<std::int64_t, std::size_t>;
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends;
@@ -184,6 +191,7 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       s.nodes[node].cached.clear();
       for (const auto& [name, e] : c.entries)
         s.nodes[node].cached[name] = e.bytes;
+      if (s.holding != nullptr) holding.update_node(node, s.nodes[node].cached);
     }
     if (evicted || (room && !pin)) caches_changed = true;
     return now + ms;
@@ -202,6 +210,54 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       nodes += std::popcount(n.free) >= p.gpus_per_node;
     return nodes >= p.nodes;
   };
+
+  // The pass looks at a window of the queue's head; the rest waits in `backlog`, in queue order
+  // (arrival order: the simulator's jobs share one priority and no fair-share usage, so the
+  // queue's order is the order they came in). Once the window holds the reservation and the
+  // jobs behind it up to the backfill depth (or, without backfill, the reservation alone), every
+  // job beyond it would wait with nothing decided for it, so the window's plan is the whole
+  // queue's. A pass whose window ends before that is run again with a larger one. Under
+  // overload this makes a pass cost the jobs it can decide on, not the tens of thousands queued.
+  std::deque<sched::PendingJob> backlog;
+  std::size_t window = options_.incremental ? std::max<std::size_t>(options_.window, 1)
+                                            : std::numeric_limits<std::size_t>::max();
+  auto refill = [&] {
+    while (!backlog.empty() && s.pending.size() < window) {
+      s.pending.push_back(std::move(backlog.front()));
+      backlog.pop_front();
+    }
+  };
+  // Whether nothing beyond the window could have changed this plan (see above).
+  auto decided_whole_queue = [&](const sched::Plan& plan) {
+    if (backlog.empty()) return true;
+    if (!plan.reservation) return false;
+    if (!profile.backfill) return true;
+    return std::any_of(plan.waits.rbegin(), plan.waits.rend(), [](const sched::Wait& w) {
+      return w.why == sched::WaitWhy::backfill_depth;
+    });
+  };
+  // The next window: the jobs this pass had to look at, and a margin, since the head moves
+  // little from one pass to the next (a window too small costs a pass run twice; one too large,
+  // jobs sorted and told to wait for nothing).
+  auto next_window = [&](const sched::Plan& plan) {
+    auto cut = std::find_if(plan.waits.begin(), plan.waits.end(), [](const sched::Wait& w) {
+      return w.why == sched::WaitWhy::backfill_depth || w.why == sched::WaitWhy::strict_order;
+    });
+    const std::size_t needed = plan.starts.size() + plan.drops.size() +
+                               static_cast<std::size_t>(cut - plan.waits.begin()) + 1;
+    return needed + needed / 4 + 64;
+  };
+  // Gives back to the backlog what lies beyond the window (its order kept).
+  auto shrink_to_window = [&] {
+    while (s.pending.size() > window) {
+      backlog.push_front(std::move(s.pending.back()));
+      s.pending.pop_back();
+    }
+  };
+
+  // The cluster's topologies live as long as the replay: passes share what they work out of them.
+  sched::OptionMemo memo;
+  sched::OptionMemo* const reuse = options_.incremental ? &memo : nullptr;
 
   std::size_t next = 0;
   std::int64_t now = 0;
@@ -234,13 +290,22 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       const std::size_t j = arrivals[next++];
       sched::PendingJob p = pending_job(trace[j], j, now);
       if (!backfill_depth_reached && fits_free_gpus(p)) changed = true;
-      s.pending.push_back(std::move(p));
+      backlog.push_back(std::move(p));
       out.jobs[j].submit_ms = now;
     }
+    out.most_queued = std::max(out.most_queued, s.pending.size() + backlog.size());
+    refill();
     if (s.pending.empty() || (reservation_stands && !changed && !caches_changed)) continue;
     s.now_ms = now;
-    const sched::Plan plan = sched::plan(s, profile);
+    sched::Plan plan = sched::plan(s, profile, reuse);
+    while (!decided_whole_queue(plan)) {
+      window *= 2;
+      refill();
+      plan = sched::plan(s, profile, reuse);
+      ++out.replans;
+    }
     ++out.passes;
+    if (options_.incremental) window = next_window(plan);
     caches_changed = false;
     // A pass that started jobs decided its reservation before some of them: the next pass,
     // which sees them running, may place it elsewhere, so it is never skipped.
@@ -291,7 +356,9 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
                          [&](const sched::PendingJob& p) { return started.contains(p.id); }),
           s.pending.end());
     }
+    shrink_to_window();
   }
+  out.window = options_.incremental ? window : 0;
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;
 }

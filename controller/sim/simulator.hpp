@@ -38,11 +38,20 @@ struct SimResult {
   std::string policy;
   std::vector<JobOutcome> jobs;  // in trace order
   std::int64_t passes = 0;       // scheduling passes run
+  std::int64_t replans = 0;      // passes run again over a larger window of the queue
+  std::size_t most_queued = 0;   // the longest the queue grew
+  std::size_t window = 0;        // the window's size at the end (0: not incremental)
   double wall_s = 0;             // real time the replay took
 };
 
 struct SimOptions {
   double limit_factor = 2.0;  // users ask for this many times the ideal run time
+  // Each pass is handed a window of the queue's head (`window` jobs at first; it grows when a
+  // pass needs more) and what earlier passes worked out (the nodes' best GPUs per count, their
+  // caches by dataset number). false: every pass gets the whole queue and works everything out
+  // anew: the same decisions, slower; the reference the tests hold the incremental replay to.
+  bool incremental = true;
+  std::size_t window = 2048;
 };
 
 class Simulator {
