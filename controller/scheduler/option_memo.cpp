@@ -8,10 +8,11 @@ OptionMemo::Identity OptionMemo::identity(const Profile& profile) {
 
 std::map<OptionMemo::Key, OptionMemo::Option>& OptionMemo::for_profile(const Profile& profile) {
   Identity now = identity(profile);
-  if (now != profile_) {
+  if (now != profile_ || options_.size() > kMostOptions) {
     options_.clear();
     profile_ = std::move(now);
   }
+  if (rings_.size() > kMostOptions) rings_.clear();
   return options_;
 }
 

@@ -26,8 +26,11 @@ class OptionMemo {
   };
   using Key = std::tuple<const topo::NodeTopology*, GpuMask, int>;  // topology, free, count
 
-  // The memo's answers for `profile`: emptied first when they were another profile's.
+  // The memo's answers for `profile`: emptied first when they were another profile's, or when
+  // there are more than kMostOptions of them (nodes of many GPUs have many free-GPU sets). Call
+  // it between passes: it may drop what a running pass holds references to.
   std::map<Key, Option>& for_profile(const Profile& profile);
+  static constexpr std::size_t kMostOptions = std::size_t{1} << 20;
   // The ring bottleneck (GB/s) of a set of GPUs on a topology, whatever the profile.
   using RingKey = std::pair<const topo::NodeTopology*, GpuMask>;
   std::map<RingKey, double>& rings() { return rings_; }
