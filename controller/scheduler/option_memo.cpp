@@ -12,8 +12,12 @@ std::map<OptionMemo::Key, OptionMemo::Option>& OptionMemo::for_profile(const Pro
     options_.clear();
     profile_ = std::move(now);
   }
-  if (rings_.size() > kMostOptions) rings_.clear();
   return options_;
+}
+
+std::map<OptionMemo::RingKey, double>& OptionMemo::rings() {
+  if (rings_.size() > kMostOptions) rings_.clear();
+  return rings_;
 }
 
 }  // namespace sy::sched

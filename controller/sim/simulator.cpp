@@ -227,24 +227,25 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
       backlog.pop_front();
     }
   };
+  // The first wait beyond which the pass decided nothing (the backfill depth used up, or without
+  // backfill the jobs behind the reservation), if there is one.
+  auto cut_of = [](const sched::Plan& plan) {
+    return std::find_if(plan.waits.begin(), plan.waits.end(), [](const sched::Wait& w) {
+      return w.why == sched::WaitWhy::backfill_depth || w.why == sched::WaitWhy::strict_order;
+    });
+  };
   // Whether nothing beyond the window could have changed this plan (see above).
   auto decided_whole_queue = [&](const sched::Plan& plan) {
     if (backlog.empty()) return true;
     if (!plan.reservation) return false;
-    if (!profile.backfill) return true;
-    return std::any_of(plan.waits.rbegin(), plan.waits.rend(), [](const sched::Wait& w) {
-      return w.why == sched::WaitWhy::backfill_depth;
-    });
+    return !profile.backfill || cut_of(plan) != plan.waits.end();
   };
   // The next window: the jobs this pass had to look at, and a margin, since the head moves
   // little from one pass to the next (a window too small costs a pass run twice; one too large,
   // jobs sorted and told to wait for nothing).
   auto next_window = [&](const sched::Plan& plan) {
-    auto cut = std::find_if(plan.waits.begin(), plan.waits.end(), [](const sched::Wait& w) {
-      return w.why == sched::WaitWhy::backfill_depth || w.why == sched::WaitWhy::strict_order;
-    });
     const std::size_t needed = plan.starts.size() + plan.drops.size() +
-                               static_cast<std::size_t>(cut - plan.waits.begin()) + 1;
+                               static_cast<std::size_t>(cut_of(plan) - plan.waits.begin()) + 1;
     return needed + needed / 4 + 64;
   };
   // Gives back to the backlog what lies beyond the window (its order kept).
@@ -310,9 +311,8 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
     // A pass that started jobs decided its reservation before some of them: the next pass,
     // which sees them running, may place it elsewhere, so it is never skipped.
     reservation_stands = plan.reservation.has_value() && plan.starts.empty();
-    backfill_depth_reached =
-        std::any_of(plan.waits.begin(), plan.waits.end(),
-                    [](const sched::Wait& w) { return w.why == sched::WaitWhy::backfill_depth; });
+    const auto cut = cut_of(plan);
+    backfill_depth_reached = cut != plan.waits.end() && cut->why == sched::WaitWhy::backfill_depth;
     std::unordered_set<sched::JobId> started;
     for (const auto& st : plan.starts) {
       const std::size_t j = static_cast<std::size_t>(st.job - 1);

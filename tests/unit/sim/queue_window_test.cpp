@@ -14,21 +14,38 @@
 using namespace sy;
 using namespace sy::sim;
 
+namespace {
+
+template <typename Loaded>
+auto loaded(Loaded result) {
+  REQUIRE(result.ok());
+  return std::move(result).value();
+}
+
+// The 128-GPU example cluster and the example runtime model.
+struct Example {
+  SimCluster cluster =
+      loaded(load_sim_cluster(test::source_dir() + "/examples/sim/cluster-128.yaml"));
+  RuntimeModel model =
+      loaded(RuntimeModel::load(test::source_dir() + "/examples/sim/runtime-model.yaml"));
+};
+
+}  // namespace
+
 TEST_CASE("a pass over a window of the queue decides what a pass over the whole queue does",
           "[sim][window]") {
-  auto cluster = load_sim_cluster(test::source_dir() + "/examples/sim/cluster-128.yaml");
-  REQUIRE(cluster.ok());
-  auto model = RuntimeModel::load(test::source_dir() + "/examples/sim/runtime-model.yaml");
-  REQUIRE(model.ok());
+  const Example example;
+  const SimCluster& cluster = example.cluster;
+  const RuntimeModel& model = example.model;
   SyntheticSpec spec;
   spec.jobs = 1500;
   spec.load = 1.5;
   spec.multi_gpu_share = 0.2;
   spec.duration_median_s = 900;
   std::vector<std::string> classes;
-  for (const auto& c : model->classes())
+  for (const auto& c : model.classes())
     classes.push_back(c.name);
-  auto trace = synthetic_trace(spec, cluster->total_gpus(), classes);
+  auto trace = synthetic_trace(spec, cluster.total_gpus(), classes);
   // A burst at the start: the first pass, on an empty cluster, must look far beyond the first
   // window (it starts over a hundred jobs), so windows are outgrown and passes run again.
   for (std::size_t i = 0; i < 300; ++i)
@@ -37,11 +54,11 @@ TEST_CASE("a pass over a window of the queue decides what a pass over the whole 
   static const auto scorers = placement::make_placement_scorers();
   for (const char* policy : {"switchyard", "slurm-like", "fifo-firstfit"}) {
     INFO(policy);
-    auto profile = sim_profile(policy, scorers, cluster.value());
+    auto profile = sim_profile(policy, scorers, cluster);
     REQUIRE(profile.ok());
     profile->backfill_depth = 20;
-    const Simulator whole(cluster.value(), model.value(), {.incremental = false});
-    const Simulator windowed(cluster.value(), model.value(), {.incremental = true, .window = 8});
+    const Simulator whole(cluster, model, {.incremental = false});
+    const Simulator windowed(cluster, model, {.incremental = true, .window = 8});
     const SimResult a = whole.run(trace, profile.value(), policy);
     const SimResult b = windowed.run(trace, profile.value(), policy);
     // The windows were too small for the queue, and some passes had to look further.
@@ -57,11 +74,10 @@ TEST_CASE("a pass over a window of the queue decides what a pass over the whole 
 
 TEST_CASE("a memo handed passes of different profiles gives each profile its own answers",
           "[sim][window]") {
-  auto cluster = load_sim_cluster(test::source_dir() + "/examples/sim/cluster-128.yaml");
-  REQUIRE(cluster.ok());
-  auto model = RuntimeModel::load(test::source_dir() + "/examples/sim/runtime-model.yaml");
-  REQUIRE(model.ok());
-  const Simulator simulator(cluster.value(), model.value());
+  const Example example;
+  const SimCluster& cluster = example.cluster;
+  const RuntimeModel& model = example.model;
+  const Simulator simulator(cluster, model);
   std::vector<TraceJob> trace;
   const int sizes[] = {1, 2, 3, 4, 8, 16, 1, 5, 2, 7, 1, 6};
   for (int i = 0; i < 12; ++i)
@@ -74,7 +90,7 @@ TEST_CASE("a memo handed passes of different profiles gives each profile its own
   sched::OptionMemo memo;
   for (const char* policy : {"switchyard", "switchyard-no-topology", "slurm-like", "switchyard"}) {
     INFO(policy);
-    auto profile = sim_profile(policy, scorers, cluster.value());
+    auto profile = sim_profile(policy, scorers, cluster);
     REQUIRE(profile.ok());
     const sched::Plan fresh = sched::plan(snapshot, profile.value());
     CHECK(sched::plan(snapshot, profile.value(), &memo) == fresh);
