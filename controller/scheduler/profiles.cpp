@@ -1,6 +1,17 @@
 #include "controller/scheduler/profiles.hpp"
 
 namespace sy::sched {
+namespace {
+
+// Packing and ring quality first; data and NIC closeness break their ties rather than override
+// them. At weight 1 each, a 1-GPU job went to a node holding its data (up to 100 points) over
+// one it would fill (12.5 points per GPU on an 8-GPU node), which under overload cost the queue
+// more than the staging it saved (docs/benchmarks.md, "Overload grid").
+int default_weight(std::string_view scorer) {
+  return scorer == "best-fit" || scorer == "nvlink-ring" ? 4 : 1;
+}
+
+}  // namespace
 
 Result<Profile, std::string> make_profile(
     const std::string& name,
@@ -11,7 +22,7 @@ Result<Profile, std::string> make_profile(
   if (name == "switchyard") {
     for (const auto& s : scorers) {
       auto it = weights.find(std::string(s->name()));
-      const int weight = it == weights.end() ? 1 : it->second;
+      const int weight = it == weights.end() ? default_weight(s->name()) : it->second;
       if (weight > 0) p.scorers.emplace_back(s.get(), weight);
     }
     for (const auto& [scorer, weight] : weights) {

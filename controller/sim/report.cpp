@@ -107,6 +107,8 @@ nlohmann::json summarize(const SimResult& r, int cluster_gpus) {
           {"makespan_s", makespan},
           {"utilization_allocated", capacity > 0 ? allocated / capacity : 0},
           {"utilization_effective", capacity > 0 ? effective / capacity : 0},
+          {"stranded_gpu_share",
+           capacity > 0 ? static_cast<double>(r.stranded_gpu_ms) / 1000.0 / capacity : 0},
           {"best_ring_share", multi ? static_cast<double>(multi_best) / multi : 1.0},
           {"staging_s_total", staging},
           {"cache_hit_rate", with_data ? static_cast<double>(hits) / with_data : 0.0},

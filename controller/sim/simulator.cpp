@@ -262,9 +262,12 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
 
   std::size_t next = 0;
   std::int64_t now = 0;
+  int stranded = 0;  // free GPUs the reservation's shape left unused since the last pass
   while (next < arrivals.size() || !ends.empty()) {
+    const std::int64_t before = now;
     now = ends.empty() ? trace[arrivals[next]].submit_s * 1000 : ends.top().first;
     if (next < arrivals.size()) now = std::min(now, trace[arrivals[next]].submit_s * 1000);
+    out.stranded_gpu_ms += (now - before) * stranded;
     // Everything that happens at this moment, then one pass.
     bool changed = false;  // a job ended: GPUs came free
     while (!ends.empty() && ends.top().first == now) {
@@ -357,6 +360,13 @@ SimResult Simulator::run(const std::vector<TraceJob>& trace, const sched::Profil
           s.pending.end());
     }
     shrink_to_window();
+    stranded = 0;
+    if (plan.reservation) {
+      int free = 0;
+      for (const auto& n : s.nodes)
+        free += std::popcount(n.free);
+      if (free >= trace[static_cast<std::size_t>(plan.reservation->job - 1)].gpus) stranded = free;
+    }
   }
   out.window = options_.incremental ? window : 0;
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

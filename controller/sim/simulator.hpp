@@ -41,7 +41,10 @@ struct SimResult {
   std::int64_t replans = 0;      // passes run again over a larger window of the queue
   std::size_t most_queued = 0;   // the longest the queue grew
   std::size_t window = 0;        // the window's size at the end (0: not incremental)
-  double wall_s = 0;             // real time the replay took
+  // Fragmentation: GPU-milliseconds free while the queue's first waiting job (the reservation)
+  // waited although at least as many GPUs as it needs were free, only not in its shape.
+  std::int64_t stranded_gpu_ms = 0;
+  double wall_s = 0;  // real time the replay took
 };
 
 struct SimOptions {

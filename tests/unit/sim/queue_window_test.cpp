@@ -9,28 +9,12 @@
 #include "controller/sim/report.hpp"
 #include "controller/sim/simulator.hpp"
 #include "controller/sim/synthetic_trace.hpp"
-#include "tests/support/controller_fixture.hpp"
+#include "tests/support/sim_example.hpp"
 
 using namespace sy;
 using namespace sy::sim;
 
-namespace {
-
-template <typename Loaded>
-auto loaded(Loaded result) {
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
-
-// The 128-GPU example cluster and the example runtime model.
-struct Example {
-  SimCluster cluster =
-      loaded(load_sim_cluster(test::source_dir() + "/examples/sim/cluster-128.yaml"));
-  RuntimeModel model =
-      loaded(RuntimeModel::load(test::source_dir() + "/examples/sim/runtime-model.yaml"));
-};
-
-}  // namespace
+using Example = test::SimExample;
 
 TEST_CASE("a pass over a window of the queue decides what a pass over the whole queue does",
           "[sim][window]") {
@@ -42,10 +26,7 @@ TEST_CASE("a pass over a window of the queue decides what a pass over the whole 
   spec.load = 1.5;
   spec.multi_gpu_share = 0.2;
   spec.duration_median_s = 900;
-  std::vector<std::string> classes;
-  for (const auto& c : model.classes())
-    classes.push_back(c.name);
-  auto trace = synthetic_trace(spec, cluster.total_gpus(), classes);
+  auto trace = synthetic_trace(spec, cluster.total_gpus(), example.class_names());
   // A burst at the start: the first pass, on an empty cluster, must look far beyond the first
   // window (it starts over a hundred jobs), so windows are outgrown and passes run again.
   for (std::size_t i = 0; i < 300; ++i)
