@@ -8,23 +8,13 @@
 #include <catch2/catch.hpp>
 
 #include "controller/sim/policies.hpp"
+#include "controller/sim/report.hpp"
 #include "controller/sim/simulator.hpp"
 #include "controller/sim/synthetic_trace.hpp"
 #include "tests/support/sim_example.hpp"
 
 using namespace sy;
 using namespace sy::sim;
-
-namespace {
-
-double mean_jct_s(const SimResult& r) {
-  double sum = 0;
-  for (const auto& j : r.jobs)
-    sum += static_cast<double>(j.end_ms - j.submit_ms) / 1000.0;
-  return r.jobs.empty() ? 0 : sum / static_cast<double>(r.jobs.size());
-}
-
-}  // namespace
 
 TEST_CASE("switchyard is never worse than slurm-like on mean JCT across generated traces",
           "[sim][grid]") {
@@ -36,6 +26,10 @@ TEST_CASE("switchyard is never worse than slurm-like on mean JCT across generate
   REQUIRE(switchyard.ok());
   REQUIRE(slurm_like.ok());
   const Simulator simulator(example.cluster, example.model);
+  const int gpus = example.cluster.total_gpus();
+  auto mean_jct_s = [&](const SimResult& r) {
+    return summarize(r, gpus)["jct_s"]["mean"].get<double>();
+  };
   constexpr int kSeeds = 16;
   for (double load : {0.5, 1.0, 1.5}) {
     for (double share : {0.05, 0.15, 0.30}) {
@@ -47,7 +41,7 @@ TEST_CASE("switchyard is never worse than slurm-like on mean JCT across generate
         spec.multi_gpu_share = share;
         spec.duration_sigma = 1.0;
         spec.seed = static_cast<std::uint64_t>(seed);
-        const auto trace = synthetic_trace(spec, example.cluster.total_gpus(), classes);
+        const auto trace = synthetic_trace(spec, gpus, classes);
         ours += mean_jct_s(simulator.run(trace, switchyard.value(), "switchyard"));
         theirs += mean_jct_s(simulator.run(trace, slurm_like.value(), "slurm-like"));
       }
