@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <compare>
 #include <map>
 #include <set>
 #include <tuple>
@@ -78,6 +79,23 @@ std::optional<Reservation> reserve(const Snapshot& s, GangPlacer& placer, const 
     }
   }
   return std::nullopt;
+}
+
+// What decides whether a job can fit the schedulable nodes at all. reserve() finds no start for
+// a job only by releasing every holder, which ends the same (everything free) for every call of
+// a pass: jobs alike in these never fit alike, and the walk is done once per kind, not once per
+// job (after a restart, with few nodes back, that walk was the whole queue times every holder).
+struct Needs {
+  int nodes = 1, gpus_per_node = 1, cpus_per_node = 0;
+  std::int64_t memory_per_node_mib = 0, min_gpu_memory_mib = 0;
+  std::string gpu_model;
+  std::vector<std::string> features;
+  auto operator<=>(const Needs&) const = default;
+};
+Needs needs_of(const PendingJob& j) {
+  return {
+      j.nodes,     j.gpus_per_node, j.cpus_per_node, j.memory_per_node_mib, j.min_gpu_memory_mib,
+      j.gpu_model, j.features};
 }
 
 // Whether the job may start at all now, whatever is free: its dependencies, begin time and
@@ -159,6 +177,7 @@ Plan plan(const Snapshot& s, const Profile& profile, OptionMemo* memo) {
     }
   }
   Capacity capacity(s, free);
+  std::set<Needs> never_fits;  // kinds of job reserve() found no start for in this pass
   std::optional<FreeIndex> index;
   std::set<int> counts;
   if (profile.topology_aware && profile.use_index) {
@@ -312,8 +331,10 @@ Plan plan(const Snapshot& s, const Profile& profile, OptionMemo* memo) {
           {job.id, WaitWhy::resources, out.reservation->job, out.reservation->start_ms, 0});
       continue;
     }
-    auto r = reserve(s, placer, job, free, room, holders);
+    std::optional<Reservation> r;
+    if (!never_fits.contains(needs_of(job))) r = reserve(s, placer, job, free, room, holders);
     if (!r) {
+      never_fits.insert(needs_of(job));
       // Even with every running job gone it would not fit the schedulable nodes: nothing to
       // reserve, and no reason to hold back the jobs behind it.
       out.waits.push_back({job.id, WaitWhy::never_fits, 0, 0, 0});
