@@ -115,9 +115,9 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
         controller.to_string(), protocol::kAgentPath, [self, gen](beast::error_code ec) {
           if (ec) return self->failed(gen, "handshake: " + ec.message());
           const auto now = self->state ? self->state() : ControllerLink::State{};
-          self->write(gen,
-                      protocol::register_message(self->node, self->topology, now.datasets, now.jobs)
-                          .dump());
+          self->write(gen, protocol::register_message(self->node, self->instance, self->topology,
+                                                      now.datasets, now.jobs)
+                               .dump());
           self->read(gen);
         });
   }
@@ -234,6 +234,9 @@ struct ControllerLink::Impl : std::enable_shared_from_this<ControllerLink::Impl>
   Endpoint controller;
   tls::Context tls_context;  // null: plain TCP
   std::string node;
+  // This process's, in every registration: the controller re-sends an order that a connection
+  // lost on its way only to the agent that still remembers the orders it was given.
+  const std::string instance = protocol::new_agent_instance();
   topo::NodeTopology topology;
   ControllerLink::StateFn state;
   tcp::resolver resolver;

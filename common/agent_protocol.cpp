@@ -1,5 +1,7 @@
 #include "common/agent_protocol.hpp"
 
+#include <cstdio>
+#include <random>
 #include <regex>
 
 #include "common/dataset/manifest.hpp"
@@ -18,7 +20,8 @@ nlohmann::json cache_to_json(const std::vector<CachedDataset>& datasets) {
 
 }  // namespace
 
-nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
+nlohmann::json register_message(const std::string& node, const std::string& instance,
+                                const topo::NodeTopology& topology,
                                 const std::vector<CachedDataset>& datasets,
                                 const std::vector<JobReport>& jobs) {
   nlohmann::json reports = nlohmann::json::array();
@@ -27,9 +30,21 @@ nlohmann::json register_message(const std::string& node, const topo::NodeTopolog
   return {{"type", "register"},
           {"node", node},
           {"agent_version", SY_VERSION},
+          {"instance", instance},
           {"topology", topo::node_topology_to_json(topology)},
           {"datasets", cache_to_json(datasets)},
           {"jobs", std::move(reports)}};
+}
+
+std::string new_agent_instance() {
+  std::random_device random;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char word[9];
+    std::snprintf(word, sizeof word, "%08x", random());
+    out += word;
+  }
+  return out;
 }
 
 nlohmann::json heartbeat_message(std::int64_t seq) {
@@ -103,6 +118,14 @@ Result<Register, std::string> read_register(const nlohmann::json& m) {
   r.node = m["node"].get<std::string>();
   if (m.contains("agent_version") && m["agent_version"].is_string()) {
     r.agent_version = m["agent_version"].get<std::string>();
+  }
+  if (m.contains("instance")) {
+    static const std::regex instance("[A-Za-z0-9-]{1,64}");
+    if (!m["instance"].is_string() ||
+        !std::regex_match(m["instance"].get<std::string>(), instance)) {
+      return fail(std::string("register: \"instance\" must be 1-64 letters, digits or '-'"));
+    }
+    r.instance = m["instance"].get<std::string>();
   }
   if (!m.contains("topology")) return fail(std::string("register: \"topology\" is required"));
   auto topology =

@@ -2,7 +2,8 @@
 // The messages between sy-agent and sy-controller on their WebSocket (one JSON object per
 // text message, "type" says which). Both sides build and read them only through this file.
 //
-//   agent -> controller  {"type":"register","node":N,"agent_version":V,"topology":{...},
+//   agent -> controller  {"type":"register","node":N,"agent_version":V,"instance":I,
+//                         "topology":{...},
 //                         "datasets":[{"name":D,"version":V,"bytes":B}, ...]}  (its Tier-0 cache)
 //                        {"type":"heartbeat","seq":K}
 //                        {"type":"stage_report","request":R,"state":"staging|done|failed",...}
@@ -68,9 +69,14 @@ Result<JobReport, std::string> read_job_report(const nlohmann::json& message);
 
 // A registration also lists the jobs the agent runs and those that ended without the
 // controller acknowledging it, so nothing that happened while disconnected is lost.
-nlohmann::json register_message(const std::string& node, const topo::NodeTopology& topology,
+// `instance` names the agent process (new_agent_instance(), once per process): an agent that
+// registers again as the same instance still knows every order it was given, so a job it does
+// not list never reached it; a new instance (the agent restarted) has lost what it ran.
+nlohmann::json register_message(const std::string& node, const std::string& instance,
+                                const topo::NodeTopology& topology,
                                 const std::vector<CachedDataset>& datasets = {},
                                 const std::vector<JobReport>& jobs = {});
+std::string new_agent_instance();  // 32 random hex digits
 nlohmann::json heartbeat_message(std::int64_t seq);
 nlohmann::json registered_message(const std::string& node, std::int64_t heartbeat_interval_ms);
 nlohmann::json error_message(const std::string& message);
@@ -86,6 +92,7 @@ inline constexpr std::string_view kDrainOnStopReason =
 struct Register {
   std::string node;
   std::string agent_version;
+  std::string instance;  // empty from agents older than instances: never the same agent
   topo::NodeTopology topology;
   std::vector<CachedDataset> datasets;
   std::vector<JobReport> jobs;

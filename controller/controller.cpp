@@ -335,7 +335,9 @@ int run_controller(const ControllerConfig& config, const RunOptions& options) {
   gateway.set_on_change(reschedule);
   gateway.set_on_job_reports(
       [&runner](const std::string& node, const std::vector<protocol::JobReport>& reports,
-                bool registration) { runner.on_job_reports(node, reports, registration); });
+                nodes::AgentGateway::Reports kind, std::uint64_t registration) {
+        runner.on_job_reports(node, reports, kind, registration);
+      });
   gateway.set_on_job_message([&runner, &logs, &gateway](const std::string& node,
                                                         const std::string& type,
                                                         const nlohmann::json& m) {

@@ -50,6 +50,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
   std::int64_t backoff_ms = 100;
   std::int64_t interval_ms = 5000;
   std::int64_t seq = 0;
+  std::string instance = protocol::new_agent_instance();
   bool registered = false;
   bool writing = false;
   bool stopping = false;
@@ -90,7 +91,7 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
       jobs.push_back(report);
     auto topology = fleet.options_.topology;
     topology.name = name;
-    write(gen, protocol::register_message(name, topology, {}, jobs).dump());
+    write(gen, protocol::register_message(name, instance, topology, {}, jobs).dump());
   }
 
   void read(std::uint64_t gen) {
@@ -123,6 +124,11 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
     } else if (t == "launch") {
       auto order = protocol::read_launch_order(m);
       if (!order) return;
+      if (fleet.lost_ < fleet.options_.lose_launches) {  // the fleet's one thread counts
+        fleet.lost_++;
+        if (fleet.options_.lost_as_restart) instance = protocol::new_agent_instance();
+        return failed(gen);  // the order goes with the connection
+      }
       launch(gen, order->job);
     } else if (t == "stop") {
       auto id = protocol::read_job_id(m);
@@ -143,12 +149,12 @@ struct FakeFleet::Agent : std::enable_shared_from_this<FakeFleet::Agent> {
   }
 
   void launch(std::uint64_t gen, std::int64_t job) {
+    if (running.contains(job)) return;  // the same order again: it runs already
     {
       std::lock_guard<std::mutex> lock(fleet.mutex_);
       fleet.launched_at_.try_emplace(job, Steady::now());
       fleet.launches_[job]++;
     }
-    if (running.contains(job)) return;  // the same order again: it runs already
     write(gen, protocol::job_report_message(report_of(job, "running")).dump());
     fleet.running_++;
     const auto& o = fleet.options_;
@@ -293,6 +299,7 @@ FleetCounts FakeFleet::counts() const {
   c.ended = ended_;
   c.stopped = stopped_;
   c.refused_messages = refused_;
+  c.lost_launches = lost_;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [job, n] : launches_) {
     c.launches += n;

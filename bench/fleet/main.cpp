@@ -11,6 +11,9 @@
 // Then the controller's memory, its database's size and its scheduling passes (/metrics).
 // Prints one RESULT line and, with --json FILE, every figure. Exits 1 when a check failed: a
 // refused submit, a job launched twice, a job lost in the restart, a job not completed.
+// --lose-launches N drops the first N launch orders with their agents' connections: the
+// controller must send each again to the agent that comes back (or, --lost-as-restart, fail
+// exactly those jobs, whose agents come back as new processes).
 //
 //   sy-bench-fleet --controller-binary build/release/controller/sy-controller
 //     --state-dir /tmp/fleet --topology examples/topologies/dgx-h100.yaml --nodes 10000
@@ -47,8 +50,9 @@ struct Options {
   std::string controller_binary, state_dir, topology, json_out, config_yaml;
   int nodes = 100, gpus_per_job = 1, queued = 0, rate = 0, seconds = 0, clients = 8;
   int idle_latency = 0, drain_seconds = 0, connects_per_s = 0, register_seconds = 120;
+  int lose_launches = 0;
   std::int64_t min_ms = 1000, max_ms = 1000;
-  bool restart = false;
+  bool restart = false, lost_as_restart = false;
 };
 
 int usage(const std::string& why) {
@@ -229,6 +233,13 @@ int main(int argc, char** argv) {
          "how long every job runs, or a range drawn from (default 1000)")
       ->type_name("MIN[-MAX]");
   app.add_flag("--restart", o.restart, "SIGKILL and restart the controller under load");
+  count("--lose-launches", o.lose_launches,
+        "the first N launch orders are lost with their agent's connection: each must be sent "
+        "again when the agent registers again (default 0)",
+        0);
+  app.add_flag("--lost-as-restart", o.lost_as_restart,
+               "the agents that lose an order come back as new agent processes: exactly those "
+               "jobs must fail, never start");
   if (const auto stop = command_line::parse(app, argc, argv)) return *stop;
   auto topology = topo::load_node_topology(o.topology);
   if (!topology) return usage(topology.error().to_string());
@@ -254,7 +265,9 @@ int main(int argc, char** argv) {
                           .topology = topology.value(),
                           .min_duration_ms = o.min_ms,
                           .max_duration_ms = o.max_ms,
-                          .connects_per_s = o.connects_per_s});
+                          .connects_per_s = o.connects_per_s,
+                          .lose_launches = o.lose_launches,
+                          .lost_as_restart = o.lost_as_restart});
 
   // 1. register
   auto t0 = Steady::now();
@@ -369,10 +382,27 @@ int main(int argc, char** argv) {
         o.drain_seconds);
     const auto m = scrape(at.value());
     const double completed = metric(m, "sy_jobs_ended_total{state=\"COMPLETED\"}");
+    const double failed = metric(m, "sy_jobs_ended_total{state=\"FAILED\"}");
     const double submitted = metric(m, "sy_jobs_submitted_total");
-    report["drain"] = {{"completed", completed}, {"submitted", submitted}, {"drained", drained}};
-    if (!drained || completed != submitted) {
+    report["drain"] = {{"completed", completed},
+                       {"failed", failed},
+                       {"submitted", submitted},
+                       {"drained", drained}};
+    // Lost with a restarted agent (with every order sent on its dropped connection), a job
+    // fails and never starts; otherwise every job completes.
+    if (o.lost_as_restart) {
+      const auto counts = fleet.counts();
+      if (failed < static_cast<double>(counts.lost_launches)) {
+        failed_checks.push_back("not every lost job failed");
+      }
+      if (static_cast<double>(counts.launches) != completed) {
+        failed_checks.push_back("a job that failed as lost was started");
+      }
+    }
+    if (!drained || completed + (o.lost_as_restart ? failed : 0.0) != submitted) {
       failed_checks.push_back("not every job completed");
+    }
+    if (!drained || completed != submitted) {
       // What is left, with its state and reason: where to look next.
       HttpClient http(at.value(), std::chrono::seconds(30));
       auto left = http.request(
@@ -402,6 +432,7 @@ int main(int argc, char** argv) {
                      {"launched_twice", counts.launched_twice},
                      {"ended", counts.ended},
                      {"stopped", counts.stopped},
+                     {"lost_launches", counts.lost_launches},
                      {"errors_from_controller", counts.refused_messages}};
   if (counts.launched_twice > 0) failed_checks.push_back("a job was launched twice");
   report["controller"] = {{"rss_mib", controller.rss_mib()},

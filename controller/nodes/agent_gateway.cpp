@@ -78,20 +78,23 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
   writes_.submit(
       [registration, now](store::Stores& s) {
         return s.nodes.register_node(registration->node, registration->topology,
-                                     registration->agent_version, now);
+                                     registration->agent_version, registration->instance, now);
       },
       [this, c, registration, now](Result<void, store::StoreError> committed) {
         if (!committed) return refuse(c, "registration not saved: " + committed.error().message);
-        registry_.registered(registration->node, registration->topology,
-                             registration->agent_version, now, registration->datasets);
+        const bool same_agent = registry_.registered(
+            registration->node, registration->topology, registration->agent_version, now,
+            registration->datasets, registration->instance);
         std::shared_ptr<api::WebSocketConnection> previous;
+        std::uint64_t number = 0;
         {
           std::lock_guard<std::mutex> lock(mutex_);
-          previous = connection_of_[registration->node].lock();
+          previous = connection_of_[registration->node].connection.lock();
           if (previous == c) previous.reset();
           if (previous) node_of_.erase(previous.get());
           node_of_[c.get()] = registration->node;
-          connection_of_[registration->node] = c;
+          number = ++registrations_;
+          connection_of_[registration->node] = {c, number};
         }
         // A node has one agent: a new registration replaces a connection left half-open.
         if (previous) previous->close();
@@ -99,7 +102,10 @@ void AgentGateway::handle_register(const std::shared_ptr<api::WebSocketConnectio
                                << c->remote() << " (" << registration->topology.gpu_count()
                                << " GPUs)";
         if (on_change_) on_change_();
-        if (on_job_reports_) on_job_reports_(registration->node, registration->jobs, true);
+        if (on_job_reports_) {
+          on_job_reports_(registration->node, registration->jobs,
+                          same_agent ? Reports::same_agent : Reports::new_agent, number);
+        }
         c->send(protocol::registered_message(registration->node, options_.heartbeat_interval_ms)
                     .dump());
       });
@@ -164,7 +170,7 @@ void AgentGateway::on_closed(const std::shared_ptr<api::WebSocketConnection>& c)
     if (it == node_of_.end()) return;
     node = it->second;
     SY_LOG(info, "agents") << "node " << node << ": connection closed";
-    if (connection_of_[node].lock() == c) connection_of_.erase(node);
+    if (connection_of_[node].connection.lock() == c) connection_of_.erase(node);
     node_of_.erase(it);
   }
   staging_.fail_node(node,
@@ -182,19 +188,23 @@ std::string AgentGateway::node_of(const std::shared_ptr<api::WebSocketConnection
 bool AgentGateway::connected(const std::string& node) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = connection_of_.find(node);
-  return it != connection_of_.end() && !it->second.expired();
+  return it != connection_of_.end() && !it->second.connection.expired();
 }
 
-bool AgentGateway::send_to(const std::string& node, const nlohmann::json& message) {
+std::uint64_t AgentGateway::send_to(const std::string& node, const nlohmann::json& message) {
   std::shared_ptr<api::WebSocketConnection> c;
+  std::uint64_t number = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connection_of_.find(node);
-    if (it != connection_of_.end()) c = it->second.lock();
+    if (it != connection_of_.end()) {
+      c = it->second.connection.lock();
+      number = it->second.registration;
+    }
   }
-  if (!c) return false;
+  if (!c) return 0;
   c->send(message.dump());
-  return true;
+  return number;
 }
 
 std::string AgentGateway::address_of(const std::string& node) {
@@ -202,7 +212,7 @@ std::string AgentGateway::address_of(const std::string& node) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = connection_of_.find(node);
-    if (it != connection_of_.end()) c = it->second.lock();
+    if (it != connection_of_.end()) c = it->second.connection.lock();
   }
   if (!c) return {};
   std::string remote = c->remote();  // "ip:port", "[v6]:port"
@@ -234,7 +244,7 @@ void AgentGateway::handle_job_report(const std::shared_ptr<api::WebSocketConnect
   if (node.empty()) return refuse(c, "job_report before register");
   auto report = protocol::read_job_report(m);
   if (!report) return refuse(c, report.error());
-  if (on_job_reports_) on_job_reports_(node, {report.value()}, false);
+  if (on_job_reports_) on_job_reports_(node, {report.value()}, Reports::one, 0);
 }
 
 void AgentGateway::check_liveness() {

@@ -39,10 +39,15 @@ class AgentGateway : public api::WebSocketHandler {
   void on_closed(const std::shared_ptr<api::WebSocketConnection>& c) override;
   // Called after a node joined, came back, went DOWN or finished staging a dataset.
   void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
-  // How the node's jobs stand: each job_report as it comes, and the whole list an agent sends
-  // when it registers (`registration` true: a job not in it no longer runs there).
-  using JobReports = std::function<void(
-      const std::string& node, const std::vector<protocol::JobReport>& reports, bool registration)>;
+  // How the node's jobs stand: each job_report as it comes (`one`), and the whole list an agent
+  // sends when it registers. From the agent process that registered the node last
+  // (`same_agent`), a job not in the list never reached it; from a new one (`new_agent`: the
+  // agent restarted, or its instance is not known), a job not in it no longer runs there.
+  // `registration`: the number of the registration whose list it is (0 for `one`).
+  enum class Reports { one, same_agent, new_agent };
+  using JobReports =
+      std::function<void(const std::string& node, const std::vector<protocol::JobReport>& reports,
+                         Reports kind, std::uint64_t registration)>;
   void set_on_job_reports(JobReports f) { on_job_reports_ = std::move(f); }
   // The other messages about jobs (job_output, exec_request, exec_report), checked by whoever
   // handles them; called on the connection's thread.
@@ -55,8 +60,10 @@ class AgentGateway : public api::WebSocketHandler {
   // The address the node's agent connects from: how the node's peers reach it (MASTER_ADDR).
   std::string address_of(const std::string& node);
   bool connected(const std::string& node);
-  // Sends an order to the node's agent; false when it has no connection.
-  bool send_to(const std::string& node, const nlohmann::json& message);
+  // Sends an order to the node's agent. Returns the number of the registration whose connection
+  // carries it (registrations are numbered from 1 as they are committed), 0 when the node has no
+  // connection: an order sent on a registration's connection is not in that registration's list.
+  std::uint64_t send_to(const std::string& node, const nlohmann::json& message);
 
  private:
   void handle_register(const std::shared_ptr<api::WebSocketConnection>& c, const nlohmann::json& m);
@@ -79,7 +86,12 @@ class AgentGateway : public api::WebSocketHandler {
   boost::asio::steady_timer timer_;
   std::mutex mutex_;
   std::map<const api::WebSocketConnection*, std::string> node_of_;
-  std::map<std::string, std::weak_ptr<api::WebSocketConnection>> connection_of_;
+  struct Registered {
+    std::weak_ptr<api::WebSocketConnection> connection;
+    std::uint64_t registration = 0;
+  };
+  std::map<std::string, Registered> connection_of_;
+  std::uint64_t registrations_ = 0;
   std::set<std::string> going_down_;  // DOWN being committed: do not queue it twice
   bool stopped_ = false;
   std::function<void()> on_change_;

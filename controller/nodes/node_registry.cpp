@@ -41,11 +41,14 @@ std::size_t NodeRegistry::awaiting_registration() const {
   return awaiting_;
 }
 
-void NodeRegistry::registered(const std::string& name, const topo::NodeTopology& topology,
+bool NodeRegistry::registered(const std::string& name, const topo::NodeTopology& topology,
                               const std::string& agent_version, std::int64_t now_ms,
-                              std::vector<protocol::CachedDataset> datasets) {
+                              std::vector<protocol::CachedDataset> datasets,
+                              const std::string& agent_instance) {
   std::lock_guard<std::mutex> lock(mutex_);
   Entry& e = nodes_[name];
+  const bool same_agent = !agent_instance.empty() && e.row.agent_instance == agent_instance;
+  e.row.agent_instance = agent_instance;
   e.datasets = std::move(datasets);
   e.row.name = name;
   if (!e.topology || *e.topology != topology) set_topology(e, topology);
@@ -58,6 +61,7 @@ void NodeRegistry::registered(const std::string& name, const topo::NodeTopology&
   if (!e.row.drain) e.row.reason.clear();
   e.row.registered_ms = now_ms;
   e.last_heard_ms = now_ms;
+  return same_agent;
 }
 
 void NodeRegistry::set_datasets(const std::string& name,

@@ -56,9 +56,13 @@ class NodeRegistry {
             std::int64_t recovery_ms = 0);
   // Live nodes loaded at start that have not registered since; 0 once recovery is over.
   std::size_t awaiting_registration() const;
-  void registered(const std::string& name, const topo::NodeTopology& topology,
+  // True when the agent process that registered the node last (`agent_instance`, kept in the
+  // node's row across controller restarts) registers it again: it still knows every order it
+  // was given. False for a new process, or an instance not known (empty).
+  bool registered(const std::string& name, const topo::NodeTopology& topology,
                   const std::string& agent_version, std::int64_t now_ms,
-                  std::vector<protocol::CachedDataset> datasets = {});
+                  std::vector<protocol::CachedDataset> datasets = {},
+                  const std::string& agent_instance = {});
   // False when the node is unknown (it must register first).
   bool heard_from(const std::string& name, std::int64_t now_ms);
   // Live nodes not heard from for longer than `timeout_ms`.

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <memory>
 
+#include "common/comma_list.hpp"
 #include "common/log.hpp"
 #include "common/slurm/job_environment.hpp"
 #include "common/units.hpp"
@@ -95,9 +96,10 @@ void JobRunner::request() {
 }
 
 void JobRunner::on_job_reports(const std::string& node,
-                               const std::vector<protocol::JobReport>& reports, bool registration) {
-  boost::asio::post(ioc_, [this, node, reports, registration] {
-    if (!stopped_) handle_reports(node, reports, registration);
+                               const std::vector<protocol::JobReport>& reports,
+                               nodes::AgentGateway::Reports kind, std::uint64_t registration) {
+  boost::asio::post(ioc_, [this, node, reports, kind, registration] {
+    if (!stopped_) handle_reports(node, reports, kind, registration);
   });
 }
 
@@ -144,6 +146,7 @@ void JobRunner::refresh(const std::vector<std::int64_t>& ids) {
       continue;
     }
     placed_.erase(id);
+    unsent_.erase(id);
     // Ended here while its processes may run (cancelled): they are stopped now, and by the
     // sweeps after while their end is not reported.
     const auto l = launched_.find(id);
@@ -212,6 +215,7 @@ void JobRunner::drive_job(const JobRecord& job, std::optional<Versions>& current
                     "node " + n + " went DOWN while the job ran", std::nullopt,
                     [this, id] { forget_launch(id); });
     }
+    resend(job);
     return enforce_time_limit(job, l);
   }
   if (launched_.contains(job.id)) return;  // its agent's answer is on the way
@@ -330,8 +334,8 @@ void JobRunner::drive_staging(const JobRecord& job, const std::vector<std::strin
   if (ready) launch(job);
 }
 
-void JobRunner::launch(const JobRecord& job) {
-  Launch l = launch_of(job);
+std::optional<JobRunner::Orders> JobRunner::launch_orders(const JobRecord& job) {
+  const Launch l = launch_of(job);
   const auto& placed = job.placement["nodes"];
   protocol::LaunchOrder common;
   common.job = job.id;
@@ -340,10 +344,7 @@ void JobRunner::launch(const JobRecord& job) {
   common.env = job.spec.env;
   // What a job may want to know about itself, named as Slurm's SLURM_* are.
   common.env["SY_JOB_NAME"] = job.spec.name;
-  std::string nodelist;
-  for (const auto& n : placed_nodes(job))
-    nodelist += (nodelist.empty() ? "" : ",") + n;
-  common.env["SY_NODELIST"] = nodelist;
+  common.env["SY_NODELIST"] = join_commas(placed_nodes(job));
   common.env["SY_NNODES"] = std::to_string(job.spec.resources.nodes);
   if (job.array_id) {
     common.env["SY_ARRAY_JOB_ID"] = std::to_string(*job.array_id);
@@ -362,7 +363,7 @@ void JobRunner::launch(const JobRecord& job) {
   common.world_size = world;
   if (job.spec.launcher == Launcher::env) {
     common.master_addr = agents_.address_of(l.nodes.front());
-    if (common.master_addr.empty()) return;  // its agent is away: tried again next time
+    if (common.master_addr.empty()) return std::nullopt;
     // torchrun's default port, spread by job so that jobs sharing a first node do not meet.
     common.master_port = 29500 + static_cast<int>(job.id % 1000);
   }
@@ -375,7 +376,7 @@ void JobRunner::launch(const JobRecord& job) {
       common.env[k] = v;
     common.slurm = true;
   }
-  std::vector<std::pair<std::string, protocol::LaunchOrder>> orders;
+  Orders orders;
   int first_rank = 0;
   for (std::size_t i = 0; i < l.nodes.size(); ++i) {
     protocol::LaunchOrder order = common;
@@ -407,9 +408,17 @@ void JobRunner::launch(const JobRecord& job) {
     }
     orders.emplace_back(l.nodes[i], std::move(order));
   }
+  return orders;
+}
+
+void JobRunner::launch(const JobRecord& job) {
+  auto made = launch_orders(job);
+  if (!made) return;  // tried again next time
+  Orders orders = std::move(made).value();
   for (const auto& [node, order] : orders) {
     if (!agents_.connected(node)) return;  // tried again next time
   }
+  Launch l = launch_of(job);
   // The launch is recorded (RUNNING) before any order leaves. An agent that comes back without
   // the job may have started it before it died: the job is then lost (failed, or requeued when
   // it asks), never launched a second time as if it had not run.
@@ -429,7 +438,8 @@ void JobRunner::launch(const JobRecord& job) {
         return {};
       },
       [this, id, recorded, orders = std::move(orders),
-       what = common.launcher + ") on " + nodelist](Result<void, store::StoreError> r) {
+       what = std::string(launcher_name(job.spec.launcher)) + ") on " +
+              join_commas(placed_nodes(job))](Result<void, store::StoreError> r) {
         boost::asio::post(ioc_, [this, id, recorded, orders, what, r] {
           settling_.erase(id);
           if (!r || !*recorded) {
@@ -442,8 +452,11 @@ void JobRunner::launch(const JobRecord& job) {
           }
           // A node whose connection dropped since gets no order; its agent comes back without
           // the job, which is then lost like any other.
-          for (const auto& [node, order] : orders)
-            agents_.send_to(node, protocol::launch_message(order));
+          const auto launch = launched_.find(id);
+          for (const auto& [node, order] : orders) {
+            const std::uint64_t sent_on = agents_.send_to(node, protocol::launch_message(order));
+            if (launch != launched_.end()) launch->second.sent_on[node] = sent_on;
+          }
           SY_LOG(info, "jobs") << "job " << id << ": launching (" << what;
           if (on_change_) on_change_();
         });
@@ -474,13 +487,19 @@ bool ok(const protocol::JobReport& r) {
 }  // namespace
 
 void JobRunner::handle_reports(const std::string& node,
-                               const std::vector<protocol::JobReport>& reports, bool registration) {
+                               const std::vector<protocol::JobReport>& reports,
+                               nodes::AgentGateway::Reports kind, std::uint64_t registration) {
+  using Reports = nodes::AgentGateway::Reports;
   std::set<std::int64_t> reported;
   for (const auto& r : reports) {
     reported.insert(r.job);
     if (stray(node, r)) continue;
     if (r.state == "running") {
-      settle(r.job, JobEvent::launch, "");
+      // Every registration lists what runs: a job known RUNNING has nothing to record.
+      const auto known = placed_.find(r.job);
+      if (known == placed_.end() || known->second.state != JobState::running) {
+        settle(r.job, JobEvent::launch, "");
+      }
     } else if (r.state == "staging_out") {
       const std::int64_t id = r.job;
       const std::string reason = "staging out: " + r.message;
@@ -496,7 +515,7 @@ void JobRunner::handle_reports(const std::string& node,
       job_ended(node, r);
     }
   }
-  if (registration) lost_on(node, reported);
+  if (kind != Reports::one) lost_on(node, reported, kind == Reports::same_agent, registration);
 }
 
 bool JobRunner::stray(const std::string& node, const protocol::JobReport& r) {
@@ -518,6 +537,7 @@ bool JobRunner::stray(const std::string& node, const protocol::JobReport& r) {
 
 void JobRunner::forget_launch(std::int64_t id) {
   launched_.erase(id);
+  unsent_.erase(id);
   stops_.erase(id);
   timed_out_.erase(id);
 }
@@ -624,13 +644,24 @@ void JobRunner::handle_exec(const std::string& node, const std::string& type,
   execs_[order->request] = node;
 }
 
-void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& reported) {
-  for (auto it = launched_.begin(); it != launched_.end();) {
+bool JobRunner::sent_since(std::int64_t job, const std::string& node,
+                           std::uint64_t registration) const {
+  const auto l = launched_.find(job);
+  if (l == launched_.end()) return false;
+  const auto sent = l->second.sent_on.find(node);
+  return sent != l->second.sent_on.end() && sent->second >= registration;
+}
+
+void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& reported,
+                        bool same_agent, std::uint64_t registration) {
+  // The same agent's launches stand as they were: only their orders may be missing.
+  for (auto it = launched_.begin(); !same_agent && it != launched_.end();) {
     // Not reported by the agent: a launch still being recorded sends its orders once it is;
     // a recorded one (RUNNING) is lost and judged below. Either way this entry is stale.
     const auto& nodes = it->second.nodes;
     if (std::find(nodes.begin(), nodes.end(), node) != nodes.end() &&
-        !reported.contains(it->first) && !it->second.ended.contains(node)) {
+        !reported.contains(it->first) && !it->second.ended.contains(node) &&
+        !sent_since(it->first, node, registration)) {
       it = launched_.erase(it);
     } else {
       ++it;
@@ -644,7 +675,16 @@ void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& r
   for (const auto& job : running.value()) {
     const auto nodes = launch_of(job).nodes;
     // A job of a `none` launcher spread over several nodes runs on its first only.
-    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end() || reported.contains(job.id)) {
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end() || reported.contains(job.id) ||
+        sent_since(job.id, node, registration)) {
+      continue;
+    }
+    // The same agent never received its order (a launch still being recorded sends it then).
+    // A job being stopped is not started here to be stopped: it is lost as below.
+    if (same_agent && !stopping(job.id)) {
+      if (settling_.contains(job.id)) continue;
+      unsent_[job.id].insert(node);
+      resend(job);
       continue;
     }
     // Its processes on the other nodes cannot go on without those lost here.
@@ -655,6 +695,28 @@ void JobRunner::lost_on(const std::string& node, const std::set<std::int64_t>& r
            "lost: the agent on " + node + " registered again without it (the agent restarted)",
            std::nullopt, [this, id] { forget_launch(id); });
   }
+}
+
+bool JobRunner::stopping(std::int64_t id) const {
+  const auto it = launched_.find(id);
+  return it != launched_.end() && it->second.stopped;
+}
+
+void JobRunner::resend(const JobRecord& job) {
+  const auto it = unsent_.find(job.id);
+  if (it == unsent_.end()) return;
+  auto orders = launch_orders(job);
+  if (!orders) return;  // its first node is away: the next sweep tries again
+  for (const auto& [node, order] : orders.value()) {
+    if (!it->second.contains(node)) continue;
+    const std::uint64_t sent_on = agents_.send_to(node, protocol::launch_message(order));
+    if (sent_on == 0) continue;
+    if (Launch* l = known_launch(job.id)) l->sent_on[node] = sent_on;
+    it->second.erase(node);
+    SY_LOG(info, "jobs") << "job " << job.id << ": launch order sent to " << node
+                         << " again (its agent never received it)";
+  }
+  if (it->second.empty()) unsent_.erase(it);
 }
 
 void JobRunner::settle(std::int64_t job, JobEvent event, std::string reason,

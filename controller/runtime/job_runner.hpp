@@ -17,11 +17,13 @@
 // when nodes change) checks time limits, nodes gone DOWN and stages that finished.
 //
 // What it knows in memory (orders sent, launches sent) is rebuilt from the store and the
-// agents' registrations after a restart: launches are idempotent on the agent, and an agent
-// that registers without a job the store says it runs has lost it (the job fails, or is
-// requeued when it asked to be). A RUNNING job past its time limit (counted from its launch) is
-// stopped, and fails with that reason. Runs on the io thread; inputs from other threads are
-// posted.
+// agents' registrations after a restart: launches are idempotent on the agent. An agent that
+// registers without a job the store says it runs has lost it (the job fails, or is requeued
+// when it asked to be) when it is a new agent process; the same process (its instance) never
+// received the order, which is sent again: a launch is recorded before its orders leave, and a
+// controller killed in between, or a connection dropped, loses the orders, not the job. A RUNNING
+// job past its time limit (counted from its launch) is stopped, and fails with that reason. Runs on
+// the io thread; inputs from other threads are posted.
 
 #include <chrono>
 #include <cstdint>
@@ -65,7 +67,7 @@ class JobRunner {
   void request();  // thread-safe: sweep the placed jobs again soon (nodes changed)
   // From the gateway (any thread).
   void on_job_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
-                      bool registration);
+                      nodes::AgentGateway::Reports kind, std::uint64_t registration);
   // Datasets to copy ahead of the jobs expected to start next: (node, dataset) pairs.
   void prestage(const std::vector<std::pair<std::string, std::string>>& wanted);
   // exec_request and exec_report messages from the gateway (any thread).
@@ -94,6 +96,8 @@ class JobRunner {
     // mpirun's or the batch script's end is the job's: the other nodes run what it asks of them.
     bool leader_decides = false;
     std::map<std::string, protocol::JobReport> ended;  // by node
+    // The registration whose connection carried the order to each node (AgentGateway::send_to).
+    std::map<std::string, std::uint64_t> sent_on;
     std::optional<std::pair<std::string, protocol::JobReport>> first_failure;
     bool stopped = false;  // the others were told to stop
   };
@@ -115,8 +119,21 @@ class JobRunner {
   void job_ended(const std::string& node, const protocol::JobReport& r);
   void handle_exec(const std::string& node, const std::string& type, const nlohmann::json& m);
   void handle_reports(const std::string& node, const std::vector<protocol::JobReport>& reports,
-                      bool registration);
-  void lost_on(const std::string& node, const std::set<std::int64_t>& reported);
+                      nodes::AgentGateway::Reports kind, std::uint64_t registration);
+  // The RUNNING jobs of `node` its registration did not list: lost with a restarted agent, or
+  // (`same_agent`) never received: their orders are sent again. An order that went out on the
+  // registration's own connection is not judged: it was sent after the list was made.
+  void lost_on(const std::string& node, const std::set<std::int64_t>& reported, bool same_agent,
+               std::uint64_t registration);
+  // Whether the job's order to `node` went out on `registration`'s connection or a later one.
+  bool sent_since(std::int64_t job, const std::string& node, std::uint64_t registration) const;
+  // The launch orders of a job, by node, or nullopt while its first node's address is not known
+  // (its agent is away: tried again later).
+  using Orders = std::vector<std::pair<std::string, protocol::LaunchOrder>>;
+  std::optional<Orders> launch_orders(const JobRecord& job);
+  // Sends the job's order again to the nodes in unsent_ for it that are connected.
+  void resend(const JobRecord& job);
+  bool stopping(std::int64_t id) const;  // its launch was told to stop
   // Applies an event to a job unless it already moved on; then `after` (on the io thread).
   // `ran`: the job's process ran (an end reported before its start was recorded).
   void settle(std::int64_t job, JobEvent event, std::string reason,
@@ -138,6 +155,9 @@ class JobRunner {
   bool queued_ = false;  // a sweep is due and has not run yet
   // Io thread only:
   std::chrono::steady_clock::time_point last_sweep_{};
+  // RUNNING jobs whose launch order a node's agent never received (its connection dropped
+  // with the order on the way): the nodes still to send it to.
+  std::map<std::int64_t, std::set<std::string>> unsent_;
   bool loaded_ = false;
   std::map<std::int64_t, JobRecord> placed_;  // STAGING and RUNNING jobs, by id
   std::map<std::int64_t, Launch> launched_;   // launch sent; until its end is recorded

@@ -9,14 +9,16 @@ Result<NodeStore, StoreError> NodeStore::open(Db& db) {
   auto prepared = db.prepare_all({
       {&s.upsert_,
        "INSERT INTO nodes (name, alive, reason, gpus, topology_json, agent_version, registered_ms, "
-       "updated_ms) VALUES (?1, 1, '', ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET "
-       "alive = 1, reason = CASE WHEN drain = 1 THEN reason ELSE '' END, gpus = ?2, "
-       "topology_json = ?3, agent_version = ?4, registered_ms = ?5, updated_ms = ?5"},
+       "updated_ms, agent_instance) VALUES (?1, 1, '', ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (name) "
+       "DO UPDATE SET alive = 1, reason = CASE WHEN drain = 1 THEN reason ELSE '' END, gpus = ?2, "
+       "topology_json = ?3, agent_version = ?4, registered_ms = ?5, updated_ms = ?5, "
+       "agent_instance = ?6"},
       {&s.set_alive_, "UPDATE nodes SET alive = ?2, reason = ?3, updated_ms = ?4 WHERE name = ?1"},
       {&s.set_drain_, "UPDATE nodes SET drain = ?2, reason = ?3, updated_ms = ?4 WHERE name = ?1"},
       {&s.list_,
-       "SELECT name, alive, drain, reason, topology_json, agent_version, registered_ms, updated_ms "
-       "FROM nodes ORDER BY name"},
+       "SELECT name, alive, drain, reason, topology_json, agent_version, registered_ms, "
+       "updated_ms, "
+       "agent_instance FROM nodes ORDER BY name"},
   });
   if (!prepared) return fail(std::move(prepared).error());
   return s;
@@ -25,12 +27,14 @@ Result<NodeStore, StoreError> NodeStore::open(Db& db) {
 Result<void, StoreError> NodeStore::register_node(const std::string& name,
                                                   const topo::NodeTopology& topology,
                                                   const std::string& agent_version,
+                                                  const std::string& agent_instance,
                                                   std::int64_t now_ms) {
   upsert_.bind(1, std::string_view(name))
       .bind(2, std::int64_t{topology.gpu_count()})
       .bind(3, std::string_view(topo::node_topology_to_json(topology).dump()))
       .bind(4, std::string_view(agent_version))
-      .bind(5, now_ms);
+      .bind(5, now_ms)
+      .bind(6, std::string_view(agent_instance));
   return upsert_.run();
 }
 
@@ -78,6 +82,7 @@ Result<std::vector<NodeRow>, StoreError> NodeStore::list() {
     n.agent_version = list_.column_text(5);
     n.registered_ms = list_.column_int(6);
     n.updated_ms = list_.column_int(7);
+    n.agent_instance = list_.column_text(8);
     out.push_back(std::move(n));
     return {};
   });

@@ -21,6 +21,7 @@ struct NodeRow {
   std::string agent_version;
   std::int64_t registered_ms = 0;
   std::int64_t updated_ms = 0;
+  std::string agent_instance;  // the agent process that registered it last (0010)
 };
 
 class NodeStore {
@@ -30,7 +31,8 @@ class NodeStore {
   // Inserts or replaces the node's topology and marks it alive. Drain state is kept.
   Result<void, StoreError> register_node(const std::string& name,
                                          const topo::NodeTopology& topology,
-                                         const std::string& agent_version, std::int64_t now_ms);
+                                         const std::string& agent_version,
+                                         const std::string& agent_instance, std::int64_t now_ms);
   Result<void, StoreError> set_alive(const std::string& name, bool alive, const std::string& reason,
                                      std::int64_t now_ms);
   Result<void, StoreError> set_drain(const std::string& name, bool drain, const std::string& reason,

@@ -19,6 +19,8 @@ TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose
   TempDir dir;
   const std::string json = dir.file("fleet.json");
   constexpr int kNodes = 500, kQueued = 3000, kRate = 100, kSeconds = 20, kIdle = 5;
+  // Launch orders lost with their agents' connections: sent again when the agents are back.
+  constexpr int kLost = 20;
   // Jobs last 3-8 s, so that hundreds run when the controller is killed. (~40 s under ASan.)
   const auto r = run_program({SY_BENCH_FLEET_BIN,
                               "--controller-binary",
@@ -40,6 +42,8 @@ TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose
                               "--duration-ms",
                               "3000-8000",
                               "--restart",
+                              "--lose-launches",
+                              std::to_string(kLost),
                               "--drain-seconds",
                               "300",
                               "--json",
@@ -63,5 +67,54 @@ TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose
   CHECK(report["fleet"]["errors_from_controller"].get<int>() == 0);
   // Every job launched once, and every launch ended (no job started on a second node).
   CHECK(report["fleet"]["launches"].get<int>() == submitted);
+  CHECK(report["fleet"]["lost_launches"].get<int>() == kLost);
   CHECK(report["passes"]["count"].get<double>() > 0);
+}
+
+TEST_CASE("fleet: a job whose agent restarted before its launch order arrived fails, unstarted",
+          "[integration][fleet]") {
+  TempDir dir;
+  const std::string json = dir.file("fleet.json");
+  constexpr int kNodes = 20, kQueued = 200, kLost = 10;
+  const auto r = run_program({SY_BENCH_FLEET_BIN,
+                              "--controller-binary",
+                              SY_FLEET_CONTROLLER_BIN,
+                              "--state-dir",
+                              dir.file("state"),
+                              "--topology",
+                              std::string(SY_SOURCE_DIR) + "/examples/topologies/dgx-h100.yaml",
+                              "--nodes",
+                              std::to_string(kNodes),
+                              "--queued",
+                              std::to_string(kQueued),
+                              "--duration-ms",
+                              "500-1500",
+                              "--lose-launches",
+                              std::to_string(kLost),
+                              "--lost-as-restart",
+                              "--drain-seconds",
+                              "120",
+                              "--json",
+                              json},
+                             {}, std::chrono::seconds(200));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto report = nlohmann::json::parse(std::ifstream(json));
+  INFO(report.dump(2));
+  CHECK(report["failed_checks"].empty());
+  CHECK(report["fleet"]["lost_launches"].get<int>() == kLost);
+  // Each lost connection also took the orders sent after the lost one (a pass places up to 8
+  // jobs on a node at once): at least kLost jobs fail, and every one that fails is lost.
+  const int failed = report["drain"]["failed"].get<int>();
+  CHECK(failed >= kLost);
+  CHECK(report["drain"]["completed"].get<int>() + failed == kQueued);
+  // A restarted agent may have run what it had: the job is lost, never started a second time.
+  CHECK(report["fleet"]["launches"].get<int>() == kQueued - failed);
+  CHECK(report["fleet"]["launched_twice"].get<int>() == 0);
+  REQUIRE(!report["drain"]["not_completed"].empty());
+  for (const auto& j : report["drain"]["not_completed"]) {
+    CHECK(j.value("state", "") == "FAILED");
+    CHECK(j.value("reason", "").find("registered again without it (the agent restarted)") !=
+          std::string::npos);
+  }
 }

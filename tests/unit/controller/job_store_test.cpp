@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include "common/job_spec.hpp"
+#include "common/topology/topology_file.hpp"
 #include "controller/store/job_store.hpp"
 #include "controller/store/migrations.hpp"
+#include "controller/store/node_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sy;
@@ -400,4 +402,22 @@ TEST_CASE("retention prunes ended jobs past their age, keeping what others depen
   CHECK(store->usage_ledger().value().by_user.at("alice").gpu_seconds > 0);
   // Ids are never reused after a prune.
   CHECK(store->insert(new_job("next")).value().id > waiting);
+}
+
+TEST_CASE("a node's row keeps the agent instance that registered it last", "[store][nodes]") {
+  test::TempDir dir;
+  Db db = open_migrated(dir.file("s.db"));
+  auto nodes = NodeStore::open(db);
+  REQUIRE(nodes.ok());
+  auto topology = topo::load_node_topology(SY_SOURCE_DIR "/examples/topologies/dgx1-v100.yaml");
+  REQUIRE(topology.ok());
+  REQUIRE(nodes->register_node("node01", topology.value(), "0.1.0", "first", 1000).ok());
+  REQUIRE(nodes->set_alive("node01", false, "no heartbeat", 2000).ok());
+  REQUIRE(nodes->register_node("node01", topology.value(), "0.1.0", "second", 3000).ok());
+  auto rows = nodes->list();
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  CHECK(rows->front().agent_instance == "second");
+  CHECK(rows->front().alive);
+  CHECK(rows->front().registered_ms == 3000);
 }

@@ -47,8 +47,8 @@ TEST_CASE("liveness: silent nodes are found by time alone", "[nodes]") {
 
 TEST_CASE("nodes loaded at start get a fresh heartbeat window", "[nodes]") {
   NodeRegistry registry{topo::ClusterNetwork()};
-  store::NodeRow up{"a", true, false, "", two_gpus(), "0.1.0", 10, 10};
-  store::NodeRow down{"b", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10};
+  store::NodeRow up{"a", true, false, "", two_gpus(), "0.1.0", 10, 10, ""};
+  store::NodeRow down{"b", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10, ""};
   registry.load({up, down}, 100000);
   CHECK(registry.silent_since(100500, 1000).empty());
   CHECK(registry.silent_since(101001, 1000) == std::vector<std::string>{"a"});
@@ -60,8 +60,8 @@ TEST_CASE("recovery: nodes not yet back are not declared DOWN while the fleet re
   NodeRegistry registry{topo::ClusterNetwork()};
   std::vector<store::NodeRow> rows;
   for (const char* name : {"a", "b", "c"})
-    rows.push_back({name, true, false, "", two_gpus(), "0.1.0", 10, 10});
-  rows.push_back({"d", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10});
+    rows.push_back({name, true, false, "", two_gpus(), "0.1.0", 10, 10, ""});
+  rows.push_back({"d", false, false, "no heartbeat", two_gpus(), "0.1.0", 10, 10, ""});
   registry.load(rows, 100000, 60000);
   CHECK(registry.awaiting_registration() == 3);  // d was DOWN before: nothing to wait for
   // Past the heartbeat timeout, inside the recovery window: nobody is silent.
@@ -80,8 +80,8 @@ TEST_CASE("recovery: nodes not yet back are not declared DOWN while the fleet re
 
 TEST_CASE("recovery ends early once every node is back", "[nodes]") {
   NodeRegistry registry{topo::ClusterNetwork()};
-  registry.load({{"a", true, false, "", two_gpus(), "0.1.0", 10, 10},
-                 {"b", true, false, "", two_gpus(), "0.1.0", 10, 10}},
+  registry.load({{"a", true, false, "", two_gpus(), "0.1.0", 10, 10, ""},
+                 {"b", true, false, "", two_gpus(), "0.1.0", 10, 10, ""}},
                 0, 1000000);
   registry.registered("a", two_gpus(), "0.1.0", 100);
   CHECK(registry.silent_since(5000, 1000) == std::vector<std::string>{"a"});  // b still awaited
@@ -89,6 +89,21 @@ TEST_CASE("recovery ends early once every node is back", "[nodes]") {
   registry.registered("b", two_gpus(), "0.1.0", 5000);
   CHECK(registry.awaiting_registration() == 0);
   CHECK(registry.silent_since(7000, 1000) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("a node registered again by the same agent process is told apart from a new one",
+          "[nodes]") {
+  NodeRegistry registry{topo::ClusterNetwork()};
+  // The instance that registered before a controller restart comes from the database.
+  registry.load({{"a", true, false, "", two_gpus(), "0.1.0", 10, 10, "first"}}, 0, 0);
+  CHECK(registry.registered("a", two_gpus(), "0.1.0", 100, {}, "first"));
+  CHECK(registry.registered("a", two_gpus(), "0.1.0", 200, {}, "first"));
+  CHECK_FALSE(registry.registered("a", two_gpus(), "0.1.0", 300, {}, "second"));  // restarted
+  CHECK(registry.registered("a", two_gpus(), "0.1.0", 400, {}, "second"));
+  // Not known (an older agent): never the same, so its missing jobs are lost, not re-sent.
+  CHECK_FALSE(registry.registered("a", two_gpus(), "0.1.0", 500, {}, ""));
+  CHECK_FALSE(registry.registered("a", two_gpus(), "0.1.0", 600, {}, ""));
+  CHECK_FALSE(registry.registered("new", two_gpus(), "0.1.0", 700, {}, "x"));
 }
 
 TEST_CASE("nodes of the same hardware share one topology shape", "[nodes]") {
@@ -126,7 +141,7 @@ TEST_CASE("nodes of the same hardware share one topology shape", "[nodes]") {
 }
 
 TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
-  const auto good = protocol::register_message("node01", two_gpus());
+  const auto good = protocol::register_message("node01", "a1b2", two_gpus());
   auto read = protocol::read_register(good);
   REQUIRE(read.ok());
   CHECK(read->node == "node01");
@@ -143,6 +158,18 @@ TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
   auto no_topology = good;
   no_topology.erase("topology");
   CHECK(protocol::read_register(no_topology).error() == "register: \"topology\" is required");
+  CHECK(read->instance == "a1b2");
+  auto bad_instance = good;
+  bad_instance["instance"] = "a b";
+  CHECK(protocol::read_register(bad_instance).error() ==
+        "register: \"instance\" must be 1-64 letters, digits or '-'");
+  bad_instance["instance"] = 7;
+  CHECK_FALSE(protocol::read_register(bad_instance).ok());
+  auto no_instance = good;  // an agent from before instances: accepted, never "the same"
+  no_instance.erase("instance");
+  CHECK(protocol::read_register(no_instance)->instance.empty());
+  CHECK(protocol::new_agent_instance().size() == 32);
+  CHECK(protocol::new_agent_instance() != protocol::new_agent_instance());
   CHECK_FALSE(protocol::message_type(nlohmann::json::array()).ok());
   CHECK(protocol::message_type(protocol::heartbeat_message(3)).value() == "heartbeat");
 }
@@ -150,7 +177,8 @@ TEST_CASE("register messages are checked completely", "[nodes][protocol]") {
 TEST_CASE("a register message's cache contents are checked and kept by the registry",
           "[nodes][protocol]") {
   const auto good = protocol::register_message(
-      "node01", two_gpus(), {{.name = "imagenet", .version = "0123456789abcdef", .bytes = 1000}});
+      "node01", "a1b2", two_gpus(),
+      {{.name = "imagenet", .version = "0123456789abcdef", .bytes = 1000}});
   auto read = protocol::read_register(good);
   REQUIRE(read.ok());
   REQUIRE(read->datasets.size() == 1);
@@ -290,7 +318,7 @@ TEST_CASE("job messages round-trip and hostile ones are refused before anything 
         "stage: \"dataset\" must be a dataset name");
 
   // A registration carries the agent's jobs, checked the same way.
-  auto reg = protocol::register_message("node01", two_gpus(), {}, {ended});
+  auto reg = protocol::register_message("node01", "a1b2", two_gpus(), {}, {ended});
   auto read = protocol::read_register(reg);
   REQUIRE(read.ok());
   REQUIRE(read->jobs.size() == 1);
