@@ -85,27 +85,14 @@ void QueueState::set_reason(JobId id, std::string reason) {
   if (auto it = waiting_.find(id); it != waiting_.end()) it->second.reason = std::move(reason);
 }
 
-std::vector<store::AllocationRow> QueueState::allocations() const {
-  std::vector<store::AllocationRow> out;
-  out.reserve(placed_.size());
-  for (const auto& [id, p] : placed_)
-    out.insert(out.end(), p.allocations.begin(), p.allocations.end());
-  return out;
-}
-
-std::map<JobId, int> QueueState::array_active() const {
-  std::map<JobId, int> out;
+QueueState::Held QueueState::held() const {
+  Held out;
+  out.allocations.reserve(placed_.size());
   for (const auto& [id, p] : placed_) {
-    if (p.array_id != 0 && p.array_limit > 0) out[p.array_id]++;
-  }
-  return out;
-}
-
-std::vector<sched::UsageRecord> QueueState::running_usage() const {
-  std::vector<sched::UsageRecord> out;
-  for (const auto& [id, p] : placed_) {
+    out.allocations.insert(out.allocations.end(), p.allocations.begin(), p.allocations.end());
+    if (p.array_id != 0 && p.array_limit > 0) out.array_active[p.array_id]++;
     if (p.state == JobState::running && p.start_ms) {
-      out.push_back({p.account, p.user, p.gpus, *p.start_ms, std::nullopt});
+      out.running_usage.push_back({p.account, p.user, p.gpus, *p.start_ms, std::nullopt});
     }
   }
   return out;

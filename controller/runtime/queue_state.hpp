@@ -38,12 +38,14 @@ class QueueState {
   const std::string& reason(JobId id) const;
   // What a pass committed: the store holds this reason now.
   void set_reason(JobId id, std::string reason);
-  // What staging and running jobs hold, by job.
-  std::vector<store::AllocationRow> allocations() const;
-  // Tasks staging or running, per array with a limit.
-  std::map<JobId, int> array_active() const;
-  // The RUNNING jobs' runs so far, for fair share.
-  std::vector<sched::UsageRecord> running_usage() const;
+  // What the staging and running jobs hold, gathered in one walk over them (a pass's largest
+  // read at 80,000 running jobs).
+  struct Held {
+    std::vector<store::AllocationRow> allocations;  // by job
+    std::map<JobId, int> array_active;  // tasks staging or running, per array with a limit
+    std::vector<sched::UsageRecord> running_usage;  // the RUNNING jobs' runs so far (fair share)
+  };
+  Held held() const;
 
  private:
   struct Waiting {

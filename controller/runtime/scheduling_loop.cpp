@@ -121,9 +121,10 @@ void SchedulingLoop::run_pass() {
   // an idle cluster the submit right after a job's start report is placed at once).
   if (queue_.waiting_count() == 0) return finished();
   last_pass_ = started;
+  auto held = queue_.held();
   auto input = std::make_shared<PassInput>(build_pass_input(
-      registry_.list(), queue_.pending(), queue_.allocations(), now, datasets.value()));
-  input->snapshot.array_active = queue_.array_active();
+      registry_.list(), queue_.pending(), held.allocations, now, datasets.value()));
+  input->snapshot.array_active = std::move(held.array_active);
   const auto& pending = input->snapshot.pending;
   std::set<JobId> targets;
   for (const auto& j : pending) {
@@ -142,7 +143,7 @@ void SchedulingLoop::run_pass() {
   for (const auto& o : states.value())
     input->snapshot.outcomes[o.id] = outcome_of(o.state);
   input->snapshot.usage =
-      sched::fair_share_usage(ledger.value(), queue_.running_usage(), now, half_life_ms_);
+      sched::fair_share_usage(ledger.value(), held.running_usage, now, half_life_ms_);
   auto decided = std::make_shared<sched::Plan>(sched::plan(input->snapshot, profile_));
   last_cost_ = std::chrono::steady_clock::now() - started;
   if (decided->wake_ms > 0) {

@@ -2,6 +2,8 @@
 
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "plugins/placement/placement_scorer.hpp"
 
@@ -19,7 +21,9 @@ PassInput build_pass_input(std::vector<nodes::NodeView> nodes,
     in.snapshot.dataset_bytes[d.name] = d.current.bytes;
     current[d.name] = d.current.version;
   }
-  std::map<std::string, int> index;
+  // By name, for every allocation (80,000 at scale): hashed views of the names in in.nodes.
+  std::unordered_map<std::string_view, int> index;
+  index.reserve(in.nodes.size());
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
     const auto& n = in.nodes[i];
     const int gpus = n.shape->gpu_count();

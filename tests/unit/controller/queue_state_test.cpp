@@ -50,7 +50,8 @@ void same_as_table(const runtime::QueueState& q, JobStore& reads) {
   CHECK(ids_of(q.pending()) == ids_of(waiting.value()));
   for (const auto& w : waiting.value())
     CHECK(q.reason(w.id) == w.reason);
-  const auto held = q.allocations();
+  const auto all = q.held();
+  const auto& held = all.allocations;
   REQUIRE(held.size() == allocations->size());
   for (std::size_t i = 0; i < held.size(); ++i) {
     CHECK(held[i].job == (*allocations)[i].job);
@@ -58,7 +59,7 @@ void same_as_table(const runtime::QueueState& q, JobStore& reads) {
     CHECK(held[i].gpus == (*allocations)[i].gpus);
     CHECK(held[i].cpus == (*allocations)[i].cpus);
   }
-  CHECK(q.array_active() == arrays.value());
+  CHECK(all.array_active == arrays.value());
   auto key = [](const std::vector<sched::UsageRecord>& runs) {
     std::vector<std::tuple<std::string, std::string, int, std::int64_t>> out;
     for (const auto& r : runs)
@@ -66,7 +67,7 @@ void same_as_table(const runtime::QueueState& q, JobStore& reads) {
     std::sort(out.begin(), out.end());
     return out;
   };
-  CHECK(key(q.running_usage()) == key(running.value()));
+  CHECK(key(all.running_usage) == key(running.value()));
 }
 
 }  // namespace
@@ -131,9 +132,9 @@ TEST_CASE("the scheduler's copy of the queue, fed job by job, matches the table"
   REQUIRE(queue.refresh(*reads->jobs).ok());
   same_as_table(queue, *reads->jobs);
   CHECK(queue.waiting_count() > 0);
-  CHECK_FALSE(queue.allocations().empty());
-  CHECK_FALSE(queue.running_usage().empty());
-  CHECK_FALSE(queue.array_active().empty());
+  CHECK_FALSE(queue.held().allocations.empty());
+  CHECK_FALSE(queue.held().running_usage.empty());
+  CHECK_FALSE(queue.held().array_active.empty());
 }
 
 TEST_CASE("a job the feed does not name is not seen: the copy is only as fresh as its marks",
