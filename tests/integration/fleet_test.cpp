@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,46 +15,47 @@
 using namespace sy;
 using namespace sy::test;
 
-TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose no job",
-          "[integration][fleet][recovery]") {
+namespace {
+
+// sy-bench-fleet with these options (DGX H100 nodes, a fresh state directory): its report, once
+// it has exited 0 (every check of its own passed).
+nlohmann::json run_fleet(std::vector<std::string> options, int seconds) {
   TempDir dir;
   const std::string json = dir.file("fleet.json");
+  std::vector<std::string> argv{SY_BENCH_FLEET_BIN,
+                                "--controller-binary",
+                                SY_FLEET_CONTROLLER_BIN,
+                                "--state-dir",
+                                dir.file("state"),
+                                "--topology",
+                                std::string(SY_SOURCE_DIR) + "/examples/topologies/dgx-h100.yaml",
+                                "--json",
+                                json};
+  argv.insert(argv.end(), options.begin(), options.end());
+  const auto r = run_program(argv, {}, std::chrono::seconds(seconds));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(std::ifstream(json));
+  INFO(report.dump(2));
+  CHECK(report["failed_checks"].empty());
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose no job",
+          "[integration][fleet][recovery]") {
   constexpr int kNodes = 500, kQueued = 3000, kRate = 100, kSeconds = 20, kIdle = 5;
   // Launch orders lost with their agents' connections: sent again when the agents are back.
   constexpr int kLost = 20;
   // Jobs last 3-8 s, so that hundreds run when the controller is killed. (~40 s under ASan.)
-  const auto r = run_program({SY_BENCH_FLEET_BIN,
-                              "--controller-binary",
-                              SY_FLEET_CONTROLLER_BIN,
-                              "--state-dir",
-                              dir.file("state"),
-                              "--topology",
-                              std::string(SY_SOURCE_DIR) + "/examples/topologies/dgx-h100.yaml",
-                              "--nodes",
-                              std::to_string(kNodes),
-                              "--queued",
-                              std::to_string(kQueued),
-                              "--rate",
-                              std::to_string(kRate),
-                              "--seconds",
-                              std::to_string(kSeconds),
-                              "--idle-latency",
-                              std::to_string(kIdle),
-                              "--duration-ms",
-                              "3000-8000",
-                              "--restart",
-                              "--lose-launches",
-                              std::to_string(kLost),
-                              "--drain-seconds",
-                              "300",
-                              "--json",
-                              json},
-                             {}, std::chrono::seconds(560));
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  const auto report = nlohmann::json::parse(std::ifstream(json));
+  const auto report =
+      run_fleet({"--nodes", std::to_string(kNodes), "--queued", std::to_string(kQueued), "--rate",
+                 std::to_string(kRate), "--seconds", std::to_string(kSeconds), "--idle-latency",
+                 std::to_string(kIdle), "--duration-ms", "3000-8000", "--restart",
+                 "--lose-launches", std::to_string(kLost), "--drain-seconds", "300"},
+                560);
   INFO(report.dump(2));
-  CHECK(report["failed_checks"].empty());
   const int submitted = kIdle + kQueued + kRate * kSeconds;
   CHECK(report["drain"]["submitted"].get<int>() == submitted);
   CHECK(report["drain"]["completed"].get<int>() == submitted);
@@ -73,35 +75,13 @@ TEST_CASE("fleet: simulated nodes, a queue, a load and a controller restart lose
 
 TEST_CASE("fleet: a job whose agent restarted before its launch order arrived fails, unstarted",
           "[integration][fleet]") {
-  TempDir dir;
-  const std::string json = dir.file("fleet.json");
   constexpr int kNodes = 20, kQueued = 200, kLost = 10;
-  const auto r = run_program({SY_BENCH_FLEET_BIN,
-                              "--controller-binary",
-                              SY_FLEET_CONTROLLER_BIN,
-                              "--state-dir",
-                              dir.file("state"),
-                              "--topology",
-                              std::string(SY_SOURCE_DIR) + "/examples/topologies/dgx-h100.yaml",
-                              "--nodes",
-                              std::to_string(kNodes),
-                              "--queued",
-                              std::to_string(kQueued),
-                              "--duration-ms",
-                              "500-1500",
-                              "--lose-launches",
-                              std::to_string(kLost),
-                              "--lost-as-restart",
-                              "--drain-seconds",
-                              "120",
-                              "--json",
-                              json},
-                             {}, std::chrono::seconds(200));
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  const auto report = nlohmann::json::parse(std::ifstream(json));
+  const auto report =
+      run_fleet({"--nodes", std::to_string(kNodes), "--queued", std::to_string(kQueued),
+                 "--duration-ms", "500-1500", "--lose-launches", std::to_string(kLost),
+                 "--lost-as-restart", "--drain-seconds", "120"},
+                200);
   INFO(report.dump(2));
-  CHECK(report["failed_checks"].empty());
   CHECK(report["fleet"]["lost_launches"].get<int>() == kLost);
   // Each lost connection also took the orders sent after the lost one (a pass places up to 8
   // jobs on a node at once): at least kLost jobs fail, and every one that fails is lost.
