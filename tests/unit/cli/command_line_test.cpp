@@ -1,6 +1,7 @@
-// The command lines of sy, sy-controller, sy-agent and sy-sim: --help on every command names
-// every option the parser knows, errors name the option, sbatch options reach the translation
-// in order, the generated completion completes, and README's tour is accepted word for word.
+// The command lines of sy, sy-controller, sy-agent, sy-sim and sy-trace-convert: --help on every
+// command names every option the parser knows, errors name the option, sbatch options reach the
+// translation in order, the generated completion completes, and README's tour is accepted word
+// for word.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "cli/command_line.hpp"
 #include "controller/command_line.hpp"
 #include "controller/sim/command_line.hpp"
+#include "controller/sim/convert_command_line.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
@@ -39,7 +41,8 @@ const std::vector<Program>& programs() {
   static const std::vector<Program> all = {
       program<sy::cli::SyCommandLine>("sy"),
       program<sy::controller::ControllerCommandLine>("sy-controller"),
-      program<sy::agent::AgentCommandLine>("sy-agent"), program<sy::sim::SimCommandLine>("sy-sim")};
+      program<sy::agent::AgentCommandLine>("sy-agent"), program<sy::sim::SimCommandLine>("sy-sim"),
+      program<sy::sim::ConvertCommandLine>("sy-trace-convert")};
   return all;
 }
 
