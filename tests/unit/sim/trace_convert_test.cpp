@@ -61,15 +61,15 @@ TEST_CASE("a PAI 2020 job's GPUs and run time come from its tasks", "[sim][trace
 
 TEST_CASE("a Helios cluster log keeps GPU jobs that ran, by virtual cluster", "[sim][traces]") {
   const std::string log =
-      "job_id,user,vc,jobname,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,"
-      "duration,queue\n"
-      "a1,u1,vcA,train,8,32,1,COMPLETED,2020-04-01 00:10:00,2020-04-01 00:11:00,"
+      "job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,"
+      "queue\n"
+      "a1,u1,vcA,8,32,1,COMPLETED,2020-04-01 00:10:00,2020-04-01 00:11:00,"
       "2020-04-01 01:11:00,3600,60\n"
-      "a2,u2,vcB,eval,0,4,1,COMPLETED,2020-04-01 00:00:30,2020-04-01 00:00:31,"
+      "a2,u2,vcB,0,4,1,COMPLETED,2020-04-01 00:00:30,2020-04-01 00:00:31,"
       "2020-04-01 00:01:31,60,1\n"
-      "a3,u3,vcB,big,16,64,2,FAILED,2020-04-01 00:00:07,2020-04-01 00:05:07,"
+      "a3,u3,vcB,16,64,2,FAILED,2020-04-01 00:00:07,2020-04-01 00:05:07,"
       "2020-04-01 00:06:07,60,300\n"
-      "a4,u1,vcA,gone,1,4,1,CANCELLED,2020-04-01 00:20:00,,,0,0\n";
+      "a4,u1,vcA,1,4,1,CANCELLED,2020-04-01 00:20:00,,,0,0\n";
   auto c = convert_helios(log, "cluster_log.csv");
   REQUIRE(c.ok());
   CHECK(c->dropped == 2);  // a CPU job; one cancelled before it ran
