@@ -6,7 +6,7 @@
 
 #include "common/file_text.hpp"
 #include "controller/sim/convert_command_line.hpp"
-#include "controller/sim/synthetic_trace.hpp"
+#include "controller/sim/trace.hpp"
 #include "controller/sim/trace_convert.hpp"
 
 int main(int argc, char** argv) {

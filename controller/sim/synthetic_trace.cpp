@@ -116,16 +116,4 @@ std::vector<TraceJob> synthetic_trace(const SyntheticSpec& spec, int cluster_gpu
   return jobs;
 }
 
-std::string trace_csv(const std::vector<TraceJob>& trace) {
-  std::string out = "job_id,submit_s,gpus,duration_s,user,model,dataset,dataset_gb\n";
-  char gb[32];
-  for (const auto& j : trace) {
-    std::snprintf(gb, sizeof gb, "%.1f", j.dataset_gb);
-    out += j.id + "," + std::to_string(j.submit_s) + "," + std::to_string(j.gpus) + "," +
-           std::to_string(j.duration_s) + "," + j.user + "," + j.model + "," + j.dataset + "," +
-           (j.dataset.empty() ? "" : gb) + "\n";
-  }
-  return out;
-}
-
 }  // namespace sy::sim

@@ -41,8 +41,4 @@ Result<void, std::string> validate(const SyntheticSpec& spec);
 std::vector<TraceJob> synthetic_trace(const SyntheticSpec& spec, int cluster_gpus,
                                       const std::vector<std::string>& models);
 
-// The trace as CSV in ../shared/traces/README.md's format, so a generated trace can be kept,
-// inspected and replayed with --trace.
-std::string trace_csv(const std::vector<TraceJob>& trace);
-
 }  // namespace sy::sim

@@ -2,6 +2,7 @@
 
 #include "common/file_text.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -10,17 +11,25 @@
 #include "common/parse_number.hpp"
 
 namespace sy::sim {
-namespace {
 
-// The format has no quoting (../shared/traces/README.md); a Windows line end is tolerated.
-std::vector<std::string> cells_of(const std::string& line) {
+std::vector<std::string> trace_cells(const std::string& line) {
   std::vector<std::string> cells = split_commas(line);
   if (!cells.empty() && !cells.back().empty() && cells.back().back() == '\r')
     cells.back().pop_back();
   return cells;
 }
 
-}  // namespace
+std::string trace_csv(const std::vector<TraceJob>& trace) {
+  std::string out = "job_id,submit_s,gpus,duration_s,user,model,dataset,dataset_gb\n";
+  char gb[32];
+  for (const auto& j : trace) {
+    std::snprintf(gb, sizeof gb, "%.1f", j.dataset_gb);
+    out += j.id + "," + std::to_string(j.submit_s) + "," + std::to_string(j.gpus) + "," +
+           std::to_string(j.duration_s) + "," + j.user + "," + j.model + "," + j.dataset + "," +
+           (j.dataset.empty() ? "" : gb) + "\n";
+  }
+  return out;
+}
 
 Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
                                                        const std::string& file) {
@@ -28,7 +37,7 @@ Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
   std::string line;
   if (!std::getline(in, line)) return fail(file + ":1: empty trace (want a header line)");
   std::map<std::string, std::size_t> column;
-  const auto header = cells_of(line);
+  const auto header = trace_cells(line);
   for (std::size_t i = 0; i < header.size(); ++i)
     column[header[i]] = i;
   for (const char* required : {"job_id", "submit_s", "gpus", "duration_s"}) {
@@ -45,7 +54,7 @@ Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
   std::vector<TraceJob> jobs;
   for (int number = 2; std::getline(in, line); ++number) {
     if (line.empty() || line == "\r") continue;
-    const auto cells = cells_of(line);
+    const auto cells = trace_cells(line);
     if (cells.size() != header.size()) {
       return fail(file + ":" + std::to_string(number) + ": " + std::to_string(cells.size()) +
                   " fields, the header has " + std::to_string(header.size()));

@@ -27,4 +27,11 @@ Result<std::vector<TraceJob>, std::string> load_trace(const std::string& path);
 Result<std::vector<TraceJob>, std::string> parse_trace(const std::string& text,
                                                        const std::string& file);
 
+// The trace as CSV in this format (a generated or converted trace, kept and replayed with
+// --trace).
+std::string trace_csv(const std::vector<TraceJob>& trace);
+
+// One line's cells: the format has no quoting; a Windows line end is tolerated.
+std::vector<std::string> trace_cells(const std::string& line);
+
 }  // namespace sy::sim

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <tuple>
 
-#include "common/comma_list.hpp"
 #include "common/parse_number.hpp"
 
 namespace sy::sim {
@@ -21,8 +20,7 @@ std::vector<std::pair<int, std::vector<std::string>>> rows_of(const std::string&
   std::istringstream in(text);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) out.emplace_back(number, split_commas(line));
+    if (!line.empty() && line != "\r") out.emplace_back(number, trace_cells(line));
   }
   return out;
 }

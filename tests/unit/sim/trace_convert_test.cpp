@@ -4,7 +4,6 @@
 // are made up for the test.
 #include <catch2/catch.hpp>
 
-#include "controller/sim/synthetic_trace.hpp"
 #include "controller/sim/trace.hpp"
 #include "controller/sim/trace_convert.hpp"
 
